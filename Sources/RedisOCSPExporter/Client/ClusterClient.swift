@@ -1,0 +1,121 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// What one request to one endpoint produced.
+public struct Fetch<Value: Sendable>: Sendable {
+    public var result: Result<Value, APIFailure>
+    /// Wall time from sending the request to the end of the body, in seconds.
+    public var duration: Double
+}
+
+/// Talks to one cluster's REST API through the process-wide HTTP client.
+public struct ClusterClient: Sendable {
+    /// Bodies above this size are refused as `response_too_large` instead of being buffered.
+    public static let maxBodyBytes = 1 << 20
+
+    let http: HTTPClient
+    let limiter: RequestLimiter
+    let baseURL: String
+    let authorization: String?
+    let tls: TLSConfiguration
+    let timeout: TimeAmount
+
+    init(http: HTTPClient, limiter: RequestLimiter, cluster: ClusterConfig) {
+        self.http = http
+        self.limiter = limiter
+        self.baseURL = Self.requestBase(for: cluster)
+        self.authorization = cluster.credentials.map {
+            "Basic " + Data("\($0.username):\($0.password.value)".utf8).base64EncodedString()
+        }
+        self.tls = cluster.tls
+        self.timeout = .nanoseconds(Int64(cluster.timeout.components.seconds) * 1_000_000_000
+            + cluster.timeout.components.attoseconds / 1_000_000_000)
+    }
+
+    /// With server_name the request goes to that name, and the shared client's DNS override
+    /// (see `dnsOverrides`) sends the connection to the URL's real host.
+    static func requestBase(for cluster: ClusterConfig) -> String {
+        guard let serverName = cluster.serverName, var components = URLComponents(string: cluster.baseURL) else {
+            return cluster.baseURL
+        }
+        components.host = serverName
+        return components.string ?? cluster.baseURL
+    }
+
+    static func dnsOverrides(for clusters: [ClusterConfig]) -> [String: String] {
+        var overrides: [String: String] = [:]
+        for cluster in clusters {
+            if let serverName = cluster.serverName, let host = URLComponents(string: cluster.baseURL)?.host {
+                overrides[serverName] = host
+            }
+        }
+        return overrides
+    }
+
+    func fetch<Value: APIObject>(_ endpoint: Endpoint, as: Value.Type = Value.self) async throws -> Fetch<Value> {
+        let start = ContinuousClock.now
+        let result: Result<Value, APIFailure>
+        do {
+            let (status, body) = try await limiter.withSlot { try await send(endpoint) }
+            if (200..<300).contains(status) {
+                do {
+                    result = .success(try Value.decode(try JSONValue.parse(body.readableBytesView)))
+                } catch {
+                    result = .failure(APIFailure(code: APIFailure.invalidResponse, message: error.description))
+                }
+            } else {
+                result = .failure(APIFailure.fromResponse(status: status, body: body.readableBytesView))
+            }
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            result = .failure(Self.classify(error))
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Fetch(result: result, duration: seconds)
+    }
+
+    private func send(_ endpoint: Endpoint) async throws -> (Int, ByteBuffer) {
+        var request = HTTPClientRequest(url: baseURL + endpoint.path)
+        request.method = HTTPMethod(rawValue: endpoint.method)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "redis-ocsp-exporter/\(BuildInfo.version)")
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        if endpoint == .test { request.headers.add(name: "Content-Length", value: "0") }
+        request.tlsConfiguration = tls
+        let response = try await http.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: Self.maxBodyBytes)
+        return (Int(response.status.code), body)
+    }
+
+    /// Maps transport errors to the contract's error codes.
+    static func classify(_ error: any Error) -> APIFailure {
+        let text = String(describing: error)
+        switch error {
+        case is NIOTooManyBytesError:
+            return APIFailure(code: APIFailure.responseTooLarge, message: "response body exceeds \(maxBodyBytes) bytes")
+        case let error as HTTPClientError:
+            switch error {
+            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
+                 .getConnectionFromPoolTimeout:
+                return APIFailure(code: APIFailure.timeout, message: "request timed out (\(text))")
+            case .remoteConnectionClosed:
+                return APIFailure(code: APIFailure.connectionFailed, message: "connection closed by the server")
+            default:
+                return APIFailure(code: APIFailure.connectionFailed, message: text)
+            }
+        case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
+            return APIFailure(code: APIFailure.tlsError, message: "TLS failed: \(text)")
+        case is HTTPParserError:
+            return APIFailure(code: APIFailure.invalidResponse, message: "not a valid HTTP response: \(text)")
+        default:
+            return APIFailure(code: APIFailure.connectionFailed, message: text)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+/// The REST endpoints the exporter calls; `rawValue` is the `endpoint` label.
+public enum Endpoint: String, Sendable, CaseIterable, Comparable {
+    case config, status, nodes, test
+
+    public var method: String { self == .test ? "POST" : "GET" }
+
+    public var path: String {
+        switch self {
+        case .config: "/v1/ocsp"
+        case .status: "/v1/ocsp/status"
+        case .nodes: "/v1/nodes"
+        case .test: "/v1/ocsp/test"
+        }
+    }
+
+    public static func < (a: Endpoint, b: Endpoint) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// A failed request, classified as the metrics contract says.
+public struct APIFailure: Error, Sendable, Equatable {
+    /// The `error_code` label: the API's own code, or one of the exporter's codes below.
+    public var code: String
+    /// Human-readable detail for logs and the landing page; never carries credentials.
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static let timeout = "timeout"
+    public static let connectionFailed = "connection_failed"
+    public static let tlsError = "tls_error"
+    public static let invalidResponse = "invalid_response"
+    public static let responseTooLarge = "response_too_large"
+    public static let unsupported = "ocsp_unsupported_by_capability"
+
+    /// Classifies an HTTP answer that is not a success: the body's `error_code` when it has a
+    /// sane one, else `http_<status>`.
+    static func fromResponse(status: Int, body: some Collection<UInt8>) -> APIFailure {
+        if case .object(let fields)? = try? JSONValue.parse(body), case .string(let code)? = fields["error_code"],
+           isSaneCode(code)
+        {
+            var message = "HTTP \(status)"
+            if case .string(let text)? = fields["message"] { message += ": \(text.prefix(200))" }
+            return APIFailure(code: code, message: message)
+        }
+        return APIFailure(code: "http_\(status)", message: "HTTP \(status)")
+    }
+
+    /// error_code becomes a label value, so a server must not be able to mint unbounded or
+    /// odd values through it.
+    static func isSaneCode(_ code: String) -> Bool {
+        (1...64).contains(code.utf8.count) && code.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+    }
+}

@@ -1,0 +1,346 @@
+import Foundation
+import NIOSSL
+import Yams
+
+/// Reads and validates the YAML configuration. Every problem in the document is collected
+/// and reported at once, each naming the file, the line, the cluster and the field.
+public enum ConfigLoader {
+    /// Label names the exporter itself puts on cluster series; a static label may not reuse them.
+    static let reservedLabelNames: Set<String> = [
+        "cluster", "endpoint", "error_code", "status", "node", "addr", "software_version", "node_status",
+        "responder_url", "alertname", "alertstate", "severity", "le", "quantile", "version", "revision",
+        "job", "instance",
+    ]
+
+    public static func load(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExporterConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(source: path, issues: [.init(field: "", message: "cannot read the file: \(describe(error))")])
+        }
+        return try load(yaml: text, source: path, environment: environment)
+    }
+
+    public static func load(yaml: String, source: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExporterConfig {
+        var reader = Reader(source: source, environment: environment)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigError(source: source, issues: [.init(field: "", message: "not valid YAML: \(error)")])
+        }
+        let config = reader.readRoot(root)
+        guard reader.issues.isEmpty, let config else {
+            throw ConfigError(source: source, issues: reader.issues)
+        }
+        return config
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? CocoaError, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
+        }
+        return (error as NSError).localizedDescription
+    }
+}
+
+/// Walks the YAML tree, turning nodes into typed values and problems into issues.
+private struct Reader {
+    let source: String
+    let environment: [String: String]
+    var issues: [ConfigError.Issue] = []
+
+    init(source: String, environment: [String: String]) {
+        self.source = source
+        self.environment = environment
+    }
+
+    mutating func issue(_ field: String, _ node: Node?, _ message: String) {
+        issues.append(.init(field: field, message: message, line: node?.mark?.line))
+    }
+
+    /// The entries of a mapping, with unknown and duplicate keys reported.
+    mutating func mapping(_ node: Node?, _ field: String, allowed: [String]) -> [String: Node]? {
+        guard let node else { return [:] }
+        guard case .mapping(let mapping) = node else {
+            if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return [:] }
+            issue(field, node, "must be a mapping")
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard case .scalar(let key) = keyNode else {
+                issue(field, keyNode, "keys must be strings")
+                continue
+            }
+            let path = field.isEmpty ? key.string : "\(field).\(key.string)"
+            if result[key.string] != nil {
+                issue(path, keyNode, "is set twice")
+            } else if !allowed.isEmpty, !allowed.contains(key.string) {
+                issue(path, keyNode, "unknown field (known: \(allowed.joined(separator: ", ")))")
+            } else {
+                result[key.string] = value
+            }
+        }
+        return result
+    }
+
+    mutating func string(_ node: Node?, _ field: String) -> String? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node else {
+            issue(field, node, "must be a string")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func bool(_ node: Node?, _ field: String) -> Bool? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, let value = Bool.construct(from: scalar) else {
+            issue(field, node, "must be true or false")
+            return nil
+        }
+        return value
+    }
+
+    mutating func int(_ node: Node?, _ field: String, range: ClosedRange<Int>) -> Int? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            issue(field, node, "must be a whole number")
+            return nil
+        }
+        guard range.contains(value) else {
+            issue(field, node, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ node: Node?, _ field: String, allowZero: Bool = false) -> Duration? {
+        guard let text = string(node, field) else { return nil }
+        guard let value = DurationParser.parse(text) else {
+            issue(field, node, "\"\(text)\" is not a duration (use e.g. 500ms, 30s, 5m, 1h)")
+            return nil
+        }
+        guard allowZero || value > .zero else {
+            issue(field, node, "must be greater than 0")
+            return nil
+        }
+        return value
+    }
+
+    mutating func readRoot(_ root: Node?) -> ExporterConfig? {
+        guard let top = mapping(root, "", allowed: ["poll_interval", "timeout", "max_concurrent_requests", "clusters"]) else {
+            return nil
+        }
+        let pollInterval = duration(top["poll_interval"], "poll_interval") ?? ExporterConfig.defaultPollInterval
+        let timeout = duration(top["timeout"], "timeout") ?? ExporterConfig.defaultTimeout
+        let maxConcurrent = int(top["max_concurrent_requests"], "max_concurrent_requests", range: 1...10_000)
+            ?? ExporterConfig.defaultMaxConcurrentRequests
+
+        var clusters: [ClusterConfig] = []
+        switch top["clusters"] {
+        case .sequence(let items)?:
+            var seen: [String: Int] = [:]
+            for (index, item) in items.enumerated() {
+                guard let cluster = readCluster(item, index: index, pollInterval: pollInterval, timeout: timeout) else { continue }
+                if let first = seen[cluster.name] {
+                    issue("clusters[\(index)] (\(cluster.name)).name", item, "duplicate cluster name, already used by clusters[\(first)]")
+                } else {
+                    seen[cluster.name] = index
+                    clusters.append(cluster)
+                }
+            }
+            if items.isEmpty { issue("clusters", top["clusters"], "must list at least one cluster") }
+        case nil:
+            issue("clusters", root, "is required: list at least one cluster")
+        case let other?:
+            issue("clusters", other, "must be a list")
+        }
+        checkServerNames(clusters)
+        return ExporterConfig(pollInterval: pollInterval, timeout: timeout, maxConcurrentRequests: maxConcurrent, clusters: clusters)
+    }
+
+    mutating func readCluster(_ node: Node, index: Int, pollInterval: Duration, timeout: Duration) -> ClusterConfig? {
+        let allowed = ["name", "url", "username", "password", "password_file", "password_env", "poll_interval",
+                       "timeout", "test_interval", "tls", "labels"]
+        var field = "clusters[\(index)]"
+        guard let fields = mapping(node, field, allowed: allowed) else { return nil }
+        let issuesBefore = issues.count
+
+        let name = string(fields["name"], "\(field).name")
+        if let name {
+            field += " (\(name))"
+            if name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                issue("\(field).name", fields["name"], "must be non-empty text without control characters")
+            }
+        } else if fields["name"] == nil {
+            issue("\(field).name", node, "is required")
+        }
+
+        let baseURL = url(fields["url"], "\(field).url", parent: node)
+        let credentials = readCredentials(fields, field: field)
+        let clusterPoll = duration(fields["poll_interval"], "\(field).poll_interval") ?? pollInterval
+        let clusterTimeout = duration(fields["timeout"], "\(field).timeout") ?? timeout
+        let testInterval = duration(fields["test_interval"], "\(field).test_interval")
+        let (tls, serverName) = readTLS(fields["tls"], field: "\(field).tls")
+        let labels = readLabels(fields["labels"], field: "\(field).labels")
+
+        guard issues.count == issuesBefore, let name, let baseURL, let tls else { return nil }
+        return ClusterConfig(
+            name: name, baseURL: baseURL, credentials: credentials, pollInterval: clusterPoll, timeout: clusterTimeout,
+            testInterval: testInterval, tls: tls, serverName: serverName, labels: labels
+        )
+    }
+
+    mutating func url(_ node: Node?, _ field: String, parent: Node) -> String? {
+        guard node != nil else {
+            issue(field, parent, "is required (the REST API base URL, e.g. https://cluster.example.com:9443)")
+            return nil
+        }
+        guard let text = string(node, field) else { return nil }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty
+        else {
+            issue(field, node, "\"\(text)\" is not an absolute URL")
+            return nil
+        }
+        guard scheme == "https" || scheme == "http" else {
+            issue(field, node, "scheme must be https (or http behind a TLS-terminating proxy), got \(scheme)")
+            return nil
+        }
+        guard components.user == nil, components.password == nil else {
+            issue(field, node, "must not carry credentials; use username and password_file")
+            return nil
+        }
+        guard components.query == nil, components.fragment == nil else {
+            issue(field, node, "must not have a query or fragment")
+            return nil
+        }
+        var normalized = text
+        while normalized.hasSuffix("/") { normalized.removeLast() }
+        return normalized
+    }
+
+    mutating func readCredentials(_ fields: [String: Node], field: String) -> Credentials? {
+        let username = string(fields["username"], "\(field).username")
+        let sources = ["password", "password_file", "password_env"].filter { fields[$0] != nil }
+        if sources.count > 1 {
+            issue("\(field).\(sources[1])", fields[sources[1]], "set only one of password, password_file and password_env")
+            return nil
+        }
+        var password: String?
+        if let node = fields["password"] {
+            password = string(node, "\(field).password")
+        } else if let node = fields["password_file"], let path = string(node, "\(field).password_file") {
+            do {
+                var text = try String(contentsOfFile: path, encoding: .utf8)
+                // Secret files written with `echo` end in a newline that is not part of the password.
+                while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+                password = text
+            } catch {
+                issue("\(field).password_file", node, "cannot read \(path): \(ConfigLoader.describe(error))")
+            }
+        } else if let node = fields["password_env"], let variable = string(node, "\(field).password_env") {
+            if let value = environment[variable] {
+                password = value
+            } else {
+                issue("\(field).password_env", node, "environment variable \(variable) is not set")
+            }
+        }
+        switch (username, password) {
+        case let (user?, pass?): return Credentials(username: user, password: Secret(pass))
+        case (nil, nil): return nil
+        case (nil, _?): issue("\(field).username", fields[sources[0]], "is required when a password is set")
+        case (_?, nil) where sources.isEmpty:
+            issue("\(field).password_file", fields["username"], "a username needs password_file, password_env or password")
+        default: break  // the password source already reported its problem
+        }
+        return nil
+    }
+
+    mutating func readTLS(_ node: Node?, field: String) -> (TLSConfiguration?, String?) {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        guard let fields = mapping(node, field, allowed: ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"]) else {
+            return (nil, nil)
+        }
+        let before = issues.count
+        if let node = fields["ca_file"], let path = string(node, "\(field).ca_file") {
+            do {
+                let certificates = try NIOSSLCertificate.fromPEMFile(path)
+                if certificates.isEmpty {
+                    issue("\(field).ca_file", node, "\(path) holds no PEM certificate")
+                }
+                tls.trustRoots = .certificates(certificates)
+            } catch {
+                issue("\(field).ca_file", node, "cannot load PEM certificates from \(path): \(error)")
+            }
+        }
+        let certPath = string(fields["cert_file"], "\(field).cert_file")
+        let keyPath = string(fields["key_file"], "\(field).key_file")
+        switch (certPath, keyPath) {
+        case let (cert?, key?):
+            do {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+            } catch {
+                issue("\(field).cert_file", fields["cert_file"], "cannot load PEM certificates from \(cert): \(error)")
+            }
+            do {
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            } catch {
+                // The key's content never goes into the message, only its path.
+                issue("\(field).key_file", fields["key_file"], "cannot load a PEM private key from \(key): \(error)")
+            }
+        case (_?, nil): issue("\(field).key_file", fields["cert_file"], "is required with cert_file")
+        case (nil, _?): issue("\(field).cert_file", fields["key_file"], "is required with key_file")
+        case (nil, nil): break
+        }
+        let serverName = string(fields["server_name"], "\(field).server_name")
+        if let serverName, serverName.isEmpty || serverName.contains(where: { $0 == "/" || $0 == ":" || $0 == " " }) {
+            issue("\(field).server_name", fields["server_name"], "must be a host name")
+        }
+        if bool(fields["insecure_skip_verify"], "\(field).insecure_skip_verify") == true {
+            tls.certificateVerification = .none
+        }
+        return issues.count == before ? (tls, serverName) : (nil, nil)
+    }
+
+    mutating func readLabels(_ node: Node?, field: String) -> [(name: String, value: String)] {
+        guard let fields = mapping(node, field, allowed: []) else { return [] }
+        var labels: [(name: String, value: String)] = []
+        for (name, valueNode) in fields {
+            let path = "\(field).\(name)"
+            guard isValidLabelName(name) else {
+                issue(path, valueNode, "\"\(name)\" is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
+                continue
+            }
+            guard !ConfigLoader.reservedLabelNames.contains(name) else {
+                issue(path, valueNode, "\"\(name)\" is a label the exporter sets itself; choose another name")
+                continue
+            }
+            if let value = string(valueNode, path) { labels.append((name, value)) }
+        }
+        return labels.sorted { $0.name < $1.name }
+    }
+
+    func isValidLabelName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !name.hasPrefix("__") else { return false }
+        func letter(_ c: UInt8) -> Bool { (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F }
+        return letter(first) && name.utf8.allSatisfy { letter($0) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+
+    /// server_name is implemented as a shared DNS override (connect to the URL's host, verify
+    /// the certificate for server_name), so one server_name cannot stand for two hosts.
+    mutating func checkServerNames(_ clusters: [ClusterConfig]) {
+        var hosts: [String: (host: String, cluster: String)] = [:]
+        for cluster in clusters {
+            guard let serverName = cluster.serverName, let host = URLComponents(string: cluster.baseURL)?.host else { continue }
+            if let other = hosts[serverName], other.host != host {
+                issue("clusters (\(cluster.name)).tls.server_name", nil,
+                      "\(serverName) is already used by cluster \(other.cluster) for host \(other.host)")
+            }
+            hosts[serverName] = (host, cluster.name)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The HTML page at `/`: each cluster's last poll, OCSP state and current errors.
+enum LandingPage {
+    static func render(_ snapshots: [ClusterSnapshot], telemetryPath: String, now: Double = Date().timeIntervalSince1970) -> String {
+        var rows = ""
+        for s in snapshots {
+            let lastPoll = s.polledAt.map { "\(HTTPDate.format(Int64($0))) (\(Int(now - $0))s ago)" } ?? "not yet"
+            let enabled = s.config.map { $0.enabled ? "enabled" : "disabled" } ?? "?"
+            let supported = s.supported.map { $0 ? "yes" : "no" } ?? "?"
+            let cert = s.status.map(\.certStatus.rawValue) ?? "?"
+            let next = s.status?.nextUpdate.map { t in
+                "\(HTTPDate.format(t)) (\(t >= Int64(now) ? "in \(Int64(now).distance(to: t))s" : "\(t.distance(to: Int64(now)))s ago"))"
+            } ?? "?"
+            let errors = s.endpoints.compactMap { h in h.error.map { "\(h.endpoint.rawValue): \($0.code) (\($0.message))" } }
+            let state = errors.isEmpty && s.polledAt != nil ? "ok" : (s.polledAt == nil ? "pending" : "error")
+            rows += """
+                <tr class="\(state)"><td>\(escape(s.name))</td><td>\(escape(s.baseURL))</td><td>\(lastPoll)</td>\
+                <td>\(enabled)</td><td>\(supported)</td><td class="cert-\(cert)">\(cert)</td><td>\(next)</td>\
+                <td>\(errors.isEmpty ? "none" : errors.map(escape).joined(separator: "<br>"))</td></tr>
+
+                """
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>redis-ocsp-exporter</title>
+            <style>
+            body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+            table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+            th{background:#f3f3f3}tr.error td{background:#fdecea}tr.pending td{color:#888}
+            .cert-REVOKED,.cert-UNKNOWN{color:#b00020;font-weight:bold}.cert-GOOD{color:#1b5e20}
+            </style></head><body>
+            <h1>redis-ocsp-exporter</h1>
+            <p>OCSP stapling state of Redis Software clusters. Metrics: <a href="\(escape(telemetryPath))">\(escape(telemetryPath))</a>
+            · <a href="/-/healthy">/-/healthy</a> · <a href="/-/ready">/-/ready</a> · version \(BuildInfo.version)</p>
+            <table id="clusters">
+            <tr><th>Cluster</th><th>REST API</th><th>Last poll</th><th>OCSP</th><th>Supported</th><th>Cert status</th><th>Next update</th><th>Current errors</th></tr>
+            \(rows)</table>
+            </body></html>
+
+            """
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

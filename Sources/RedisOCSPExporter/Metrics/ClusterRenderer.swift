@@ -1,0 +1,73 @@
+/// One cluster's samples in exposition format, one byte run per `ClusterFamily`. Rendered once
+/// per snapshot, so a scrape only concatenates.
+public struct RenderedCluster: Sendable {
+    public var families: [[UInt8]]
+
+    public init(_ snapshot: ClusterSnapshot) {
+        var families = [[UInt8]](repeating: [], count: ClusterFamily.allCases.count)
+        let base = [("cluster", snapshot.name)] + snapshot.labels.map { ($0.name, $0.value) }
+        func write(_ family: ClusterFamily, _ body: (inout SampleWriter) -> Void) {
+            var writer = SampleWriter(baseLabels: base)
+            body(&writer)
+            families[family.rawValue] = writer.bytes
+        }
+        func gauge(_ family: ClusterFamily, _ value: Double?) {
+            guard let value else { return }
+            write(family) { $0.sample(family.name, [], value) }
+        }
+
+        if let config = snapshot.config {
+            gauge(.enabled, config.enabled ? 1 : 0)
+            gauge(.responderURLConfigured, config.hasResponderURL ? 1 : 0)
+            write(.configInfo) { $0.sample(ClusterFamily.configInfo.name, [("responder_url", config.responderURL ?? "")], 1) }
+            gauge(.queryFrequency, config.queryFrequency.map(Double.init))
+            gauge(.responseTimeout, config.responseTimeout.map(Double.init))
+            gauge(.recoveryFrequency, config.recoveryFrequency.map(Double.init))
+            gauge(.recoveryMaxTries, config.recoveryMaxTries.map(Double.init))
+        }
+        if let status = snapshot.status {
+            write(.certStatus) { w in
+                for candidate in OCSPStatus.CertStatus.allCases {
+                    w.sample(ClusterFamily.certStatus.name, [("status", candidate.rawValue)], candidate == status.certStatus ? 1 : 0)
+                }
+            }
+            gauge(.producedAt, status.producedAt.map(Double.init))
+            gauge(.thisUpdate, status.thisUpdate.map(Double.init))
+            gauge(.nextUpdate, status.nextUpdate.map(Double.init))
+            gauge(.revocationTime, status.revocationTime.map(Double.init))
+        }
+        gauge(.supported, snapshot.supported.map { $0 ? 1 : 0 })
+        if let nodes = snapshot.nodes {
+            write(.nodeInfo) { w in
+                for node in nodes.sorted(by: { $0.uid < $1.uid }) {
+                    w.sample(ClusterFamily.nodeInfo.name, [
+                        ("node", String(node.uid)), ("addr", node.addr), ("software_version", node.softwareVersion),
+                        ("node_status", node.status),
+                    ], 1)
+                }
+            }
+            gauge(.nodes, Double(nodes.count))
+        }
+
+        let polled = snapshot.endpoints.filter(\.polled)
+        func perEndpoint(_ family: ClusterFamily, _ body: (inout SampleWriter, EndpointHealth, [(String, String)]) -> Void) {
+            write(family) { w in
+                for health in polled { body(&w, health, [("endpoint", health.endpoint.rawValue)]) }
+            }
+        }
+        perEndpoint(.apiUp) { w, h, l in w.sample(ClusterFamily.apiUp.name, l, h.up ? 1 : 0) }
+        perEndpoint(.apiError) { w, h, l in
+            if let error = h.error { w.sample(ClusterFamily.apiError.name, l + [("error_code", error.code)], 1) }
+        }
+        perEndpoint(.apiErrorsTotal) { w, h, l in
+            for (code, count) in h.errorsTotal.sorted(by: { $0.key < $1.key }) {
+                w.sample(ClusterFamily.apiErrorsTotal.name, l + [("error_code", code)], Double(count))
+            }
+        }
+        perEndpoint(.apiRequestDuration) { w, h, l in w.histogram(ClusterFamily.apiRequestDuration.name, l, h.latency) }
+        perEndpoint(.lastSuccess) { w, h, l in
+            if let at = h.lastSuccess { w.sample(ClusterFamily.lastSuccess.name, l, at) }
+        }
+        self.families = families
+    }
+}

@@ -1,0 +1,88 @@
+/// The Prometheus text exposition format (version 0.0.4): escaping and number formatting.
+public enum Exposition {
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    public enum MetricType: String, Sendable { case gauge, counter, histogram }
+
+    /// Label values escape backslash, double quote and line feed.
+    public static func escapeLabelValue(_ value: String, into out: inout [UInt8]) {
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, 0x6E])
+            default: out.append(byte)
+            }
+        }
+    }
+
+    /// HELP text escapes backslash and line feed only.
+    public static func escapeHelp(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Numbers as Go's client does: integers without a fraction, NaN and ±Inf spelled out,
+    /// everything else in the shortest form that reads back to the same Double.
+    public static func formatValue(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 {
+            return value == 0 ? "0" : String(Int64(value))
+        }
+        return value.description
+    }
+
+    public static func header(name: String, help: String, type: MetricType) -> String {
+        "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type.rawValue)\n"
+    }
+}
+
+/// Appends samples to a byte buffer; `baseLabels` (already escaped, without braces) are put
+/// before each sample's own labels.
+struct SampleWriter {
+    var bytes: [UInt8] = []
+    let baseLabels: [UInt8]
+
+    init(baseLabels: [(name: String, value: String)]) {
+        var prefix: [UInt8] = []
+        for (i, label) in baseLabels.enumerated() {
+            if i > 0 { prefix.append(UInt8(ascii: ",")) }
+            prefix.append(contentsOf: label.name.utf8)
+            prefix.append(contentsOf: "=\"".utf8)
+            Exposition.escapeLabelValue(label.value, into: &prefix)
+            prefix.append(UInt8(ascii: "\""))
+        }
+        self.baseLabels = prefix
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        bytes.append(contentsOf: name.utf8)
+        if !baseLabels.isEmpty || !labels.isEmpty {
+            bytes.append(UInt8(ascii: "{"))
+            bytes.append(contentsOf: baseLabels)
+            for (i, (labelName, labelValue)) in labels.enumerated() {
+                if i > 0 || !baseLabels.isEmpty { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(contentsOf: labelName.utf8)
+                bytes.append(contentsOf: "=\"".utf8)
+                Exposition.escapeLabelValue(labelValue, into: &bytes)
+                bytes.append(UInt8(ascii: "\""))
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: Exposition.formatValue(value).utf8)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// A histogram's buckets, sum and count, as one family's samples.
+    mutating func histogram(_ name: String, _ labels: [(String, String)], _ h: Histogram) {
+        var cumulative: UInt64 = 0
+        for (i, bound) in Histogram.bounds.enumerated() {
+            cumulative += h.counts[i]
+            sample(name + "_bucket", labels + [("le", Exposition.formatValue(bound))], Double(cumulative))
+        }
+        sample(name + "_bucket", labels + [("le", "+Inf")], Double(h.count))
+        sample(name + "_sum", labels, h.sum)
+        sample(name + "_count", labels, Double(h.count))
+    }
+}
