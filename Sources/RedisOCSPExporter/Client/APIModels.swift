@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 /// GET /v1/ocsp: the cluster's OCSP configuration.
 public struct OCSPConfig: Sendable, Equatable {
     public var enabled: Bool

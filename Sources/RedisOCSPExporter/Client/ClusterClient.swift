@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 import AsyncHTTPClient
 import Foundation
 import NIOCore

@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 /// The REST endpoints the exporter calls; `rawValue` is the `endpoint` label.
 public enum Endpoint: String, Sendable, CaseIterable, Comparable {
     case config, status, nodes, test

@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 import Foundation
 
 /// The HTML page at `/`: each cluster's last poll, OCSP state and current errors.

@@ -25,3 +25,11 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
+
+extension ListenAddress {
+    /// A URL a person on this host can open: a wildcard address becomes localhost.
+    public var browsableURL: String {
+        let shown = host == "0.0.0.0" || host == "::" ? "localhost" : host
+        return "http://\(shown.contains(":") ? "[\(shown)]" : shown):\(port)"
+    }
+}

@@ -3,7 +3,7 @@ import Foundation
 /// A parsed JSON document. API objects are read through it rather than through `Decodable`
 /// structs so that each field's type rule is explicit: 3800.0 is an integer, "3800" is not,
 /// and unknown fields are simply never looked at.
-enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -11,7 +11,7 @@ enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    static func parse(_ bytes: some Collection<UInt8>) throws(DecodeError) -> JSONValue {
+    public static func parse(_ bytes: some Collection<UInt8>) throws(DecodeError) -> JSONValue {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
@@ -21,7 +21,7 @@ enum JSONValue: Sendable, Equatable {
 }
 
 extension JSONValue: Decodable {
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         // Bool before Double: the decoder refuses to read true as a number, and 1 as a Bool.
         if container.decodeNil() {
@@ -41,17 +41,17 @@ extension JSONValue: Decodable {
 }
 
 /// Why a body could not be read as the expected API object; becomes `invalid_response`.
-struct DecodeError: Error, Sendable, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct DecodeError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Typed access to the fields of a JSON object, with messages that name the field.
-struct JSONObject {
-    let fields: [String: JSONValue]
-    let context: String
+public struct JSONObject {
+    public let fields: [String: JSONValue]
+    public let context: String
 
-    init(_ value: JSONValue, context: String) throws(DecodeError) {
+    public init(_ value: JSONValue, context: String) throws(DecodeError) {
         guard case .object(let fields) = value else { throw DecodeError("\(context): expected a JSON object") }
         self.fields = fields
         self.context = context
@@ -64,20 +64,20 @@ struct JSONObject {
         }
     }
 
-    func string(_ key: String) throws(DecodeError) -> String? {
+    public func string(_ key: String) throws(DecodeError) -> String? {
         guard let value = present(key) else { return nil }
         guard case .string(let s) = value else { throw DecodeError("\(context).\(key): expected a string") }
         return s
     }
 
-    func bool(_ key: String) throws(DecodeError) -> Bool? {
+    public func bool(_ key: String) throws(DecodeError) -> Bool? {
         guard let value = present(key) else { return nil }
         guard case .bool(let b) = value else { throw DecodeError("\(context).\(key): expected true or false") }
         return b
     }
 
     /// An integer; a JSON number with no fractional part (3800.0) counts as one.
-    func int(_ key: String) throws(DecodeError) -> Int64? {
+    public func int(_ key: String) throws(DecodeError) -> Int64? {
         guard let value = present(key) else { return nil }
         guard case .number(let n) = value, n.rounded() == n, abs(n) < 9.0e15 else {
             throw DecodeError("\(context).\(key): expected an integer")
@@ -85,7 +85,7 @@ struct JSONObject {
         return Int64(n)
     }
 
-    func required<T>(_ key: String, _ read: (String) throws(DecodeError) -> T?) throws(DecodeError) -> T {
+    public func required<T>(_ key: String, _ read: (String) throws(DecodeError) -> T?) throws(DecodeError) -> T {
         guard let value = try read(key) else { throw DecodeError("\(context).\(key): required field is missing") }
         return value
     }

@@ -1,4 +1,4 @@
-/// Parser for HTTP dates (RFC 9110 section 5.6.7), the format of every date the OCSP API returns.
+/// Parser and formatter for HTTP dates (RFC 9110 section 5.6.7), the format of every date the OCSP API returns.
 ///
 /// A fixed-format parser on purpose: it does not depend on the process locale or time zone,
 /// it never allocates a formatter, and it rejects anything out of range instead of rolling

@@ -1,0 +1,312 @@
+import RedisSoftwareAPI
+import Foundation
+import Synchronization
+
+/// A request as the simulated REST API sees it.
+public struct SimRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var authorization: String?
+    public var body: [UInt8]
+
+    public init(method: String, path: String, authorization: String? = nil, body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.authorization = authorization
+        self.body = body
+    }
+}
+
+public struct SimResponse: Sendable, Equatable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+    public var headers: [(String, String)] = []
+
+    public static func == (a: SimResponse, b: SimResponse) -> Bool {
+        a.status == b.status && a.contentType == b.contentType && a.body == b.body
+    }
+
+    static func json(_ status: Int, _ object: Any) -> SimResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return SimResponse(status: status, contentType: "application/json", body: Array(data))
+    }
+
+    /// The API's error shape: a JSON object with error_code and message.
+    static func error(_ status: Int, _ code: String, _ message: String) -> SimResponse {
+        json(status, ["error_code": code, "message": message])
+    }
+
+    static func text(_ status: Int, _ text: String, contentType: String = "text/plain") -> SimResponse {
+        SimResponse(status: status, contentType: contentType, body: Array(text.utf8))
+    }
+}
+
+/// One simulated Redis Software cluster: the OCSP endpoints of the REST API with their
+/// documented fields, ranges, permissions and error codes, in a chosen `Scenario`.
+public final class SimulatedCluster: Sendable {
+    public static let responderURL = "http://ocsp.simulated.example:8080"
+    public static let currentVersion = "7.8.2-34"
+    public static let oldVersion = "6.2.18-65"
+
+    public let name: String
+    public let username: String
+    public let password: String
+    public let slowDelay: Duration
+    public let changePeriod: Duration
+    private let clock: @Sendable () -> Int64
+    private let started: Int64
+
+    private struct OCSPSettings {
+        var enabled = true
+        var responderURL: String? = SimulatedCluster.responderURL
+        var queryFrequency: Int64 = 3600
+        var responseTimeout: Int64 = 1
+        var recoveryFrequency: Int64 = 60
+        var recoveryMaxTries: Int64 = 5
+    }
+
+    private struct State {
+        var scenario: Scenario
+        /// Changes made through PUT /v1/ocsp; the scenario's defaults apply to the rest.
+        var settings: OCSPSettings?
+        /// An answer cached by POST /v1/ocsp/test, which replaces the scenario's status.
+        var testedStatus: [String: String]?
+        var requests = 0
+    }
+
+    private let state: Mutex<State>
+
+    public init(
+        name: String, scenario: Scenario, username: String = "ocsp-monitor@example.com", password: String = "simulated",
+        slowDelay: Duration = .seconds(15), changePeriod: Duration = .seconds(60),
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) {
+        self.name = name
+        self.username = username
+        self.password = password
+        self.slowDelay = slowDelay
+        self.changePeriod = changePeriod
+        self.clock = clock
+        self.started = clock()
+        state = Mutex(State(scenario: scenario))
+    }
+
+    public var scenario: Scenario {
+        get { state.withLock { $0.scenario } }
+        set { state.withLock { $0 = State(scenario: newValue, requests: $0.requests) } }
+    }
+
+    /// Requests answered so far, for tests that check the client's behaviour.
+    public var requestCount: Int { state.withLock { $0.requests } }
+
+    /// The scenario in force now; `changing` resolves to its current step.
+    public func effectiveScenario() -> Scenario {
+        let scenario = state.withLock { $0.scenario }
+        guard scenario == .changing else { return scenario }
+        let periodSeconds = max(1, changePeriod.components.seconds)
+        let step = Int((clock() - started) / periodSeconds) % Scenario.changingCycle.count
+        return Scenario.changingCycle[step]
+    }
+
+    public func handle(_ request: SimRequest) async -> SimResponse {
+        state.withLock { $0.requests += 1 }
+        let scenario = effectiveScenario()
+        if scenario == .slow { try? await Task.sleep(for: slowDelay) }
+        guard authorized(request.authorization), scenario != .unauthorized else {
+            var response = SimResponse.text(401, "Unauthorized")
+            response.headers = [("WWW-Authenticate", "Basic realm=\"Redis Enterprise REST API\"")]
+            return response
+        }
+        switch (request.method, request.path) {
+        case ("GET", "/v1/ocsp"): return getConfig(scenario)
+        case ("PUT", "/v1/ocsp"): return putConfig(scenario, request.body)
+        case ("GET", "/v1/ocsp/status"): return getStatus(scenario)
+        case ("POST", "/v1/ocsp/test"): return postTest(scenario)
+        case ("GET", "/v1/nodes"): return getNodes(scenario)
+        case (_, "/v1/ocsp"), (_, "/v1/ocsp/status"), (_, "/v1/ocsp/test"), (_, "/v1/nodes"):
+            return .error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
+        default:
+            return .error(404, "not_found", "no such resource: \(request.path)")
+        }
+    }
+
+    private func authorized(_ header: String?) -> Bool {
+        guard let header, header.hasPrefix("Basic "),
+              let data = Data(base64Encoded: String(header.dropFirst(6))),
+              let pair = String(data: data, encoding: .utf8)
+        else { return false }
+        return pair == "\(username):\(password)"
+    }
+
+    /// Errors shared by the OCSP endpoints, in the order the cluster would check them.
+    private func ocspPrecondition(_ scenario: Scenario, permission: String) -> SimResponse? {
+        switch scenario {
+        case .forbidden where permission.hasPrefix("view_ocsp"):
+            return .text(403, "Forbidden: the user lacks \(permission)")
+        case .serverError:
+            return .text(500, "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>", contentType: "text/html")
+        case .unsupported:
+            return .error(406, "ocsp_unsupported_by_capability", "Not all nodes support the OCSP capability")
+        default:
+            return nil
+        }
+    }
+
+    private func settings(for scenario: Scenario) -> OCSPSettings {
+        if let changed = state.withLock({ $0.settings }) { return changed }
+        var s = OCSPSettings()
+        switch scenario {
+        case .disabled: s.enabled = false
+        case .noResponderURL: s.responderURL = ""
+        default: break
+        }
+        return s
+    }
+
+    private func configObject(_ s: OCSPSettings) -> [String: Any] {
+        var object: [String: Any] = [
+            "ocsp_functionality": s.enabled, "query_frequency": s.queryFrequency, "response_timeout": s.responseTimeout,
+            "recovery_frequency": s.recoveryFrequency, "recovery_max_tries": s.recoveryMaxTries,
+        ]
+        if let url = s.responderURL { object["responder_url"] = url }
+        return object
+    }
+
+    private func getConfig(_ scenario: Scenario) -> SimResponse {
+        if let error = ocspPrecondition(scenario, permission: "view_ocsp_config") { return error }
+        var object = configObject(settings(for: scenario))
+        if scenario == .wrongTypes { object["query_frequency"] = "3600" }
+        return .json(200, object)
+    }
+
+    private func putConfig(_ scenario: Scenario, _ body: [UInt8]) -> SimResponse {
+        if scenario == .unsupported {
+            return .error(406, "ocsp_unsupported_by_capability", "Not all nodes support the OCSP capability")
+        }
+        // The documented schema: these fields, these types, these ranges; anything else is invalid_schema.
+        let ranges: [(key: String, range: ClosedRange<Int64>, path: WritableKeyPath<OCSPSettings, Int64>)] = [
+            ("query_frequency", 60...86_400, \.queryFrequency), ("response_timeout", 1...60, \.responseTimeout),
+            ("recovery_frequency", 60...86_400, \.recoveryFrequency), ("recovery_max_tries", 1...100, \.recoveryMaxTries),
+        ]
+        var s = settings(for: scenario)
+        do throws(DecodeError) {
+            let object = try JSONObject(try JSONValue.parse(body), context: "body")
+            if let unknown = object.fields.keys.sorted().first(where: { key in
+                key != "ocsp_functionality" && !ranges.contains { $0.key == key }
+            }) {
+                // responder_url is read-only: it comes from the proxy certificate.
+                throw DecodeError("\(unknown) is not a writable field")
+            }
+            if let enabled = try object.bool("ocsp_functionality") { s.enabled = enabled }
+            for (key, range, path) in ranges {
+                guard let value = try object.int(key) else { continue }
+                guard range.contains(value) else {
+                    throw DecodeError("\(key) must be between \(range.lowerBound) and \(range.upperBound)")
+                }
+                s[keyPath: path] = value
+            }
+        } catch {
+            return .error(400, "invalid_schema", error.description)
+        }
+        if s.enabled, (s.responderURL ?? "").isEmpty {
+            return .error(400, "no_responder_url", "Cannot enable OCSP: the proxy certificate has no responder URL")
+        }
+        let result = s
+        state.withLock { $0.settings = result }
+        return .json(200, configObject(result))
+    }
+
+    private func getStatus(_ scenario: Scenario) -> SimResponse {
+        if let error = ocspPrecondition(scenario, permission: "view_ocsp_status") { return error }
+        switch scenario {
+        case .noResponderURL:
+            return .error(400, "no_responder_url", "No OCSP responder URL is configured")
+        case .invalidOCSPResponse:
+            return .error(400, "invalid_ocsp_response", "The responder's answer is not OCSP-compatible")
+        case .malformedJSON:
+            return SimResponse(status: 200, contentType: "application/json", body: Array(#"{"cert_status": "GOOD", "produced_at": "Wed, 22 De"#.utf8))
+        default:
+            if let tested = state.withLock({ $0.testedStatus }) { return .json(200, tested) }
+            return .json(200, statusObject(scenario))
+        }
+    }
+
+    /// The cached answer for a scenario. Fresh answers are refreshed every query_frequency,
+    /// as the cluster does; broken ones are frozen relative to the simulator's start.
+    private func statusObject(_ scenario: Scenario) -> [String: String] {
+        let now = clock()
+        let frequency = settings(for: scenario).queryFrequency
+        let windowStart = now - now % frequency
+        var object = [
+            "responder_url": Self.responderURL, "cert_status": "GOOD",
+            "produced_at": httpDate(windowStart), "this_update": httpDate(windowStart),
+            "next_update": httpDate(windowStart + frequency + 3600),
+        ]
+        switch scenario {
+        case .revoked:
+            object["cert_status"] = "REVOKED"
+            object["revocation_time"] = httpDate(started - 86_400)
+        case .unknown:
+            object["cert_status"] = "UNKNOWN"
+        case .stale:
+            object["produced_at"] = httpDate(started - 7 * 3600)
+            object["this_update"] = httpDate(started - 7 * 3600)
+            object["next_update"] = httpDate(started - 3600)
+        case .expiring:
+            object["produced_at"] = httpDate(now - 3600)
+            object["this_update"] = httpDate(now - 3600)
+            object["next_update"] = httpDate(now + 1200)
+        case .badDates:
+            object["produced_at"] = "yesterday"
+            object["next_update"] = "2021-12-22T14:50:00Z"
+        default:
+            break
+        }
+        return object
+    }
+
+    private func postTest(_ scenario: Scenario) -> SimResponse {
+        if let error = ocspPrecondition(scenario, permission: "test_ocsp_status") { return error }
+        let s = settings(for: scenario)
+        if (s.responderURL ?? "").isEmpty || scenario == .noResponderURL {
+            return .error(400, "no_responder_url", "No OCSP responder URL is configured")
+        }
+        switch scenario {
+        case .invalidOCSPResponse:
+            return .error(400, "invalid_ocsp_response", "The responder's answer is not OCSP-compatible")
+        case .taskQueued:
+            return .error(500, "task_queued_for_too_long", "The OCSP polling task stayed queued for over 5 seconds")
+        default:
+            let now = clock()
+            var fresh = statusObject(scenario)
+            if scenario != .stale {
+                fresh["produced_at"] = httpDate(now)
+                fresh["this_update"] = httpDate(now)
+                fresh["next_update"] = httpDate(now + s.queryFrequency + 3600)
+            }
+            // The answer is cached only while OCSP is enabled, as the API reference says.
+            if s.enabled { state.withLock { $0.testedStatus = fresh } }
+            return .json(200, fresh)
+        }
+    }
+
+    private func getNodes(_ scenario: Scenario) -> SimResponse {
+        if scenario == .serverError { return ocspPrecondition(scenario, permission: "view_all_nodes_info")! }
+        let count = scenario == .huge ? 6000 : 3
+        var nodes: [[String: Any]] = []
+        for uid in 1...count {
+            var node: [String: Any] = [
+                "uid": uid, "addr": "10.0.0.\(uid % 250 + 1)", "status": "active",
+                "software_version": scenario == .unsupported && uid == count ? Self.oldVersion : Self.currentVersion,
+                "total_memory": 16_777_216_000, "cores": 4, "rack_id": "",
+            ]
+            // Node objects carry many fields the exporter must ignore; the huge answer has a lot of them.
+            if scenario == .huge { node["bigstore_driver"] = String(repeating: "x", count: 200) }
+            nodes.append(node)
+        }
+        return .json(200, nodes)
+    }
+
+    private func httpDate(_ t: Int64) -> String { HTTPDate.format(t) }
+}

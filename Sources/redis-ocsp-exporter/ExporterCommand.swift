@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OCSPSimulator
+import RedisOCSPExporter
+
+/// Command-line entry point: flags in the style of Prometheus exporters, then wiring.
+@main
+struct ExporterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redis-ocsp-exporter",
+        abstract: "Prometheus exporter for the OCSP stapling state of Redis Software clusters.",
+        discussion: """
+            Give a configuration file (--config.file), a single cluster (--cluster.url and friends, or their \
+            REDIS_OCSP_CLUSTER_* environment variables), or --demo to run against built-in simulated clusters.
+            """,
+        version: RedisOCSPExporter.BuildInfo.version
+    )
+
+    @Option(name: .customLong("config.file"), help: "Path to the YAML configuration file.")
+    var configFile: String?
+
+    @Flag(name: .customLong("config.check"), help: "Validate the configuration, print the result and exit (1 if invalid).")
+    var configCheck = false
+
+    @Option(name: .customLong("cluster.url"), help: "REST API base URL of a single cluster [env: REDIS_OCSP_CLUSTER_URL].")
+    var clusterURL: String?
+
+    @Option(name: .customLong("cluster.name"), help: "Name (the cluster label) of that cluster [env: REDIS_OCSP_CLUSTER_NAME] (default: default).")
+    var clusterName: String?
+
+    @Option(name: .customLong("cluster.username"), help: "REST API user [env: REDIS_OCSP_CLUSTER_USERNAME].")
+    var clusterUsername: String?
+
+    @Option(name: .customLong("cluster.password-file"), help: "File holding the REST API password [env: REDIS_OCSP_CLUSTER_PASSWORD_FILE].")
+    var clusterPasswordFile: String?
+
+    @Option(name: .customLong("cluster.ca-file"), help: "PEM CA bundle that signed the REST API certificate [env: REDIS_OCSP_CLUSTER_CA_FILE].")
+    var clusterCAFile: String?
+
+    @Flag(name: .customLong("cluster.insecure-skip-verify"), help: "Do not verify the REST API certificate (not for production).")
+    var clusterInsecure = false
+
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on for HTTP requests.")
+    var listenAddress = ":\(ListenAddress.defaultPort)"
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
+    var telemetryPath = "/metrics"
+
+    @Option(name: .customLong("log.level"), help: "Only log messages with the given severity or above: debug, info, warn, error.")
+    var logLevel = "info"
+
+    @Option(name: .customLong("log.format"), help: "Output format of log messages: logfmt or json.")
+    var logFormat = "logfmt"
+
+    @Flag(help: "Start simulated clusters in several scenarios in-process and export them.")
+    var demo = false
+
+    func validate() throws {
+        guard ["debug", "info", "warn", "error"].contains(logLevel) else {
+            throw ValidationError("--log.level must be one of debug, info, warn, error; got \(logLevel)")
+        }
+        guard ExporterLogHandler.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("--log.format must be logfmt or json; got \(logFormat)")
+        }
+        guard ListenAddress(listenAddress) != nil else {
+            throw ValidationError("--web.listen-address must be host:port or :port; got \(listenAddress)")
+        }
+        guard telemetryPath.hasPrefix("/"), telemetryPath != "/", !telemetryPath.hasPrefix("/-/") else {
+            throw ValidationError("--web.telemetry-path must start with / and not be / or under /-/; got \(telemetryPath)")
+        }
+    }
+
+    func run() async throws {
+        let level: Logger.Level = ["debug": .debug, "warn": .warning, "error": .error][logLevel] ?? .info
+        let format = ExporterLogHandler.Format(rawValue: logFormat)!
+        LoggingSystem.bootstrap { label in ExporterLogHandler(label: label, level: level, format: format) }
+        let logger = Logger(label: "redis-ocsp-exporter")
+
+        var simulator: SimulatorServer?
+        let config: ExporterConfig
+        do {
+            if demo {
+                let fleet = try await DemoFleet.start(logger: logger)
+                simulator = fleet.server
+                config = fleet.config
+            } else {
+                config = try loadConfig()
+            }
+        } catch let error as ConfigError {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+        if configCheck {
+            print("config OK: \(config.clusters.count) cluster(s)")
+            await simulator?.stop()
+            return
+        }
+
+        let listen = ListenAddress(listenAddress)!
+        let path = telemetryPath
+        let app = ExporterApp(config: config, listen: listen, telemetryPath: path, logger: logger) { port in
+            let bound = ListenAddress(host: listen.host, port: port)
+            logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL)\(path)"])
+        }
+        logger.info("starting redis-ocsp-exporter", metadata: [
+            "version": "\(RedisOCSPExporter.BuildInfo.version)", "clusters": "\(config.clusters.count)",
+        ])
+        do {
+            try await app.run()
+        } catch {
+            await simulator?.stop()
+            logger.error("exporter stopped", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        await simulator?.stop()
+        logger.info("stopped")
+    }
+
+    private func loadConfig() throws -> ExporterConfig {
+        let env = ProcessInfo.processInfo.environment
+        if let configFile {
+            return try ConfigLoader.load(file: configFile)
+        }
+        guard let url = clusterURL ?? env["REDIS_OCSP_CLUSTER_URL"] else {
+            printError("nothing to monitor: give --config.file, --cluster.url (or REDIS_OCSP_CLUSTER_URL), or --demo")
+            throw ExitCode(1)
+        }
+        return try ConfigLoader.load(flags: SingleClusterFlags(
+            name: clusterName ?? env["REDIS_OCSP_CLUSTER_NAME"] ?? "default",
+            url: url,
+            username: clusterUsername ?? env["REDIS_OCSP_CLUSTER_USERNAME"],
+            passwordFile: clusterPasswordFile ?? env["REDIS_OCSP_CLUSTER_PASSWORD_FILE"],
+            caFile: clusterCAFile ?? env["REDIS_OCSP_CLUSTER_CA_FILE"],
+            insecureSkipVerify: clusterInsecure
+        ))
+    }
+
+    private func printError(_ text: String) {
+        FileHandle.standardError.write(Data("redis-ocsp-exporter: \(text)\n".utf8))
+    }
+}
+
