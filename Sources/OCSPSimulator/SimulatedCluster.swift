@@ -70,8 +70,9 @@ public final class SimulatedCluster: Sendable {
         var scenario: Scenario
         /// Changes made through PUT /v1/ocsp; the scenario's defaults apply to the rest.
         var settings: OCSPSettings?
-        /// An answer cached by POST /v1/ocsp/test, which replaces the scenario's status.
-        var testedStatus: [String: String]?
+        /// An answer cached by POST /v1/ocsp/test, which replaces the status of the scenario
+        /// step it was made in.
+        var testedStatus: (scenario: Scenario, object: [String: String])?
         var requests = 0
     }
 
@@ -227,7 +228,7 @@ public final class SimulatedCluster: Sendable {
         case .malformedJSON:
             return SimResponse(status: 200, contentType: "application/json", body: Array(#"{"cert_status": "GOOD", "produced_at": "Wed, 22 De"#.utf8))
         default:
-            if let tested = state.withLock({ $0.testedStatus }) { return .json(200, tested) }
+            if let tested = state.withLock({ $0.testedStatus }), tested.scenario == scenario { return .json(200, tested.object) }
             return .json(200, statusObject(scenario))
         }
     }
@@ -286,7 +287,7 @@ public final class SimulatedCluster: Sendable {
                 fresh["next_update"] = httpDate(now + s.queryFrequency + 3600)
             }
             // The answer is cached only while OCSP is enabled, as the API reference says.
-            if s.enabled { state.withLock { $0.testedStatus = fresh } }
+            if s.enabled { state.withLock { $0.testedStatus = (scenario, fresh) } }
             return .json(200, fresh)
         }
     }

@@ -4,7 +4,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
-import Synchronization
+import ServiceLifecycle
 
 /// Serves simulated clusters over HTTPS, each on its own loopback port as a real cluster's
 /// REST API would be, all with the same generated CA.
@@ -13,13 +13,15 @@ public final class SimulatorServer: Sendable {
     public let clusters: [SimulatedCluster]
     /// Base URL of each cluster's REST API, by cluster name.
     public let urls: [String: String]
-    private let tasks: Mutex<[Task<Void, Never>]>
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
 
-    private init(ca: SimulatorCA, clusters: [SimulatedCluster], urls: [String: String], tasks: [Task<Void, Never>]) {
+    private init(ca: SimulatorCA, clusters: [SimulatedCluster], urls: [String: String], group: ServiceGroup, task: Task<Void, any Error>) {
         self.ca = ca
         self.clusters = clusters
         self.urls = urls
-        self.tasks = Mutex(tasks)
+        self.group = group
+        self.task = task
     }
 
     /// Starts one HTTPS server per cluster and returns once all accept connections.
@@ -33,53 +35,44 @@ public final class SimulatorServer: Sendable {
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(ca.serverCertificatePEM.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(ca.serverKeyPEM.utf8), format: .pem))
         )
-        var urls: [String: String] = [:]
-        var tasks: [Task<Void, Never>] = []
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .warning)
+        let (listening, continuation) = AsyncStream.makeStream(of: (index: Int, port: Int).self)
+        var apps: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for (index, cluster) in clusters.enumerated() {
-            let (stream, continuation) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
             let app = Application(
                 responder: CallbackResponder { (request: Request, _: BasicRequestContext) in
                     try await respond(cluster, request)
                 },
                 server: try .tls(.http1(), tlsConfiguration: tls),
                 configuration: .init(address: .hostname(host, port: ports?[index] ?? 0), serverName: "redis-ocsp-simulator"),
-                onServerRunning: { channel in
-                    continuation.yield(.success(channel.localAddress?.port ?? 0))
-                    continuation.finish()
-                },
+                onServerRunning: { channel in continuation.yield((index, channel.localAddress?.port ?? 0)) },
                 logger: serverLogger
             )
-            tasks.append(Task {
-                do {
-                    try await app.runService(gracefulShutdownSignals: [])
-                } catch {
-                    continuation.yield(.failure(error))
-                }
-                continuation.finish()
-            })
-            var port: Int?
-            for await result in stream {
-                port = try result.get()
-            }
-            guard let port else {
-                tasks.forEach { $0.cancel() }
-                throw SimulatorError("the server for cluster \(cluster.name) stopped before it listened")
-            }
-            urls[cluster.name] = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            apps.append(.init(service: app))
         }
-        return SimulatorServer(ca: ca, clusters: clusters, urls: urls, tasks: tasks)
+        let group = ServiceGroup(configuration: .init(services: apps, logger: serverLogger))
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        var urls: [String: String] = [:]
+        for await (index, port) in listening {
+            urls[clusters[index].name] = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            if urls.count == clusters.count { break }
+        }
+        guard urls.count == clusters.count else {
+            // The group ended before every server listened: report why (a port in use, say).
+            try await task.value
+            throw SimulatorError("the simulated clusters stopped before they all listened")
+        }
+        return SimulatorServer(ca: ca, clusters: clusters, urls: urls, group: group, task: task)
     }
 
-    /// Stops every server and waits until they have closed.
+    /// Stops every server gracefully and waits until they have closed.
     public func stop() async {
-        let running = tasks.withLock { tasks in
-            defer { tasks = [] }
-            return tasks
-        }
-        for task in running { task.cancel() }
-        for task in running { await task.value }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
     }
 
     private static func respond(_ cluster: SimulatedCluster, _ request: Request) async throws -> Response {

@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import OCSPSimulator
+import RedisOCSPExporter
+
+/// Simulated clusters and an exporter pointed at them over real loopback HTTPS, with the
+/// configuration written as a user would write it.
+final class ExporterHarness: Sendable {
+    let simulator: SimulatorServer
+    let directory: URL
+    let port: Int
+    let app: ExporterApp
+    private let task: Task<Void, any Error>
+
+    /// Runs `body` with a started harness and stops it afterwards, also when `body` throws.
+    static func with<T>(
+        _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "",
+        _ body: (ExporterHarness) async throws -> T
+    ) async throws -> T {
+        let harness = try await start(clusters, pollInterval: pollInterval, timeout: timeout,
+                                      extraClusterYAML: extraClusterYAML, extraTopYAML: extraTopYAML)
+        do {
+            let result = try await body(harness)
+            await harness.stop()
+            return result
+        } catch {
+            await harness.stop()
+            throw error
+        }
+    }
+
+    /// - Parameter extraClusterYAML: per cluster name, extra YAML lines for its entry.
+    static func start(
+        _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = ""
+    ) async throws -> ExporterHarness {
+        let simulator = try await SimulatorServer.start(clusters)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ocsp-exporter-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let caFile = directory.appendingPathComponent("ca.pem").path
+        try simulator.ca.caCertificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
+        var yaml = "poll_interval: \(pollInterval)\ntimeout: \(timeout)\n\(extraTopYAML)clusters:\n"
+        for cluster in clusters {
+            let passwordFile = directory.appendingPathComponent("password-\(cluster.name)").path
+            try "\(cluster.password)\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            yaml += """
+                  - name: \(cluster.name)
+                    url: \(simulator.urls[cluster.name]!)
+                    username: \(cluster.username)
+                    password_file: \(passwordFile)
+                    tls: {ca_file: \(caFile)}
+                \(extraClusterYAML[cluster.name].map { "    " + $0.replacingOccurrences(of: "\n", with: "\n    ") + "\n" } ?? "")
+                """
+        }
+        let config = try ConfigLoader.load(yaml: yaml, source: "test.yml")
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let app = ExporterApp(config: config, listen: ListenAddress(host: "127.0.0.1", port: 0), logger: logger) { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let task = Task { try await app.run() }
+        var port = 0
+        for await p in ports { port = p }
+        return ExporterHarness(simulator: simulator, directory: directory, port: port, app: app, task: task)
+    }
+
+    private init(simulator: SimulatorServer, directory: URL, port: Int, app: ExporterApp, task: Task<Void, any Error>) {
+        self.simulator = simulator
+        self.directory = directory
+        self.port = port
+        self.app = app
+        self.task = task
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+        await simulator.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func get(_ path: String, headers: [(String, String)] = []) async throws -> (status: Int, headers: [(String, String)], body: ByteBuffer) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return (Int(response.status.code), response.headers.map { ($0.name, $0.value) }, body)
+    }
+
+    func metricsText() async throws -> String {
+        String(buffer: try await get("/metrics").body)
+    }
+
+    func metrics() async throws -> Samples {
+        Samples(try await metricsText())
+    }
+
+    /// Waits until every cluster has finished `rounds` more poll rounds from now.
+    func waitForRounds(_ rounds: UInt64 = 1, timeout: Duration = .seconds(20)) async throws {
+        let start = roundsDone()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if zip(start, roundsDone()).allSatisfy({ $1 >= $0 + rounds }) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("clusters were not polled \(rounds) more time(s) within \(timeout)")
+    }
+
+    /// Per cluster, the rounds completed: every round makes exactly one config request.
+    private func roundsDone() -> [UInt64] {
+        app.store.read().entries.map { $0.snapshot.health(.config)?.latency.count ?? 0 }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Samples of an exposition, by series text exactly as served (`name{labels}`).
+struct Samples {
+    var values: [String: Double] = [:]
+    var text: String
+
+    init(_ text: String) {
+        self.text = text
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " ") else { continue }
+            values[String(line[..<space])] = Double(line[line.index(after: space)...])
+        }
+    }
+
+    subscript(_ series: String) -> Double? { values[series] }
+
+    /// Series of a metric name whose labels include all of `labels` (`name="value"` pairs).
+    func series(_ name: String, _ labels: [String] = []) -> [String: Double] {
+        values.filter { key, _ in
+            (key == name || key.hasPrefix(name + "{")) && labels.allSatisfy { key.contains($0) }
+        }
+    }
+}
