@@ -13,11 +13,11 @@ public enum ConfigLoader {
     ]
 
     public static func load(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExporterConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigError(source: path, issues: [.init(field: "", message: "cannot read the file: \(describe(error))")])
+        if let problem = fileProblem(path) {
+            throw ConfigError(source: path, issues: [.init(field: "", message: "cannot read the file: \(problem)")])
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError(source: path, issues: [.init(field: "", message: "not UTF-8 text")])
         }
         return try load(yaml: text, source: path, environment: environment)
     }
@@ -32,16 +32,17 @@ public enum ConfigLoader {
         }
         let config = reader.readRoot(root)
         guard reader.issues.isEmpty, let config else {
-            throw ConfigError(source: source, issues: reader.issues)
+            throw ConfigError(source: source, issues: reader.sortedIssues)
         }
         return config
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? CocoaError, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
-            return underlying.localizedDescription
-        }
-        return (error as NSError).localizedDescription
+    /// Why a file cannot be read, in the words of the C library, or nil when it can.
+    static func fileProblem(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "no such file" }
+        if isDirectory.boolValue { return "is a directory" }
+        return FileManager.default.isReadableFile(atPath: path) ? nil : "permission denied"
     }
 }
 
@@ -54,6 +55,11 @@ struct Reader {
     init(source: String, environment: [String: String]) {
         self.source = source
         self.environment = environment
+    }
+
+    /// Issues in document order, which is how a person fixes them.
+    var sortedIssues: [ConfigError.Issue] {
+        issues.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }.map(\.element)
     }
 
     mutating func issue(_ field: String, _ node: Node?, _ message: String) {
@@ -74,10 +80,9 @@ struct Reader {
                 issue(field, keyNode, "keys must be strings")
                 continue
             }
+            // Duplicate keys never get here: the YAML parser rejects them.
             let path = field.isEmpty ? key.string : "\(field).\(key.string)"
-            if result[key.string] != nil {
-                issue(path, keyNode, "is set twice")
-            } else if !allowed.isEmpty, !allowed.contains(key.string) {
+            if !allowed.isEmpty, !allowed.contains(key.string) {
                 issue(path, keyNode, "unknown field (known: \(allowed.joined(separator: ", ")))")
             } else {
                 result[key.string] = value
@@ -144,11 +149,7 @@ struct Reader {
         case .sequence(let items)?:
             var seen: [String: Int] = [:]
             for (index, item) in items.enumerated() {
-                guard let cluster = readCluster(item, index: index, pollInterval: pollInterval, timeout: timeout) else { continue }
-                if let first = seen[cluster.name] {
-                    issue("clusters[\(index)] (\(cluster.name)).name", item, "duplicate cluster name, already used by clusters[\(first)]")
-                } else {
-                    seen[cluster.name] = index
+                if let cluster = readCluster(item, index: index, pollInterval: pollInterval, timeout: timeout, seen: &seen) {
                     clusters.append(cluster)
                 }
             }
@@ -162,7 +163,9 @@ struct Reader {
         return ExporterConfig(pollInterval: pollInterval, timeout: timeout, maxConcurrentRequests: maxConcurrent, clusters: clusters)
     }
 
-    mutating func readCluster(_ node: Node, index: Int, pollInterval: Duration, timeout: Duration) -> ClusterConfig? {
+    mutating func readCluster(
+        _ node: Node, index: Int, pollInterval: Duration, timeout: Duration, seen: inout [String: Int]
+    ) -> ClusterConfig? {
         let allowed = ["name", "url", "username", "password", "password_file", "password_env", "poll_interval",
                        "timeout", "test_interval", "tls", "labels"]
         var field = "clusters[\(index)]"
@@ -174,6 +177,10 @@ struct Reader {
             field += " (\(name))"
             if name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 issue("\(field).name", fields["name"], "must be non-empty text without control characters")
+            } else if let first = seen[name] {
+                issue("\(field).name", fields["name"], "duplicate cluster name, already used by clusters[\(first)]")
+            } else {
+                seen[name] = index
             }
         } else if fields["name"] == nil {
             issue("\(field).name", node, "is required")
@@ -234,13 +241,14 @@ struct Reader {
         if let node = fields["password"] {
             password = string(node, "\(field).password")
         } else if let node = fields["password_file"], let path = string(node, "\(field).password_file") {
-            do {
-                var text = try String(contentsOfFile: path, encoding: .utf8)
+            if let problem = ConfigLoader.fileProblem(path) {
+                issue("\(field).password_file", node, "cannot read \(path): \(problem)")
+            } else if var text = try? String(contentsOfFile: path, encoding: .utf8) {
                 // Secret files written with `echo` end in a newline that is not part of the password.
                 while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
                 password = text
-            } catch {
-                issue("\(field).password_file", node, "cannot read \(path): \(ConfigLoader.describe(error))")
+            } else {
+                issue("\(field).password_file", node, "\(path) is not UTF-8 text")
             }
         } else if let node = fields["password_env"], let variable = string(node, "\(field).password_env") {
             if let value = environment[variable] {
@@ -267,20 +275,24 @@ struct Reader {
         }
         let before = issues.count
         if let node = fields["ca_file"], let path = string(node, "\(field).ca_file") {
-            do {
-                let certificates = try NIOSSLCertificate.fromPEMFile(path)
-                if certificates.isEmpty {
-                    issue("\(field).ca_file", node, "\(path) holds no PEM certificate")
-                }
+            if let problem = ConfigLoader.fileProblem(path) {
+                issue("\(field).ca_file", node, "cannot read \(path): \(problem)")
+            } else if let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty {
                 tls.trustRoots = .certificates(certificates)
-            } catch {
-                issue("\(field).ca_file", node, "cannot load PEM certificates from \(path): \(error)")
+            } else {
+                issue("\(field).ca_file", node, "\(path) holds no valid PEM certificate")
             }
         }
         let certPath = string(fields["cert_file"], "\(field).cert_file")
         let keyPath = string(fields["key_file"], "\(field).key_file")
         switch (certPath, keyPath) {
         case let (cert?, key?):
+            for (name, path) in [("cert_file", cert), ("key_file", key)] {
+                if let problem = ConfigLoader.fileProblem(path) {
+                    issue("\(field).\(name)", fields[name], "cannot read \(path): \(problem)")
+                }
+            }
+            guard issues.count == before else { break }
             do {
                 tls.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
             } catch {
@@ -379,7 +391,7 @@ extension ConfigLoader {
         var reader = Reader(source: "command-line flags", environment: environment)
         let config = reader.readRoot(root)
         guard reader.issues.isEmpty, let config else {
-            throw ConfigError(source: "command-line flags (--cluster.*)", issues: reader.issues)
+            throw ConfigError(source: "command-line flags (--cluster.*)", issues: reader.sortedIssues)
         }
         return config
     }

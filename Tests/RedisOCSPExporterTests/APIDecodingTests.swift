@@ -1,0 +1,89 @@
+@testable import RedisOCSPExporter
+import RedisSoftwareAPI
+import Testing
+
+struct APIDecodingTests {
+    func decode<T: APIObject>(_ json: String, as: T.Type) throws(DecodeError) -> T {
+        try T.decode(try JSONValue.parse(Array(json.utf8)))
+    }
+
+    @Test func configFromTheReferenceExample() throws {
+        let config = try decode("""
+            {"ocsp_functionality": true, "responder_url": "http://responder.ocsp.url.com", "query_frequency": 3800,
+             "response_timeout": 2, "recovery_frequency": 80, "recovery_max_tries": 20, "undocumented": {"x": [1]}}
+            """, as: OCSPConfig.self)
+        #expect(config == OCSPConfig(enabled: true, responderURL: "http://responder.ocsp.url.com", queryFrequency: 3800,
+                                     responseTimeout: 2, recoveryFrequency: 80, recoveryMaxTries: 20))
+    }
+
+    @Test func integersMayArriveWithAZeroFraction() throws {
+        let config = try decode(#"{"ocsp_functionality": false, "query_frequency": 3800.0}"#, as: OCSPConfig.self)
+        #expect(config.queryFrequency == 3800)
+        #expect(config.responderURL == nil)
+        #expect(!config.hasResponderURL)
+    }
+
+    @Test(arguments: [
+        #"{"ocsp_functionality": true, "query_frequency": "3800"}"#,
+        #"{"ocsp_functionality": true, "query_frequency": 3800.5}"#,
+        #"{"ocsp_functionality": "true"}"#,
+        #"{"ocsp_functionality": 1}"#,
+        #"{"query_frequency": 3600}"#,
+        #"{"ocsp_functionality": true, "responder_url": 5}"#,
+        #"[]"#, #"null"#, #"{"ocsp_functionality": tru"#, "",
+    ])
+    func invalidConfigs(_ json: String) {
+        #expect(throws: DecodeError.self) { try decode(json, as: OCSPConfig.self) }
+    }
+
+    @Test func statusFromTheReferenceExample() throws {
+        let status = try decode("""
+            {"responder_url": "http://responder.ocsp.url.com", "cert_status": "REVOKED",
+             "produced_at": "Wed, 22 Dec 2021 12:50:11 GMT", "this_update": "Wed, 22 Dec 2021 12:50:11 GMT",
+             "next_update": "Wed, 22 Dec 2021 14:50:00 GMT", "revocation_time": "Wed, 22 Dec 2021 12:50:04 GMT"}
+            """, as: OCSPStatus.self)
+        #expect(status.certStatus == .revoked)
+        #expect(status.producedAt == 1_640_177_411)
+        #expect(status.nextUpdate == 1_640_184_600)
+        #expect(status.revocationTime == 1_640_177_404)
+        #expect(status.unparsedDates.isEmpty)
+    }
+
+    @Test func unparseableDatesAreLeftOutAndRemembered() throws {
+        let status = try decode(#"{"cert_status": "GOOD", "next_update": "tomorrow", "this_update": null}"#, as: OCSPStatus.self)
+        #expect(status.nextUpdate == nil)
+        #expect(status.thisUpdate == nil)
+        #expect(status.unparsedDates == ["next_update": "tomorrow"])
+    }
+
+    @Test(arguments: [("GOOD", OCSPStatus.CertStatus.good), ("good", .good), ("REVOKED", .revoked), ("UNKNOWN", .unknown),
+                      ("ON_HOLD", .unknown), ("", .unknown)])
+    func certStatusOutsideTheThreeIsUnknown(_ raw: String, _ expected: OCSPStatus.CertStatus) throws {
+        #expect(try decode(#"{"cert_status": "\#(raw)"}"#, as: OCSPStatus.self).certStatus == expected)
+    }
+
+    @Test func statusNeedsCertStatus() {
+        #expect(throws: DecodeError.self) { try decode(#"{"responder_url": "x"}"#, as: OCSPStatus.self) }
+    }
+
+    @Test func nodes() throws {
+        let nodes = try decode(#"[{"uid": 1, "addr": "10.0.0.1", "status": "active", "software_version": "7.8.2-34", "shard_count": 3}, {"uid": 2.0}]"#, as: [ClusterNode].self)
+        #expect(nodes == [ClusterNode(uid: 1, addr: "10.0.0.1", status: "active", softwareVersion: "7.8.2-34"),
+                          ClusterNode(uid: 2, addr: "", status: "", softwareVersion: "")])
+        #expect(throws: DecodeError.self) { try decode(#"[{"addr": "x"}]"#, as: [ClusterNode].self) }
+        #expect(throws: DecodeError.self) { try decode(#"{"uid": 1}"#, as: [ClusterNode].self) }
+    }
+
+    @Test func errorClassificationPrefersTheAPIsErrorCode() {
+        let body = Array(#"{"error_code": "ocsp_unsupported_by_capability", "message": "nope"}"#.utf8)
+        #expect(APIFailure.fromResponse(status: 406, body: body).code == "ocsp_unsupported_by_capability")
+        #expect(APIFailure.fromResponse(status: 400, body: Array(#"{"error_code": "invalid_ocsp_response"}"#.utf8)).code == "invalid_ocsp_response")
+        #expect(APIFailure.fromResponse(status: 500, body: Array("<html>oops</html>".utf8)).code == "http_500")
+        #expect(APIFailure.fromResponse(status: 401, body: [UInt8]()).code == "http_401")
+        #expect(APIFailure.fromResponse(status: 403, body: Array(#"{"message": "no"}"#.utf8)).code == "http_403")
+        // A code that would make a strange or unbounded label falls back to the status.
+        #expect(APIFailure.fromResponse(status: 400, body: Array(#"{"error_code": "Bad Code\n"}"#.utf8)).code == "http_400")
+        #expect(APIFailure.fromResponse(status: 400, body: Array("{\"error_code\": \"\(String(repeating: "a", count: 65))\"}".utf8)).code == "http_400")
+        #expect(APIFailure.fromResponse(status: 400, body: Array(#"{"error_code": 7}"#.utf8)).code == "http_400")
+    }
+}

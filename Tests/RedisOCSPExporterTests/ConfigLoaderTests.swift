@@ -1,0 +1,169 @@
+import Foundation
+import RedisOCSPExporter
+import Testing
+
+struct ConfigLoaderTests {
+    let directory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("config-test-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    func file(_ name: String, _ content: String) -> String {
+        let path = directory.appendingPathComponent(name).path
+        try! content.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func issues(_ yaml: String, environment: [String: String] = [:]) -> [String] {
+        do {
+            _ = try ConfigLoader.load(yaml: yaml, source: "c.yml", environment: environment)
+            return []
+        } catch let error as ConfigError {
+            return error.description.split(separator: "\n").map(String.init)
+        } catch {
+            return ["unexpected \(error)"]
+        }
+    }
+
+    @Test func fullExampleLoads() throws {
+        let password = file("pw", "s3cret\n")
+        let config = try ConfigLoader.load(yaml: """
+            poll_interval: 45s
+            timeout: 500ms
+            clusters:
+              - name: prod-east
+                url: https://re-east.example.com:9443/
+                username: ocsp-monitor@example.com
+                password_file: \(password)
+                poll_interval: 1m30s
+                test_interval: 1h
+                tls:
+                  server_name: re.example.com
+                  insecure_skip_verify: false
+                labels: {region: us-east, tier: gold}
+              - name: prod-west
+                url: https://re-west.example.com:9443
+                username: monitor
+                password_env: WEST_PASSWORD
+            """, source: "c.yml", environment: ["WEST_PASSWORD": "w"])
+        #expect(config.pollInterval == .seconds(45))
+        #expect(config.clusters.count == 2)
+        let east = config.clusters[0]
+        #expect(east.baseURL == "https://re-east.example.com:9443")
+        #expect(east.credentials?.password.value == "s3cret")
+        #expect(east.pollInterval == .seconds(90))
+        #expect(east.timeout == .milliseconds(500))
+        #expect(east.testInterval == .seconds(3600))
+        #expect(east.serverName == "re.example.com")
+        #expect(east.labels.map(\.name) == ["region", "tier"])
+        let west = config.clusters[1]
+        #expect(west.pollInterval == .seconds(45))
+        #expect(west.credentials?.password.value == "w")
+        #expect(west.testInterval == nil)
+        // The password never prints.
+        #expect(!"\(east.credentials!)".contains("s3cret"))
+    }
+
+    @Test func everyProblemIsReportedWithFileLineClusterAndField() {
+        let found = issues("""
+            poll_interval: 30
+            bogus: 1
+            clusters:
+              - name: a
+                url: ftp://x
+                password_file: /nonexistent/pw
+                username: u
+                labels: {"0bad": x, cluster: y, __meta: z}
+                tls: {ca_file: /nonexistent/ca.pem, weird: 1}
+              - name: a
+                url: https://ok.example.com
+              - url: https://noname.example.com
+              - name: b
+                url: "not a url"
+                timeout: 5 minutes
+                password: p
+                password_env: P
+            """)
+        let expected = [
+            "c.yml: line 1: poll_interval: \"30\" is not a duration",
+            "c.yml: line 2: bogus: unknown field",
+            "clusters[0] (a).url: scheme must be https",
+            "clusters[0] (a).password_file: cannot read /nonexistent/pw: no such file",
+            "clusters[0] (a).labels.0bad: \"0bad\" is not a valid Prometheus label name",
+            "clusters[0] (a).labels.cluster: \"cluster\" is a label the exporter sets itself",
+            "clusters[0] (a).labels.__meta: \"__meta\" is not a valid Prometheus label name",
+            "clusters[0] (a).tls.weird: unknown field",
+            "clusters[0] (a).tls.ca_file: cannot read /nonexistent/ca.pem: no such file",
+            "clusters[1] (a).name: duplicate cluster name, already used by clusters[",
+            "clusters[2].name: is required",
+            "clusters[3] (b).url: \"not a url\" is not an absolute URL",
+            "clusters[3] (b).timeout: \"5 minutes\" is not a duration",
+            "clusters[3] (b).password_env: set only one of password, password_file and password_env",
+        ]
+        for fragment in expected {
+            #expect(found.contains { $0.contains(fragment) }, "missing: \(fragment)\nfound:\n\(found.joined(separator: "\n"))")
+        }
+        #expect(found.allSatisfy { $0.hasPrefix("c.yml: line ") }, "\(found)")
+    }
+
+    @Test(arguments: [
+        ("clusters: []", "clusters: must list at least one cluster"),
+        ("poll_interval: 1s", "clusters: is required"),
+        ("clusters: {a: 1}", "clusters: must be a list"),
+        ("clusters:\n  - name: a\n    url: https://x\n    poll_interval: 0s", "poll_interval: must be greater than 0"),
+        ("clusters:\n  - name: a\n    url: https://u:p@x", "must not carry credentials"),
+        ("clusters:\n  - name: a\n    url: https://x\n    username: u", "a username needs password_file"),
+        ("clusters:\n  - name: a\n    url: https://x\n    password: p", "username: is required when a password is set"),
+        ("clusters:\n  - name: a\n    url: https://x\n    username: u\n    password_env: NOPE", "environment variable NOPE is not set"),
+        ("clusters:\n  - name: a\n    url: https://x\n    tls: {cert_file: /c}", "key_file: is required with cert_file"),
+        ("clusters:\n  - name: a\n    url: https://x\n    tls: {insecure_skip_verify: maybe}", "must be true or false"),
+        ("max_concurrent_requests: 0\nclusters:\n  - name: a\n    url: https://x", "must be between 1 and 10000"),
+        ("clusters:\n  - name: a\n    url: https://x\n    name: b", "duplicated key"),
+        ("clusters: [", "not valid YAML"),
+        ("- just\n- a list", "must be a mapping"),
+        ("clusters:\n  - name: a\n    url: https://10.0.0.1\n    tls: {server_name: re.example.com}\n  - name: b\n    url: https://10.0.0.2\n    tls: {server_name: re.example.com}",
+         "re.example.com is already used by cluster a"),
+    ])
+    func rejects(_ yaml: String, _ fragment: String) {
+        let found = issues(yaml)
+        #expect(found.contains { $0.contains(fragment) }, "expected \(fragment) in \(found)")
+    }
+
+    @Test func durations() throws {
+        for (text, expected) in [("500ms", Duration.milliseconds(500)), ("2s", .seconds(2)), ("1m", .seconds(60)),
+                                 ("1h30m", .seconds(5400)), ("1d", .seconds(86400)), ("1w", .seconds(604_800))] {
+            let config = try ConfigLoader.load(yaml: "poll_interval: \(text)\nclusters:\n  - {name: a, url: https://x}", source: "c")
+            #expect(config.pollInterval == expected, "\(text)")
+        }
+        for bad in ["1", "s", "1.5s", "-1s", "1s1h", "1x", "99999999999999h"] {
+            #expect(issues("poll_interval: \"\(bad)\"\nclusters:\n  - {name: a, url: https://x}").contains { $0.contains("is not a duration") }, "\(bad)")
+        }
+    }
+
+    @Test func singleClusterFlagsAreValidatedLikeAFile() throws {
+        let password = file("pw", "flagpw")
+        let config = try ConfigLoader.load(flags: SingleClusterFlags(
+            name: "one", url: "https://re.example.com:9443", username: "u", passwordFile: password, caFile: nil, insecureSkipVerify: true
+        ))
+        #expect(config.clusters.first?.credentials?.password.value == "flagpw")
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.load(flags: SingleClusterFlags(
+                name: "one", url: "https://re.example.com", username: "u", passwordFile: "/nonexistent", caFile: nil, insecureSkipVerify: false
+            ))
+        }
+    }
+
+    @Test func loadsCAAndClientCertificateFiles() throws {
+        let (ca, cert, key) = try TestCertificates.make(in: directory)
+        let config = try ConfigLoader.load(yaml: """
+            clusters:
+              - name: a
+                url: https://x
+                tls: {ca_file: \(ca), cert_file: \(cert), key_file: \(key)}
+            """, source: "c")
+        #expect(config.clusters.count == 1)
+        let garbage = file("garbage.pem", "not a certificate")
+        #expect(issues("clusters:\n  - name: a\n    url: https://x\n    tls: {ca_file: \(garbage)}").contains { $0.contains("ca_file: \(garbage) holds no valid PEM certificate") })
+    }
+}
