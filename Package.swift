@@ -77,6 +77,9 @@ let package = Package(
                 "RedisOCSPExporter",
                 "OCSPSimulator",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

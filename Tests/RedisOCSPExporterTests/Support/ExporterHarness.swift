@@ -43,8 +43,8 @@ final class ExporterHarness: Sendable {
         let caFile = directory.appendingPathComponent("ca.pem").path
         try simulator.ca.caCertificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
         var yaml = "poll_interval: \(pollInterval)\ntimeout: \(timeout)\n\(extraTopYAML)clusters:\n"
-        for cluster in clusters {
-            let passwordFile = directory.appendingPathComponent("password-\(cluster.name)").path
+        for (index, cluster) in clusters.enumerated() {
+            let passwordFile = directory.appendingPathComponent("password-\(index)").path
             try "\(cluster.password)\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
             yaml += """
                   - name: \(cluster.name)
@@ -87,10 +87,13 @@ final class ExporterHarness: Sendable {
     func get(_ path: String, headers: [(String, String)] = []) async throws -> (status: Int, headers: [(String, String)], body: ByteBuffer) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await Self.client.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 16 << 20)
         return (Int(response.status.code), response.headers.map { ($0.name, $0.value) }, body)
     }
+
+    /// Leaves bodies as served: the shared client would ask for gzip and inflate it unasked.
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(decompression: .disabled))
 
     func metricsText() async throws -> String {
         String(buffer: try await get("/metrics").body)

@@ -1,0 +1,121 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import OCSPSimulator
+import Testing
+
+/// The built binary, run as a user runs it.
+@Suite(.serialized)
+struct CommandLineTests {
+    static let contractFamilies = [
+        "redis_ocsp_enabled", "redis_ocsp_responder_url_configured", "redis_ocsp_config_info",
+        "redis_ocsp_query_frequency_seconds", "redis_ocsp_response_timeout_seconds", "redis_ocsp_recovery_frequency_seconds",
+        "redis_ocsp_recovery_max_tries", "redis_ocsp_cert_status", "redis_ocsp_produced_at_timestamp_seconds",
+        "redis_ocsp_this_update_timestamp_seconds", "redis_ocsp_next_update_timestamp_seconds",
+        "redis_ocsp_revocation_timestamp_seconds", "redis_ocsp_supported", "redis_ocsp_node_info", "redis_ocsp_nodes",
+        "redis_ocsp_api_up", "redis_ocsp_api_error", "redis_ocsp_api_errors_total", "redis_ocsp_api_request_duration_seconds",
+        "redis_ocsp_last_success_timestamp_seconds", "redis_ocsp_exporter_build_info", "process_resident_memory_bytes",
+        "process_cpu_seconds_total", "process_open_fds", "process_max_fds", "process_start_time_seconds",
+        "process_virtual_memory_bytes",
+    ]
+
+    func scrape(_ port: Int, _ path: String = "/metrics") async throws -> String {
+        let response = try await ExporterHarness.client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+        return String(buffer: try await response.body.collect(upTo: 16 << 20))
+    }
+
+    @Test func demoServesEveryContractFamilyAndStopsCleanlyOnSIGTERM() async throws {
+        let exporter = try ExporterProcess(["--demo", "--web.listen-address=127.0.0.1:0"])
+        let port = try await exporter.listeningPort()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await scrape(port, "/-/ready") != "Ready.\n", ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let text = try await scrape(port)
+        for family in Self.contractFamilies {
+            #expect(text.contains("# TYPE \(family) "), "demo lacks \(family)")
+        }
+        let (status, output) = try Promtool.checkMetrics(text)
+        #expect(status == 0, "\(output)")
+        for scenario in ["healthy", "disabled", "unsupported", "revoked", "stale", "unauthorized"] {
+            #expect(text.contains("cluster=\"demo-\(scenario)\""), "demo lacks \(scenario)")
+        }
+        #expect(text.contains("redis_ocsp_api_error{cluster=\"demo-unauthorized\",environment=\"demo\",endpoint=\"config\",error_code=\"http_401\"} 1"))
+        exporter.signal(SIGTERM)
+        #expect(try await exporter.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(exporter.stderr.contains("msg=stopped"))
+    }
+
+    @Test func configCheck() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let good = dir.appendingPathComponent("good.yml").path
+        try "clusters:\n  - {name: a, url: \"https://re.example.com:9443\"}\n".write(toFile: good, atomically: true, encoding: .utf8)
+        let ok = try await ExporterProcess.run(["--config.file=\(good)", "--config.check"])
+        #expect(ok.status == 0)
+        #expect(ok.stdout.contains("config OK"))
+
+        let bad = dir.appendingPathComponent("bad.yml").path
+        try "clusters:\n  - {name: a, url: \"https://x\", labels: {\"bad-name\": v}}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let failed = try await ExporterProcess.run(["--config.file=\(bad)", "--config.check"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("\(bad): line 2: clusters[0] (a).labels.bad-name"), "\(failed.stderr)")
+
+        // Without --config.check an invalid configuration refuses to start, with the same message.
+        let refused = try await ExporterProcess.run(["--config.file=\(bad)", "--web.listen-address=127.0.0.1:0"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("labels.bad-name"))
+
+        let nothing = try await ExporterProcess.run([])
+        #expect(nothing.status == 1)
+        #expect(nothing.stderr.contains("--config.file"))
+
+        let badFlag = try await ExporterProcess.run(["--log.format=xml", "--demo"])
+        #expect(badFlag.status != 0)
+        #expect(badFlag.stderr.contains("--log.format"))
+
+        let version = try await ExporterProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.contains("0."))
+    }
+
+    /// One cluster from environment variables; the password never shows in any output.
+    @Test func singleClusterFromEnvironmentAndSecretsStayHidden() async throws {
+        let secret = "hunter2-\(UUID().uuidString)"
+        let good = SimulatedCluster(name: "env", scenario: .healthy, password: secret)
+        let simulator = try await SimulatorServer.start([good])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let ca = dir.appendingPathComponent("ca.pem").path
+        let passwordFile = dir.appendingPathComponent("pw").path
+        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
+        try secret.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let exporter = try ExporterProcess(["--web.listen-address=127.0.0.1:0", "--log.level=debug", "--log.format=json"], environment: [
+            "REDIS_OCSP_CLUSTER_URL": simulator.urls["env"]!, "REDIS_OCSP_CLUSTER_NAME": "from-env",
+            "REDIS_OCSP_CLUSTER_USERNAME": good.username, "REDIS_OCSP_CLUSTER_PASSWORD_FILE": passwordFile,
+            "REDIS_OCSP_CLUSTER_CA_FILE": ca,
+        ])
+        let port = try await exporter.listeningPort(timeout: .seconds(30)).self
+        var text = ""
+        for _ in 0..<100 where !text.contains("redis_ocsp_cert_status{cluster=\"from-env\",status=\"GOOD\"} 1") {
+            try await Task.sleep(for: .milliseconds(100))
+            text = try await scrape(port)
+        }
+        #expect(text.contains("redis_ocsp_cert_status{cluster=\"from-env\",status=\"GOOD\"} 1"))
+        // Now make the cluster reject the credentials, so errors get logged too.
+        good.scenario = .unauthorized
+        let landing = try await scrape(port, "/")
+        exporter.signal(SIGINT)
+        #expect(try await exporter.waitForExit(timeout: .seconds(15)) == 0)
+        await simulator.stop()
+        let base64 = Data("\(good.username):\(secret)".utf8).base64EncodedString()
+        for (name, output) in [("metrics", text), ("landing page", landing), ("stdout", exporter.stdout), ("stderr", exporter.stderr)] {
+            #expect(!output.contains(secret), "the password appears in \(name)")
+            #expect(!output.contains(base64), "the Authorization header appears in \(name)")
+        }
+        // JSON logs are one object per line.
+        for line in exporter.stderr.split(separator: "\n") {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "not JSON: \(line)")
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import CompressNIO
+import Foundation
+import Logging
+import NIOCore
+import OCSPSimulator
+import RedisOCSPExporter
+import Testing
+
+@Suite(.serialized)
+struct HTTPEndpointTests {
+    @Test func gzipIsServedWhenAcceptedAndMatchesThePlainBody() async throws {
+        try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)]) { harness in
+            try await harness.waitForRounds(1)
+            let plain = try await harness.get("/metrics")
+            #expect(plain.headers.first { $0.0.lowercased() == "content-encoding" } == nil)
+            #expect(plain.headers.contains { $0.0.lowercased() == "content-type" && $0.1 == Exposition.contentType })
+            var gzipped = try await harness.get("/metrics", headers: [("Accept-Encoding", "deflate, gzip;q=0.8")])
+            #expect(gzipped.headers.contains { $0.0.lowercased() == "content-encoding" && $0.1 == "gzip" })
+            let inflated = String(buffer: try gzipped.body.decompress(with: .gzip()))
+            // Process metrics change between scrapes; the cluster part must be identical.
+            let clusterPart = { (text: String) in text.components(separatedBy: "# HELP redis_ocsp_exporter_build_info")[0] }
+            #expect(clusterPart(inflated) == clusterPart(String(buffer: plain.body)))
+            #expect(clusterPart(inflated).contains("redis_ocsp_cert_status{cluster=\"a\",status=\"GOOD\"} 1"))
+            let refused = try await harness.get("/metrics", headers: [("Accept-Encoding", "gzip;q=0, identity")])
+            #expect(refused.headers.first { $0.0.lowercased() == "content-encoding" } == nil)
+        }
+    }
+
+    @Test func readyOnlyAfterTheFirstRoundAndHealthyAlways() async throws {
+        // The slow cluster's first round takes its full timeout, so readiness waits for it.
+        let slow = SimulatedCluster(name: "slow", scenario: .slow, slowDelay: .seconds(5))
+        try await ExporterHarness.with([slow], timeout: "1500ms") { harness in
+            #expect(try await harness.get("/-/healthy").status == 200)
+            #expect(try await harness.get("/-/ready").status == 503)
+            try await harness.waitForRounds(1)
+            #expect(try await harness.get("/-/ready").status == 200)
+            #expect(try await harness.get("/nope").status == 404)
+        }
+    }
+
+    @Test func landingPageShowsEachCluster() async throws {
+        let clusters = [SimulatedCluster(name: "good", scenario: .healthy), SimulatedCluster(name: "<b>bad</b>", scenario: .revoked),
+                        SimulatedCluster(name: "down", scenario: .serverError)]
+        try await ExporterHarness.with(clusters) { harness in
+            try await harness.waitForRounds(1)
+            let page = String(buffer: try await harness.get("/").body)
+            #expect(page.contains("<td>good</td>"))
+            #expect(page.contains("&lt;b&gt;bad&lt;/b&gt;"))
+            #expect(!page.contains("<b>bad</b>"))
+            #expect(page.contains("REVOKED"))
+            #expect(page.contains("config: http_500"))
+            #expect(page.contains("href=\"/metrics\""))
+        }
+    }
+
+    @Test func promtoolAcceptsTheExposition() async throws {
+        let clusters = [SimulatedCluster(name: "healthy", scenario: .healthy), SimulatedCluster(name: "revoked", scenario: .revoked),
+                        SimulatedCluster(name: "unsupported", scenario: .unsupported), SimulatedCluster(name: "down", scenario: .unauthorized),
+                        SimulatedCluster(name: "q\"uote", scenario: .stale)]
+        try await ExporterHarness.with(clusters, extraClusterYAML: ["healthy": "test_interval: 1h\nlabels: {region: \"eu \\\"west\\\"\"}"]) { harness in
+            try await harness.waitForRounds(1)
+            let text = try await harness.metricsText()
+            let (status, output) = try Promtool.checkMetrics(text)
+            #expect(status == 0, "promtool check metrics: \(output)")
+            #expect(text.contains(#"region="eu \"west\"""#))
+        }
+    }
+
+    @Test func tlsAndConnectionFailuresAreClassified() async throws {
+        // No ca_file: the simulator's private CA is not trusted, as with a real cluster's
+        // self-signed certificate.
+        let cluster = SimulatedCluster(name: "untrusted", scenario: .healthy)
+        let simulator = try await SimulatorServer.start([cluster])
+        let closedPort = try FreePort.reserve()
+        let yaml = """
+            poll_interval: 1s
+            timeout: 2s
+            clusters:
+              - {name: untrusted, url: "\(simulator.urls["untrusted"]!)"}
+              - {name: refused, url: "https://127.0.0.1:\(closedPort)"}
+              - {name: plain-http, url: "\(simulator.urls["untrusted"]!.replacingOccurrences(of: "https:", with: "http:"))"}
+            """
+        let config = try ConfigLoader.load(yaml: yaml, source: "t")
+        let store = SnapshotStore(clusters: config.clusters)
+        var logger = Logging.Logger(label: "t")
+        logger.logLevel = .critical
+        let service = PollerService(config: config, store: store, logger: logger)
+        let task = Task { try await service.run() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !store.firstRoundDone, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        task.cancel()
+        await simulator.stop()
+        let errors = Dictionary(uniqueKeysWithValues: store.read().entries.map { ($0.snapshot.name, $0.snapshot.health(.config)?.error?.code) })
+        #expect(errors["untrusted"] == "tls_error")
+        #expect(errors["refused"] == "connection_failed")
+        // An HTTP request to a TLS port gets no valid HTTP response back.
+        #expect(["invalid_response", "connection_failed"].contains(errors["plain-http"] ?? nil), "\(String(describing: errors["plain-http"]))")
+        #expect(cluster.requestCount == 0)
+    }
+}
+
+enum Promtool {
+    /// Runs `promtool check metrics` on `text`; the test command installs promtool.
+    static func checkMetrics(_ text: String) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["promtool", "check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, result)
+    }
+}
+
+enum FreePort {
+    /// A loopback port nothing listens on: bound once to learn a free number, then closed.
+    static func reserve() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw HarnessError("cannot bind a loopback socket") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
