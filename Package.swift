@@ -75,6 +75,7 @@ let package = Package(
             name: "RedisOCSPExporterTests",
             dependencies: [
                 "RedisOCSPExporter",
+                "RedisSoftwareAPI",
                 "OCSPSimulator",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -84,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OCSPSimulatorTests",
-            dependencies: ["OCSPSimulator"]
+            dependencies: ["OCSPSimulator", "RedisSoftwareAPI"]
         ),
     ],
     swiftLanguageModes: [.v6]
