@@ -7,14 +7,14 @@ import Testing
 /// documented metric state and error_code.
 @Suite(.serialized)
 struct ScenarioIntegrationTests {
-    static let slowDelay = Duration.seconds(3)
+    static let slowDelay = Duration.seconds(5)
 
     @Test func everyScenarioShowsItsDocumentedState() async throws {
         let clusters = Scenario.allCases.map {
             SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: Self.slowDelay, changePeriod: .seconds(3600))
         }
         try await ExporterHarness.with(
-            clusters, timeout: "1s",
+            clusters, timeout: "2s",
             extraClusterYAML: Dictionary(uniqueKeysWithValues: ["healthy", "task_queued", "no_responder_url", "disabled"].map { ($0, "test_interval: 1h") })
         ) { harness in
             try await harness.waitForRounds(1)
