@@ -7,36 +7,52 @@ import ServiceLifecycle
 /// reading it. `main` builds one from parsed flags; tests build one on a free port.
 public struct ExporterApp: Sendable {
     public let store: SnapshotStore
-    let pollers: PollerService
-    let server: Application<RouterResponder<BasicRequestContext>>
+    let services: [any Service]
     let logger: Logger
 
-    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    /// - Parameters:
+    ///   - externalURL: how users reach this exporter; alerts link to it. Default: the listen address.
+    ///   - now: wall-clock time in Unix seconds, replaceable so tests control time.
+    ///   - onListening: called with the bound port once the server accepts connections.
     public init(
-        config: ExporterConfig, listen: ListenAddress, telemetryPath: String = "/metrics", logger: Logger,
+        config: ExporterConfig, listen: ListenAddress, telemetryPath: String = "/metrics", externalURL: String? = nil,
+        logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         let store = SnapshotStore(clusters: config.clusters)
         self.store = store
         self.logger = logger
-        pollers = PollerService(config: config, store: store, logger: logger)
-        let router = Routes.router(telemetryPath: telemetryPath, store: store, page: MetricsPage(store: store))
+        let notifier = config.alertmanager.map {
+            AlertmanagerNotifier(config: $0, evaluationInterval: config.evaluationInterval,
+                                 generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL) + "/",
+                                 logger: logger)
+        }
+        let engine = RuleEngine(
+            evaluator: AlertEvaluator(rules: config.rules, resendInterval: config.alertmanager?.resendInterval ?? .seconds(60), logger: logger),
+            store: store, notifier: notifier, now: now
+        )
+        let pollers = PollerService(config: config, logger: logger, now: now) { snapshot in
+            store.publish(snapshot)
+            engine.evaluate(snapshot)
+        }
+        let router = Routes.router(telemetryPath: telemetryPath, store: store, page: MetricsPage(store: store, notifier: notifier))
         var serverLogger = logger
         // Hummingbird logs every request at info; that is noise for a scrape target.
         serverLogger.logLevel = max(logger.logLevel, .notice)
-        server = Application(
+        let server = Application(
             router: router,
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "redis-ocsp-exporter"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? listen.port) },
             logger: serverLogger
         )
+        services = [pollers, RuleService(engine: engine, interval: config.evaluationInterval), server] + (notifier.map { [$0] } ?? [])
     }
 
     /// Runs until SIGTERM or SIGINT (or cancellation), then stops polling, lets in-flight
     /// requests finish and returns.
     public func run() async throws {
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: pollers), .init(service: server)],
+            services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

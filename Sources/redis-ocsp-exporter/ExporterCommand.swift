@@ -47,6 +47,9 @@ struct ExporterCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath = "/metrics"
 
+    @Option(name: .customLong("web.external-url"), help: "URL under which users reach the exporter; alerts sent to Alertmanager link to it (default: the listen address).")
+    var externalURL: String?
+
     @Option(name: .customLong("log.level"), help: "Only log messages with the given severity or above: debug, info, warn, error.")
     var logLevel = "info"
 
@@ -65,6 +68,9 @@ struct ExporterCommand: AsyncParsableCommand {
         }
         guard ListenAddress(listenAddress) != nil else {
             throw ValidationError("--web.listen-address must be host:port or :port; got \(listenAddress)")
+        }
+        if let externalURL, URLComponents(string: externalURL)?.host == nil || !externalURL.hasPrefix("http") {
+            throw ValidationError("--web.external-url must be an absolute http(s) URL; got \(externalURL)")
         }
         guard telemetryPath.hasPrefix("/"), telemetryPath != "/", !telemetryPath.hasPrefix("/-/") else {
             throw ValidationError("--web.telemetry-path must start with / and not be / or under /-/; got \(telemetryPath)")
@@ -99,10 +105,13 @@ struct ExporterCommand: AsyncParsableCommand {
 
         let listen = ListenAddress(listenAddress)!
         let path = telemetryPath
-        let app = ExporterApp(config: config, listen: listen, telemetryPath: path, logger: logger) { port in
-            let bound = ListenAddress(host: listen.host, port: port)
-            logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL)\(path)"])
-        }
+        let app = ExporterApp(
+            config: config, listen: listen, telemetryPath: path, externalURL: externalURL, logger: logger,
+            onListening: { port in
+                let bound = ListenAddress(host: listen.host, port: port)
+                logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL)\(path)"])
+            }
+        )
         logger.info("starting redis-ocsp-exporter", metadata: [
             "version": "\(RedisOCSPExporter.BuildInfo.version)", "clusters": "\(config.clusters.count)",
         ])

@@ -136,7 +136,8 @@ struct Reader {
     }
 
     mutating func readRoot(_ root: Node?) -> ExporterConfig? {
-        guard let top = mapping(root, "", allowed: ["poll_interval", "timeout", "max_concurrent_requests", "clusters"]) else {
+        guard let top = mapping(root, "", allowed: ["poll_interval", "timeout", "max_concurrent_requests", "evaluation_interval",
+                                                    "clusters", "rules", "alertmanager"]) else {
             return nil
         }
         let pollInterval = duration(top["poll_interval"], "poll_interval") ?? ExporterConfig.defaultPollInterval
@@ -160,7 +161,11 @@ struct Reader {
             issue("clusters", other, "must be a list")
         }
         checkServerNames(clusters)
-        return ExporterConfig(pollInterval: pollInterval, timeout: timeout, maxConcurrentRequests: maxConcurrent, clusters: clusters)
+        return ExporterConfig(
+            pollInterval: pollInterval, timeout: timeout, maxConcurrentRequests: maxConcurrent, clusters: clusters,
+            evaluationInterval: duration(top["evaluation_interval"], "evaluation_interval") ?? ExporterConfig.defaultEvaluationInterval,
+            rules: readRules(top["rules"]), alertmanager: readAlertmanager(top["alertmanager"])
+        )
     }
 
     mutating func readCluster(
@@ -268,9 +273,10 @@ struct Reader {
         return nil
     }
 
-    mutating func readTLS(_ node: Node?, field: String) -> (TLSConfiguration?, String?) {
+    mutating func readTLS(_ node: Node?, field: String, allowServerName: Bool = true) -> (TLSConfiguration?, String?) {
         var tls = TLSConfiguration.makeClientConfiguration()
-        guard let fields = mapping(node, field, allowed: ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"]) else {
+        let allowed = ["ca_file", "cert_file", "key_file", "insecure_skip_verify"] + (allowServerName ? ["server_name"] : [])
+        guard let fields = mapping(node, field, allowed: allowed) else {
             return (nil, nil)
         }
         let before = issues.count
@@ -318,7 +324,7 @@ struct Reader {
         return issues.count == before ? (tls, serverName) : (nil, nil)
     }
 
-    mutating func readLabels(_ node: Node?, field: String) -> [(name: String, value: String)] {
+    mutating func readLabels(_ node: Node?, field: String, reserved: Set<String> = ConfigLoader.reservedLabelNames) -> [(name: String, value: String)] {
         guard let fields = mapping(node, field, allowed: []) else { return [] }
         var labels: [(name: String, value: String)] = []
         for (name, valueNode) in fields {
@@ -327,7 +333,7 @@ struct Reader {
                 issue(path, valueNode, "\"\(name)\" is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
                 continue
             }
-            guard !ConfigLoader.reservedLabelNames.contains(name) else {
+            guard !reserved.contains(name) else {
                 issue(path, valueNode, "\"\(name)\" is a label the exporter sets itself; choose another name")
                 continue
             }

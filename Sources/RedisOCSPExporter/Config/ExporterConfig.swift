@@ -8,10 +8,30 @@ public struct ExporterConfig: Sendable {
     /// Upper bound on REST requests in flight across all clusters.
     public var maxConcurrentRequests: Int
     public var clusters: [ClusterConfig]
+    /// How often the rules are evaluated between polls, so `for` and time-based rules fire
+    /// without waiting for new data.
+    public var evaluationInterval: Duration
+    public var rules: RulesConfig
+    public var alertmanager: AlertmanagerConfig?
 
     public static let defaultPollInterval = Duration.seconds(30)
     public static let defaultTimeout = Duration.seconds(10)
     public static let defaultMaxConcurrentRequests = 64
+    public static let defaultEvaluationInterval = Duration.seconds(15)
+}
+
+/// Where and how the built-in evaluator's alerts are sent.
+public struct AlertmanagerConfig: Sendable {
+    /// Base URLs; alerts go to `<url>/api/v2/alerts` of each.
+    public var urls: [String]
+    public var timeout: Duration
+    /// How often a firing alert is sent again (Prometheus's resend delay).
+    public var resendInterval: Duration
+    public var externalLabels: [(name: String, value: String)]
+    public var authorization: Secret?
+    public var tls: TLSConfiguration
+    /// Alerts waiting while Alertmanager is unreachable; the oldest are dropped past this.
+    public var queueCapacity: Int
 }
 
 /// One Redis Software cluster to poll.

@@ -3,9 +3,10 @@ import Foundation
 
 /// The HTML page at `/`: each cluster's last poll, OCSP state and current errors.
 enum LandingPage {
-    static func render(_ snapshots: [ClusterSnapshot], telemetryPath: String, now: Double = Date().timeIntervalSince1970) -> String {
+    static func render(_ entries: [SnapshotStore.Entry], telemetryPath: String, now: Double = Date().timeIntervalSince1970) -> String {
         var rows = ""
-        for s in snapshots {
+        for entry in entries {
+            let s = entry.snapshot
             let lastPoll = s.polledAt.map { "\(HTTPDate.format(Int64($0))) (\(Int(now - $0))s ago)" } ?? "not yet"
             let enabled = s.config.map { $0.enabled ? "enabled" : "disabled" } ?? "?"
             let supported = s.supported.map { $0 ? "yes" : "no" } ?? "?"
@@ -14,11 +15,16 @@ enum LandingPage {
                 "\(HTTPDate.format(t)) (\(t >= Int64(now) ? "in \(Int64(now).distance(to: t))s" : "\(t.distance(to: Int64(now)))s ago"))"
             } ?? "?"
             let errors = s.endpoints.compactMap { h in h.error.map { "\(h.endpoint.rawValue): \($0.code) (\($0.message))" } }
-            let state = errors.isEmpty && s.polledAt != nil ? "ok" : (s.polledAt == nil ? "pending" : "error")
+            let alerts = entry.alerts.map { alert in
+                let endpoint = alert.labels.first { $0.name == "endpoint" }.map { " (\($0.value))" } ?? ""
+                return "<span class=\"alert-\(alert.state.rawValue) severity-\(escape(alert.severity))\">\(alert.rule.rawValue)\(escape(endpoint)) \(alert.state.rawValue)</span>"
+            }
+            let state = s.polledAt == nil ? "pending" : (errors.isEmpty && alerts.isEmpty ? "ok" : "error")
             rows += """
                 <tr class="\(state)"><td>\(escape(s.name))</td><td>\(escape(s.baseURL))</td><td>\(lastPoll)</td>\
                 <td>\(enabled)</td><td>\(supported)</td><td class="cert-\(cert)">\(cert)</td><td>\(next)</td>\
-                <td>\(errors.isEmpty ? "none" : errors.map(escape).joined(separator: "<br>"))</td></tr>
+                <td>\(errors.isEmpty ? "none" : errors.map(escape).joined(separator: "<br>"))</td>\
+                <td>\(alerts.isEmpty ? "none" : alerts.joined(separator: "<br>"))</td></tr>
 
                 """
         }
@@ -29,13 +35,13 @@ enum LandingPage {
             body{font-family:system-ui,sans-serif;margin:2em;color:#222}
             table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
             th{background:#f3f3f3}tr.error td{background:#fdecea}tr.pending td{color:#888}
-            .cert-REVOKED,.cert-UNKNOWN{color:#b00020;font-weight:bold}.cert-GOOD{color:#1b5e20}
+            .cert-REVOKED,.cert-UNKNOWN,.alert-firing{color:#b00020;font-weight:bold}.cert-GOOD{color:#1b5e20}.alert-pending{color:#a15c00}
             </style></head><body>
             <h1>redis-ocsp-exporter</h1>
             <p>OCSP stapling state of Redis Software clusters. Metrics: <a href="\(escape(telemetryPath))">\(escape(telemetryPath))</a>
-            · <a href="/-/healthy">/-/healthy</a> · <a href="/-/ready">/-/ready</a> · version \(BuildInfo.version)</p>
+            · <a href="/api/v1/alerts">/api/v1/alerts</a> · <a href="/-/healthy">/-/healthy</a> · <a href="/-/ready">/-/ready</a> · version \(BuildInfo.version)</p>
             <table id="clusters">
-            <tr><th>Cluster</th><th>REST API</th><th>Last poll</th><th>OCSP</th><th>Supported</th><th>Cert status</th><th>Next update</th><th>Current errors</th></tr>
+            <tr><th>Cluster</th><th>REST API</th><th>Last poll</th><th>OCSP</th><th>Supported</th><th>Cert status</th><th>Next update</th><th>Current errors</th><th>Alerts</th></tr>
             \(rows)</table>
             </body></html>
 

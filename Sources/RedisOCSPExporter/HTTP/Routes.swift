@@ -21,8 +21,12 @@ public enum Routes {
             )
         }
         router.get("/") { _, _ -> Response in
-            let html = LandingPage.render(store.read().entries.map(\.snapshot), telemetryPath: telemetryPath)
+            let html = LandingPage.render(store.read().entries, telemetryPath: telemetryPath)
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
+        router.get("/api/v1/alerts") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: AlertsAPI.render(store.read().entries.flatMap(\.alerts)))))
         }
         router.get("/-/healthy") { _, _ in plain(.ok, "Healthy.\n") }
         router.get("/-/ready") { _, _ in

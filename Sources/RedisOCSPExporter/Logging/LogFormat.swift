@@ -26,7 +26,7 @@ public struct ExporterLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("ts", Self.timestamp()), ("level", Self.levelName(event.level)), ("msg", event.message.description),
+            ("ts", RFC3339.format(Date())), ("level", Self.levelName(event.level)), ("msg", event.message.description),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) { fields.append((key, value.description)) }
@@ -40,10 +40,6 @@ public struct ExporterLogHandler: LogHandler {
         case .warning: "warn"
         case .error, .critical: "error"
         }
-    }
-
-    static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 
     static func logfmt(_ fields: [(String, String)]) -> String {

@@ -3,7 +3,7 @@
 public struct RenderedCluster: Sendable {
     public var families: [[UInt8]]
 
-    public init(_ snapshot: ClusterSnapshot) {
+    public init(_ snapshot: ClusterSnapshot, alerts: [Alert]) {
         var families = [[UInt8]](repeating: [], count: ClusterFamily.allCases.count)
         let base = [("cluster", snapshot.name)] + snapshot.labels.map { ($0.name, $0.value) }
         func write(_ family: ClusterFamily, _ body: (inout SampleWriter) -> Void) {
@@ -67,6 +67,15 @@ public struct RenderedCluster: Sendable {
         perEndpoint(.apiRequestDuration) { w, h, l in w.histogram(ClusterFamily.apiRequestDuration.name, l, h.latency) }
         perEndpoint(.lastSuccess) { w, h, l in
             if let at = h.lastSuccess { w.sample(ClusterFamily.lastSuccess.name, l, at) }
+        }
+        write(.alerts) { w in
+            for alert in alerts {
+                // cluster and the static labels are in the base labels already.
+                let own = alert.labels.filter { label in label.name != "cluster" && !snapshot.labels.contains { $0.name == label.name } }
+                var labels = own.map { ($0.name, $0.value) }
+                labels.insert(("alertstate", alert.state.rawValue), at: labels.firstIndex { $0.0 > "alertstate" } ?? labels.count)
+                w.sample(ClusterFamily.alerts.name, labels, 1)
+            }
         }
         self.families = families
     }

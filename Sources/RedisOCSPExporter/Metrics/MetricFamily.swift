@@ -7,6 +7,7 @@ public enum ClusterFamily: Int, CaseIterable, Sendable {
     case supported
     case nodeInfo, nodes
     case apiUp, apiError, apiErrorsTotal, apiRequestDuration, lastSuccess
+    case alerts
 
     public var name: String { Self.table[rawValue].name }
     public var help: String { Self.table[rawValue].help }
@@ -33,5 +34,6 @@ public enum ClusterFamily: Int, CaseIterable, Sendable {
         ("redis_ocsp_api_errors_total", .counter, "Failed REST API requests, by endpoint and error_code."),
         ("redis_ocsp_api_request_duration_seconds", .histogram, "REST API request latency, including reading the body."),
         ("redis_ocsp_last_success_timestamp_seconds", .gauge, "Unix time of the last successful request to the endpoint."),
+        ("redis_ocsp_alerts", .gauge, "Active alerts of the built-in rule evaluator: 1 per pending or firing alert."),
     ]
 }

@@ -6,10 +6,12 @@ import Synchronization
 /// a snapshot changed) followed by the exporter's own metrics (fresh on every scrape).
 public final class MetricsPage: Sendable {
     private let store: SnapshotStore
+    private let notifier: AlertmanagerNotifier?
     private let cache = Mutex<(generation: UInt64, body: [UInt8])?>(nil)
 
-    public init(store: SnapshotStore) {
+    public init(store: SnapshotStore, notifier: AlertmanagerNotifier? = nil) {
         self.store = store
+        self.notifier = notifier
     }
 
     public func body() -> [UInt8] {
@@ -20,6 +22,7 @@ public final class MetricsPage: Sendable {
         var writer = SampleWriter(baseLabels: [])
         writer.sample("redis_ocsp_exporter_build_info", [("version", BuildInfo.version), ("revision", BuildInfo.revision)], 1)
         body.append(contentsOf: writer.bytes)
+        if let notifier { body.append(contentsOf: notifier.renderMetrics().utf8) }
         body.append(contentsOf: ProcessMetrics.render().utf8)
         return body
     }

@@ -5,7 +5,8 @@ import Logging
 struct ClusterPoller: Sendable {
     let cluster: ClusterConfig
     let client: ClusterClient
-    let store: SnapshotStore
+    /// Where each new snapshot goes: the store and the rule evaluator.
+    let publish: @Sendable (ClusterSnapshot) -> Void
     let logger: Logger
     /// Wall-clock time in Unix seconds; injectable so tests can control it.
     let now: @Sendable () -> Double
@@ -20,7 +21,7 @@ struct ClusterPoller: Sendable {
                 let runTest = nextTest.map { $0 <= .now } ?? false
                 if runTest, let interval = cluster.testInterval { nextTest = .now + interval }
                 snapshot = try await pollRound(after: snapshot, runTest: runTest)
-                store.publish(snapshot)
+                publish(snapshot)
                 try await Task.sleep(until: schedule.next(after: .now), clock: .continuous)
             }
         } catch {

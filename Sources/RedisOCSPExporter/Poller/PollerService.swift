@@ -8,14 +8,14 @@ import ServiceLifecycle
 /// keep-alive) and one bound on requests in flight.
 public struct PollerService: Service {
     let config: ExporterConfig
-    let store: SnapshotStore
+    let publish: @Sendable (ClusterSnapshot) -> Void
     let logger: Logger
     let now: @Sendable () -> Double
 
-    public init(config: ExporterConfig, store: SnapshotStore, logger: Logger,
-                now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    public init(config: ExporterConfig, logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+                publish: @escaping @Sendable (ClusterSnapshot) -> Void) {
         self.config = config
-        self.store = store
+        self.publish = publish
         self.logger = logger
         self.now = now
     }
@@ -32,7 +32,7 @@ public struct PollerService: Service {
             for cluster in config.clusters {
                 let poller = ClusterPoller(
                     cluster: cluster, client: ClusterClient(http: http, limiter: limiter, cluster: cluster),
-                    store: store, logger: logger, now: now
+                    publish: publish, logger: logger, now: now
                 )
                 group.addTask { await poller.run() }
             }

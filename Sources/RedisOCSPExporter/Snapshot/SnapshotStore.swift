@@ -5,6 +5,8 @@ import Synchronization
 public final class SnapshotStore: Sendable {
     public struct Entry: Sendable {
         public var snapshot: ClusterSnapshot
+        /// The cluster's pending and firing alerts, from the rule evaluator.
+        public var alerts: [Alert] = []
         public var rendered: RenderedCluster
     }
 
@@ -20,18 +22,52 @@ public final class SnapshotStore: Sendable {
     public init(clusters: [ClusterConfig]) {
         let entries = clusters.sorted { $0.name < $1.name }.map { cluster -> Entry in
             let snapshot = ClusterSnapshot(cluster: cluster)
-            return Entry(snapshot: snapshot, rendered: RenderedCluster(snapshot))
+            return Entry(snapshot: snapshot, rendered: RenderedCluster(snapshot, alerts: []))
         }
         state = Mutex(State(entries: entries))
     }
 
-    /// Replaces a cluster's snapshot; rendering happens here, outside the lock.
+    /// Replaces a cluster's snapshot.
     public func publish(_ snapshot: ClusterSnapshot) {
-        let entry = Entry(snapshot: snapshot, rendered: RenderedCluster(snapshot))
-        state.withLock { s in
-            guard let index = s.entries.firstIndex(where: { $0.snapshot.name == snapshot.name }) else { return }
-            s.entries[index] = entry
-            s.generation &+= 1
+        update(snapshot.name) { $0.snapshot = snapshot }
+    }
+
+    /// Replaces a cluster's active alerts, when they changed.
+    public func publish(alerts: [Alert], cluster: String) {
+        update(cluster) { entry in
+            guard entry.alerts != alerts else { return false }
+            entry.alerts = alerts
+            return true
+        }
+    }
+
+    public func entry(_ cluster: String) -> Entry? {
+        state.withLock { $0.entries.first { $0.snapshot.name == cluster } }
+    }
+
+    /// Applies `change` to a cluster's entry and renders the result. The render runs outside
+    /// the lock; a publish that raced it in the meantime is applied again on top.
+    private func update(_ cluster: String, _ change: (inout Entry) -> Bool) {
+        while true {
+            guard var (entry, generation) = state.withLock({ s in
+                s.entries.first { $0.snapshot.name == cluster }.map { ($0, s.generation) }
+            }) else { return }
+            guard change(&entry) else { return }
+            entry.rendered = RenderedCluster(entry.snapshot, alerts: entry.alerts)
+            let stored = state.withLock { s in
+                guard s.generation == generation, let index = s.entries.firstIndex(where: { $0.snapshot.name == cluster }) else { return false }
+                s.entries[index] = entry
+                s.generation &+= 1
+                return true
+            }
+            if stored { return }
+        }
+    }
+
+    private func update(_ cluster: String, _ change: (inout Entry) -> Void) {
+        update(cluster) { (entry: inout Entry) -> Bool in
+            change(&entry)
+            return true
         }
     }
 

@@ -59,10 +59,10 @@ final class ExporterHarness: Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let app = ExporterApp(config: config, listen: ListenAddress(host: "127.0.0.1", port: 0), logger: logger) { port in
+        let app = ExporterApp(config: config, listen: ListenAddress(host: "127.0.0.1", port: 0), logger: logger, onListening: { port in
             continuation.yield(port)
             continuation.finish()
-        }
+        })
         let task = Task { try await app.run() }
         var port = 0
         for await p in ports { port = p }

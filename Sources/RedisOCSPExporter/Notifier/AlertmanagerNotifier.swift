@@ -1,0 +1,181 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+
+/// Sends the evaluator's alerts to Alertmanager's v2 API. Callers only enqueue: a bounded
+/// queue (oldest dropped first) decouples them from a slow or unreachable Alertmanager, and
+/// a single sender posts batches to every configured Alertmanager, backing off while all fail.
+public final class AlertmanagerNotifier: Service, Sendable {
+    static let batchSize = 64
+
+    let config: AlertmanagerConfig
+    let generatorURL: String
+    /// How long a firing alert stays valid in Alertmanager without being sent again, so
+    /// alerts of a dead exporter resolve by themselves (Prometheus uses the same factor).
+    let validFor: Double
+    let logger: Logger
+
+    private struct State {
+        var queue: [Alert] = []
+        var dropped: UInt64 = 0
+        var sent: [String: UInt64] = [:]
+        var failed: [String: UInt64] = [:]
+        /// Per Alertmanager, whether its last attempt failed, to log changes only.
+        var down: Set<String> = []
+    }
+
+    private let state = Mutex(State())
+    private let wake: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+
+    public init(config: AlertmanagerConfig, evaluationInterval: Duration, generatorURL: String, logger: Logger) {
+        self.config = config
+        self.generatorURL = generatorURL
+        self.validFor = 4 * max(config.resendInterval.seconds, evaluationInterval.seconds)
+        self.logger = logger
+        (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Queues alerts for sending; never blocks.
+    public func enqueue(_ alerts: [Alert]) {
+        state.withLock { s in
+            s.queue.append(contentsOf: alerts)
+            trim(&s)
+        }
+        wakeContinuation.yield()
+    }
+
+    private func trim(_ s: inout State) {
+        let excess = s.queue.count - config.queueCapacity
+        if excess > 0 {
+            s.queue.removeFirst(excess)
+            s.dropped += UInt64(excess)
+        }
+    }
+
+    public func run() async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        await cancelWhenGracefulShutdown {
+            var failures = 0
+            for await _ in self.wake {
+                while let batch = self.nextBatch() {
+                    if await self.send(batch, http: http) {
+                        failures = 0
+                        continue
+                    }
+                    // Every Alertmanager refused: keep the batch, ahead of newer alerts, and wait.
+                    self.state.withLock { s in
+                        s.queue.insert(contentsOf: batch, at: 0)
+                        self.trim(&s)
+                    }
+                    failures += 1
+                    let backoff = min(30.0, 0.5 * pow(2.0, Double(min(failures, 10))))
+                    guard (try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))) != nil else { return }
+                }
+            }
+        }
+        try await http.shutdown()
+    }
+
+    private func nextBatch() -> [Alert]? {
+        state.withLock { s in
+            guard !s.queue.isEmpty else { return nil }
+            let batch = Array(s.queue.prefix(Self.batchSize))
+            s.queue.removeFirst(batch.count)
+            return batch
+        }
+    }
+
+    /// Posts one batch to every Alertmanager at once; true if at least one took it.
+    private func send(_ batch: [Alert], http: HTTPClient) async -> Bool {
+        let body = ByteBuffer(bytes: payload(batch, now: Date().timeIntervalSince1970))
+        return await withTaskGroup(of: Bool.self) { group in
+            for url in config.urls {
+                group.addTask { await self.post(body, count: batch.count, to: url, http: http) }
+            }
+            return await group.reduce(false) { $0 || $1 }
+        }
+    }
+
+    private func post(_ body: ByteBuffer, count: Int, to url: String, http: HTTPClient) async -> Bool {
+        var request = HTTPClientRequest(url: url + "/api/v2/alerts")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "redis-ocsp-exporter/\(BuildInfo.version)")
+        if let authorization = config.authorization { request.headers.add(name: "Authorization", value: authorization.value) }
+        request.tlsConfiguration = config.tls
+        request.body = .bytes(body)
+        var problem: String?
+        do {
+            let response = try await http.execute(request, timeout: .nanoseconds(Int64(config.timeout.seconds * 1e9)))
+            let answer = try await response.body.collect(upTo: 64 * 1024)
+            if !(200..<300).contains(Int(response.status.code)) {
+                problem = "HTTP \(response.status.code): \(String(buffer: answer).prefix(200))"
+            }
+        } catch {
+            problem = ClusterClient.classify(error).message
+        }
+        let changed = state.withLock { s -> Bool in
+            if problem == nil {
+                s.sent[url, default: 0] += UInt64(count)
+                return s.down.remove(url) != nil
+            }
+            s.failed[url, default: 0] += UInt64(count)
+            return s.down.insert(url).inserted
+        }
+        if changed, let problem {
+            logger.warning("sending alerts to Alertmanager failed", metadata: ["alertmanager": "\(url)", "error": "\(problem)"])
+        } else if changed {
+            logger.info("sending alerts to Alertmanager works again", metadata: ["alertmanager": "\(url)"])
+        }
+        return problem == nil
+    }
+
+    /// The body of POST /api/v2/alerts.
+    func payload(_ alerts: [Alert], now: Double) -> [UInt8] {
+        let objects: [[String: Any]] = alerts.map { alert in
+            var labels = Dictionary(alert.labels.map { ($0.name, $0.value) }) { _, last in last }
+            for label in config.externalLabels where labels[label.name] == nil { labels[label.name] = label.value }
+            return [
+                "labels": labels,
+                "annotations": alert.annotations,
+                "startsAt": RFC3339.format(unixTime: alert.activeAt),
+                "endsAt": RFC3339.format(unixTime: alert.resolvedAt ?? now + validFor),
+                "generatorURL": generatorURL,
+            ]
+        }
+        return Array((try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])) ?? Data("[]".utf8))
+    }
+
+    /// The notifier's own metrics, for /metrics.
+    func renderMetrics() -> String {
+        let s = state.withLock { $0 }
+        var out = ""
+        func family(_ name: String, _ type: Exposition.MetricType, _ help: String, _ samples: [(String, Double)]) {
+            out += Exposition.header(name: name, help: help, type: type)
+            for (labels, value) in samples { out += "\(name)\(labels) \(Exposition.formatValue(value))\n" }
+        }
+        func perAlertmanager(_ counts: [String: UInt64]) -> [(String, Double)] {
+            config.urls.map { url in
+                var escaped: [UInt8] = []
+                Exposition.escapeLabelValue(url, into: &escaped)
+                return ("{alertmanager=\"\(String(decoding: escaped, as: UTF8.self))\"}", Double(counts[url] ?? 0))
+            }
+        }
+        family("redis_ocsp_notifications_total", .counter, "Alerts sent to each Alertmanager, including failed attempts.",
+               perAlertmanager(s.sent.merging(s.failed, uniquingKeysWith: +)))
+        family("redis_ocsp_notifications_failed_total", .counter, "Alerts that could not be sent to each Alertmanager.",
+               perAlertmanager(s.failed))
+        family("redis_ocsp_notifications_dropped_total", .counter, "Alerts dropped because the notification queue was full.",
+               [("", Double(s.dropped))])
+        family("redis_ocsp_notifications_queue_length", .gauge, "Alerts waiting to be sent.", [("", Double(s.queue.count))])
+        family("redis_ocsp_notifications_queue_capacity", .gauge, "Capacity of the notification queue.", [("", Double(config.queueCapacity))])
+        return out
+    }
+}

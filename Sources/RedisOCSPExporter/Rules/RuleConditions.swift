@@ -1,0 +1,70 @@
+/// A rule's condition holding for a cluster: one future alert.
+struct AlertCondition: Sendable {
+    var rule: RuleName
+    /// Labels that tell several alerts of one rule apart (the endpoint of RedisOCSPAPIDown).
+    var labels: [(String, String)] = []
+    /// The `$value` of the alert, as the equivalent PromQL expression would give it.
+    var value: Double
+    /// Annotations only the built-in evaluator can add (it sees the whole snapshot).
+    var extraAnnotations: [String: String] = [:]
+}
+
+extension RuleName {
+    /// Error codes that are OCSP states with rules of their own, not an API outage.
+    static let codesNotCountedAsDown: Set<String> = [APIFailure.unsupported, "no_responder_url"]
+
+    /// Where this rule's condition holds for `snapshot` at `now` (Unix seconds). Each case
+    /// mirrors the expression of the same alert in alerts/redis-ocsp.rules.yml.
+    func conditions(_ snapshot: ClusterSnapshot, now: Double, settings: RuleSettings) -> [AlertCondition] {
+        switch self {
+        case .disabled:
+            guard let config = snapshot.config, !config.enabled else { return [] }
+            return [AlertCondition(rule: self, value: 0)]
+        case .unsupportedNodes:
+            guard snapshot.supported == false else { return [] }
+            let nodes = (snapshot.nodes ?? []).sorted { $0.uid < $1.uid }
+            let named = settings.minSoftwareVersion.map { minimum in
+                nodes.filter { Self.compareVersions($0.softwareVersion, minimum) < 0 }
+            } ?? nodes
+            let list = named.map { "node \($0.uid) (\($0.addr)): \($0.softwareVersion.isEmpty ? "unknown version" : $0.softwareVersion)" }
+            let heading = settings.minSoftwareVersion.map { "nodes below \($0)" } ?? "node versions"
+            return [AlertCondition(rule: self, value: 0, extraAnnotations: ["nodes": list.isEmpty ? "\(heading): none known" : "\(heading): " + list.joined(separator: ", ")])]
+        case .noResponderURL:
+            let missing = snapshot.config.map { $0.enabled && !$0.hasResponderURL } ?? false
+            let answered = snapshot.endpoints.contains { $0.error?.code == "no_responder_url" }
+            return missing || answered ? [AlertCondition(rule: self, value: 0)] : []
+        case .certRevoked:
+            return snapshot.status?.certStatus == .revoked ? [AlertCondition(rule: self, value: 1)] : []
+        case .certStatusUnknown:
+            return snapshot.status?.certStatus == .unknown ? [AlertCondition(rule: self, value: 1)] : []
+        case .responseStale:
+            guard let next = snapshot.status?.nextUpdate, now - Double(next) > 0 else { return [] }
+            return [AlertCondition(rule: self, value: now - Double(next))]
+        case .responseExpiringSoon:
+            guard let next = snapshot.status?.nextUpdate else { return [] }
+            let left = Double(next) - now
+            return left >= 0 && left < settings.threshold.seconds ? [AlertCondition(rule: self, value: left)] : []
+        case .apiDown:
+            return snapshot.endpoints.compactMap { health in
+                guard let error = health.error, !Self.codesNotCountedAsDown.contains(error.code) else { return nil }
+                return AlertCondition(rule: self, labels: [("endpoint", health.endpoint.rawValue)], value: 0,
+                                      extraAnnotations: ["error_code": error.code])
+            }
+        }
+    }
+
+    /// Orders Redis Software versions such as "7.8.2-34" by their numeric parts.
+    static func compareVersions(_ a: String, _ b: String) -> Int {
+        func parts(_ v: String) -> [Int] { v.split(whereSeparator: { $0 == "." || $0 == "-" }).map { Int($0) ?? 0 } }
+        let (x, y) = (parts(a), parts(b))
+        for i in 0..<max(x.count, y.count) {
+            let (p, q) = (i < x.count ? x[i] : 0, i < y.count ? y[i] : 0)
+            if p != q { return p < q ? -1 : 1 }
+        }
+        return 0
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,44 @@
+import ServiceLifecycle
+
+/// Evaluates the rules for a cluster and passes the outcome on: active alerts to the store
+/// (for /metrics and the pages), alerts to send to the notifier.
+public struct RuleEngine: Sendable {
+    let evaluator: AlertEvaluator
+    let store: SnapshotStore
+    let notifier: AlertmanagerNotifier?
+    let now: @Sendable () -> Double
+
+    public init(evaluator: AlertEvaluator, store: SnapshotStore, notifier: AlertmanagerNotifier?, now: @escaping @Sendable () -> Double) {
+        self.evaluator = evaluator
+        self.store = store
+        self.notifier = notifier
+        self.now = now
+    }
+
+    public func evaluate(_ snapshot: ClusterSnapshot) {
+        let outcome = evaluator.evaluate(snapshot, now: now())
+        store.publish(alerts: outcome.active, cluster: snapshot.name)
+        if !outcome.toSend.isEmpty { notifier?.enqueue(outcome.toSend) }
+    }
+}
+
+/// Re-evaluates every cluster on a timer, so `for` durations and time-based rules (a
+/// next_update that passes) take effect without waiting for the next poll.
+public struct RuleService: Service {
+    let engine: RuleEngine
+    let interval: Duration
+
+    public init(engine: RuleEngine, interval: Duration) {
+        self.engine = engine
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: interval)
+                for entry in engine.store.read().entries { engine.evaluate(entry.snapshot) }
+            }
+        }
+    }
+}

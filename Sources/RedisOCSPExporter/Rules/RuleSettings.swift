@@ -1,0 +1,100 @@
+/// The built-in alerting rules. `rawValue` is the alertname, shared with alerts/.
+public enum RuleName: String, Sendable, CaseIterable, Comparable {
+    case disabled = "RedisOCSPDisabled"
+    case unsupportedNodes = "RedisOCSPUnsupportedNodes"
+    case noResponderURL = "RedisOCSPNoResponderURL"
+    case certRevoked = "RedisOCSPCertRevoked"
+    case certStatusUnknown = "RedisOCSPCertStatusUnknown"
+    case responseStale = "RedisOCSPResponseStale"
+    case responseExpiringSoon = "RedisOCSPResponseExpiringSoon"
+    case apiDown = "RedisOCSPAPIDown"
+
+    public static func < (a: RuleName, b: RuleName) -> Bool { a.rawValue < b.rawValue }
+
+    var defaultSeverity: String {
+        switch self {
+        case .certRevoked, .certStatusUnknown, .responseStale: "critical"
+        default: "warning"
+        }
+    }
+
+    /// Critical conditions page at once; the others wait out short blips.
+    var defaultFor: Duration {
+        switch self {
+        case .certRevoked, .certStatusUnknown, .responseStale: .zero
+        case .apiDown: .seconds(600)
+        default: .seconds(300)
+        }
+    }
+
+    /// Parameters only some rules take, beyond the common ones.
+    var parameters: [String] {
+        switch self {
+        case .responseExpiringSoon: ["threshold"]
+        case .unsupportedNodes: ["min_software_version"]
+        default: []
+        }
+    }
+
+    /// The default annotations. The same texts stand in alerts/redis-ocsp.rules.yml; the
+    /// placeholders are those Prometheus templates use.
+    var defaultAnnotations: [String: String] {
+        let (summary, description): (String, String) = switch self {
+        case .disabled:
+            ("OCSP stapling is disabled on cluster {{ $labels.cluster }}",
+             "ocsp_functionality is false: the proxy staples no OCSP answer and clients that require stapling refuse to connect. Enable it with PUT /v1/ocsp.")
+        case .unsupportedNodes:
+            ("Not every node of cluster {{ $labels.cluster }} supports OCSP",
+             "The cluster answers ocsp_unsupported_by_capability, usually during an upgrade with mixed versions. Finish upgrading the nodes listed in redis_ocsp_node_info.")
+        case .noResponderURL:
+            ("OCSP is enabled on cluster {{ $labels.cluster }} but has no responder URL",
+             "The proxy certificate names no OCSP responder, so the cluster cannot fetch a status to staple. Install a certificate with an OCSP AIA extension.")
+        case .certRevoked:
+            ("The proxy certificate of cluster {{ $labels.cluster }} is REVOKED",
+             "The cached OCSP answer says REVOKED: clients that check stapling refuse every connection. Replace the proxy certificate now.")
+        case .certStatusUnknown:
+            ("The OCSP status of cluster {{ $labels.cluster }} is UNKNOWN",
+             "The responder does not know the proxy certificate: clients that check stapling refuse to connect. Check the certificate's issuer and the responder URL.")
+        case .responseStale:
+            ("The cached OCSP answer of cluster {{ $labels.cluster }} is stale",
+             "next_update passed {{ $value }} seconds ago: clients that check stapling reject the staple. Check that the cluster reaches its responder (POST /v1/ocsp/test).")
+        case .responseExpiringSoon:
+            ("The cached OCSP answer of cluster {{ $labels.cluster }} expires soon",
+             "next_update is {{ $value }} seconds away and the cluster has not refreshed its answer. Check that it reaches its responder (POST /v1/ocsp/test).")
+        case .apiDown:
+            ("The REST API of cluster {{ $labels.cluster }} fails for {{ $labels.endpoint }}",
+             "Requests to the {{ $labels.endpoint }} endpoint have failed for a while, so its OCSP state is not monitored. See redis_ocsp_api_error for the error code.")
+        }
+        return ["summary": summary, "description": description]
+    }
+}
+
+/// One rule's configuration: the defaults above, overridden by the `rules:` section.
+public struct RuleSettings: Sendable {
+    public var enabled = true
+    public var forDuration: Duration
+    public var severity: String
+    public var labels: [(name: String, value: String)] = []
+    public var annotations: [String: String]
+    /// RedisOCSPResponseExpiringSoon: how close next_update may come.
+    public var threshold: Duration = .seconds(3600)
+    /// RedisOCSPUnsupportedNodes: nodes below this version are named in the alert.
+    public var minSoftwareVersion: String?
+
+    public init(_ rule: RuleName) {
+        forDuration = rule.defaultFor
+        severity = rule.defaultSeverity
+        annotations = rule.defaultAnnotations
+    }
+}
+
+/// Every rule's settings, defaults filled in.
+public struct RulesConfig: Sendable {
+    public var settings: [RuleName: RuleSettings]
+
+    public init(overrides: [RuleName: RuleSettings] = [:]) {
+        settings = Dictionary(uniqueKeysWithValues: RuleName.allCases.map { ($0, overrides[$0] ?? RuleSettings($0)) })
+    }
+
+    public subscript(_ rule: RuleName) -> RuleSettings { settings[rule]! }
+}
