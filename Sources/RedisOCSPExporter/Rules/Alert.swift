@@ -39,8 +39,38 @@ enum AnnotationTemplate {
                 out = out.replacingOccurrences(of: spelling, with: label.value)
             }
         }
-        let formatted = Exposition.formatValue(value.rounded() == value ? value : (value * 1000).rounded() / 1000)
+        let formatted = goFormat(value)
         for spelling in ["{{ $value }}", "{{$value}}"] { out = out.replacingOccurrences(of: spelling, with: formatted) }
         return out
+    }
+
+    /// A float as Go's fmt prints it with %v, which Prometheus templates use for $value:
+    /// the shortest digits that read back, in exponent form below 1e-4 and from 1e+06.
+    static func goFormat(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == 0 { return "0" }
+        // Swift's description is also the shortest round-tripping form; take its digits.
+        let text = abs(value).description
+        let mantissa = text.split(separator: "e")[0]
+        var exponent = text.contains("e") ? Int(text.split(separator: "e")[1])! : 0
+        let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        let integer = String(parts[0]), fraction = parts.count > 1 ? String(parts[1]) : ""
+        var digits = integer + fraction
+        exponent += integer.count - 1
+        let leadingZeros = digits.prefix { $0 == "0" }.count
+        digits.removeFirst(leadingZeros)
+        exponent -= leadingZeros
+        while digits.hasSuffix("0") { digits.removeLast() }
+        if digits.isEmpty { digits = "0" }
+        let sign = value < 0 ? "-" : ""
+        if exponent < -4 || exponent >= 6 {
+            let rest = digits.dropFirst()
+            let e = abs(exponent) < 10 ? "0\(abs(exponent))" : "\(abs(exponent))"
+            return sign + String(digits.first!) + (rest.isEmpty ? "" : "." + rest) + "e" + (exponent < 0 ? "-" : "+") + e
+        }
+        if exponent < 0 { return sign + "0." + String(repeating: "0", count: -exponent - 1) + digits }
+        if digits.count <= exponent + 1 { return sign + digits + String(repeating: "0", count: exponent + 1 - digits.count) }
+        return sign + digits.prefix(exponent + 1) + "." + digits.dropFirst(exponent + 1)
     }
 }

@@ -1,0 +1,194 @@
+import Logging
+@testable import RedisOCSPExporter
+import Testing
+
+/// Every rule and every state transition, with time under the test's control.
+struct RuleEvaluatorTests {
+    static let t0 = 1_800_000_000.0
+
+    func cluster(_ extra: String = "") throws -> ClusterConfig {
+        try ConfigLoader.load(yaml: "clusters:\n  - name: c1\n    url: https://x\n    labels: {region: eu}\n\(extra)", source: "t").clusters[0]
+    }
+
+    func snapshot(
+        config: OCSPConfig? = OCSPConfig(enabled: true, responderURL: "http://r", queryFrequency: 3600, responseTimeout: 1,
+                                         recoveryFrequency: 60, recoveryMaxTries: 5),
+        status: String? = "GOOD", nextUpdate: Double? = t0 + 7200, supported: Bool? = true, nodes: [ClusterNode]? = nil,
+        errors: [Endpoint: String] = [:], polledAt: Double = t0
+    ) throws -> ClusterSnapshot {
+        var s = ClusterSnapshot(cluster: try cluster())
+        s.polledAt = polledAt
+        s.config = config
+        s.status = status.map {
+            OCSPStatus(rawCertStatus: $0, responderURL: nil, producedAt: nil, thisUpdate: nil,
+                       nextUpdate: nextUpdate.map { Int64($0) }, revocationTime: nil, unparsedDates: [:])
+        }
+        s.supported = supported
+        s.nodes = nodes
+        for i in s.endpoints.indices {
+            if let code = errors[s.endpoints[i].endpoint] {
+                s.endpoints[i].record(Fetch<Int>(result: .failure(APIFailure(code: code, message: "m")), duration: 0.1), at: polledAt)
+            } else {
+                s.endpoints[i].record(Fetch<Int>(result: .success(1), duration: 0.1), at: polledAt)
+            }
+        }
+        return s
+    }
+
+    func evaluator(_ overrides: [RuleName: RuleSettings] = [:], resend: Duration = .seconds(60)) -> AlertEvaluator {
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        return AlertEvaluator(rules: RulesConfig(overrides: overrides), resendInterval: resend, logger: logger)
+    }
+
+    func names(_ alerts: [Alert], _ state: Alert.State? = nil) -> [String] {
+        alerts.filter { state == nil || $0.state == state }.map(\.rule.rawValue).sorted()
+    }
+
+    @Test func aHealthyClusterHasNoAlerts() throws {
+        let outcome = evaluator().evaluate(try snapshot(), now: Self.t0)
+        #expect(outcome.active.isEmpty)
+        #expect(outcome.toSend.isEmpty)
+    }
+
+    @Test func eachRuleFiresOnItsCondition() throws {
+        let cases: [(ClusterSnapshot, RuleName)] = [
+            (try snapshot(config: OCSPConfig(enabled: false, responderURL: "http://r")), .disabled),
+            (try snapshot(config: nil, status: nil, supported: false, errors: [.config: APIFailure.unsupported, .status: APIFailure.unsupported]), .unsupportedNodes),
+            (try snapshot(config: OCSPConfig(enabled: true, responderURL: "")), .noResponderURL),
+            (try snapshot(status: nil, errors: [.status: "no_responder_url"]), .noResponderURL),
+            (try snapshot(status: "REVOKED"), .certRevoked),
+            (try snapshot(status: "UNKNOWN"), .certStatusUnknown),
+            (try snapshot(status: "SOMETHING"), .certStatusUnknown),
+            (try snapshot(nextUpdate: Self.t0 - 1), .responseStale),
+            (try snapshot(nextUpdate: Self.t0 + 1800), .responseExpiringSoon),
+            (try snapshot(config: nil, errors: [.config: "timeout"]), .apiDown),
+        ]
+        for (snapshot, rule) in cases {
+            // Far enough apart that every `for` has elapsed.
+            let e = evaluator()
+            _ = e.evaluate(snapshot, now: Self.t0)
+            let outcome = e.evaluate(snapshot, now: Self.t0 + 601)
+            #expect(names(outcome.active, .firing) == [rule.rawValue], "\(rule)")
+        }
+    }
+
+    @Test func unsupportedAndNoResponderURLDoNotCountAsAPIDown() throws {
+        let e = evaluator()
+        let s = try snapshot(config: nil, status: nil, supported: false,
+                             errors: [.config: APIFailure.unsupported, .status: "no_responder_url"])
+        _ = e.evaluate(s, now: Self.t0)
+        #expect(!names(e.evaluate(s, now: Self.t0 + 3600).active).contains(RuleName.apiDown.rawValue))
+    }
+
+    @Test func pendingThenFiringThenResolved() throws {
+        let e = evaluator()
+        let disabled = try snapshot(config: OCSPConfig(enabled: false, responderURL: "http://r"))
+        var outcome = e.evaluate(disabled, now: Self.t0)
+        #expect(outcome.active.map(\.state) == [.pending])
+        #expect(outcome.toSend.isEmpty)
+        outcome = e.evaluate(disabled, now: Self.t0 + 299)
+        #expect(outcome.active.map(\.state) == [.pending])
+        outcome = e.evaluate(disabled, now: Self.t0 + 300)
+        #expect(outcome.active.map(\.state) == [.firing])
+        #expect(outcome.toSend.map(\.state) == [.firing])
+        #expect(outcome.active[0].activeAt == Self.t0)
+        // Not re-sent before the resend interval, then re-sent.
+        #expect(e.evaluate(disabled, now: Self.t0 + 330).toSend.isEmpty)
+        #expect(e.evaluate(disabled, now: Self.t0 + 360).toSend.count == 1)
+        // Condition gone: resolved, sent once with the resolve time, no longer active.
+        let healthy = try snapshot(polledAt: Self.t0 + 400)
+        outcome = e.evaluate(healthy, now: Self.t0 + 400)
+        #expect(outcome.active.isEmpty)
+        #expect(outcome.toSend.map(\.state) == [.resolved])
+        #expect(outcome.toSend.first?.resolvedAt == Self.t0 + 400)
+        // Resolved alerts are re-sent for a while, then forgotten.
+        #expect(e.evaluate(healthy, now: Self.t0 + 430).toSend.isEmpty)
+        #expect(e.evaluate(healthy, now: Self.t0 + 460).toSend.map(\.state) == [.resolved])
+        _ = e.evaluate(healthy, now: Self.t0 + 400 + AlertEvaluator.resolvedRetention + 1)
+        #expect(e.evaluate(healthy, now: Self.t0 + 400 + AlertEvaluator.resolvedRetention + 100).toSend.isEmpty)
+    }
+
+    @Test func aPendingAlertThatClearsIsNeverSent() throws {
+        let e = evaluator()
+        _ = e.evaluate(try snapshot(config: OCSPConfig(enabled: false)), now: Self.t0)
+        let outcome = e.evaluate(try snapshot(polledAt: Self.t0 + 10), now: Self.t0 + 10)
+        #expect(outcome.active.isEmpty)
+        #expect(outcome.toSend.isEmpty)
+    }
+
+    @Test func timeAloneMovesTheTimeBasedRules() throws {
+        let e = evaluator()
+        let s = try snapshot(nextUpdate: Self.t0 + 5400)
+        #expect(e.evaluate(s, now: Self.t0).active.isEmpty)
+        // The same snapshot, re-evaluated on the timer: within the hour, then past next_update.
+        #expect(names(e.evaluate(s, now: Self.t0 + 1800 + 1).active) == ["RedisOCSPResponseExpiringSoon"])
+        let late = e.evaluate(s, now: Self.t0 + 5400 + 10)
+        #expect(names(late.active, .firing) == ["RedisOCSPResponseStale"])
+        #expect(late.active[0].value == 10)
+        #expect(late.active[0].annotations["description"]?.hasPrefix("next_update passed 10 seconds ago") == true)
+    }
+
+    @Test func anOlderSnapshotDoesNotRollTheStateBack() throws {
+        let e = evaluator()
+        _ = e.evaluate(try snapshot(status: "REVOKED", polledAt: Self.t0 + 60), now: Self.t0 + 60)
+        let outcome = e.evaluate(try snapshot(status: "GOOD", polledAt: Self.t0), now: Self.t0 + 61)
+        #expect(names(outcome.active) == ["RedisOCSPCertRevoked"])
+    }
+
+    @Test func settingsChangeSeverityForLabelsAnnotationsAndThreshold() throws {
+        var expiring = RuleSettings(.responseExpiringSoon)
+        expiring.threshold = .seconds(7200)
+        expiring.forDuration = .zero
+        expiring.severity = "page"
+        expiring.labels = [(name: "team", value: "storage")]
+        expiring.annotations["runbook_url"] = "https://runbooks.example.com/ocsp#{{ $labels.cluster }}"
+        var disabled = RuleSettings(.disabled)
+        disabled.enabled = false
+        let e = evaluator([.responseExpiringSoon: expiring, .disabled: disabled])
+        let outcome = e.evaluate(try snapshot(config: OCSPConfig(enabled: false), nextUpdate: Self.t0 + 5000), now: Self.t0)
+        #expect(names(outcome.active, .firing) == ["RedisOCSPResponseExpiringSoon"])
+        let alert = try #require(outcome.active.first)
+        #expect(alert.labels.map { "\($0.name)=\($0.value)" } == [
+            "alertname=RedisOCSPResponseExpiringSoon", "cluster=c1", "region=eu", "severity=page", "team=storage",
+        ])
+        #expect(alert.annotations["runbook_url"] == "https://runbooks.example.com/ocsp#c1")
+        #expect(alert.annotations["summary"] == "The cached OCSP answer of cluster c1 expires soon")
+    }
+
+    @Test func unsupportedNodesNamesTheOldNodes() throws {
+        let nodes = [ClusterNode(uid: 1, addr: "10.0.0.1", status: "active", softwareVersion: "7.8.2-34"),
+                     ClusterNode(uid: 2, addr: "10.0.0.2", status: "active", softwareVersion: "6.2.18-65")]
+        var settings = RuleSettings(.unsupportedNodes)
+        settings.minSoftwareVersion = "6.4"
+        settings.forDuration = .zero
+        let s = try snapshot(config: nil, status: nil, supported: false, nodes: nodes)
+        let named = evaluator([.unsupportedNodes: settings]).evaluate(s, now: Self.t0).active.first
+        #expect(named?.annotations["nodes"] == "nodes below 6.4: node 2 (10.0.0.2): 6.2.18-65")
+        settings.minSoftwareVersion = nil
+        let all = evaluator([.unsupportedNodes: settings]).evaluate(s, now: Self.t0).active.first
+        #expect(all?.annotations["nodes"] == "node versions: node 1 (10.0.0.1): 7.8.2-34, node 2 (10.0.0.2): 6.2.18-65")
+    }
+
+    @Test func apiDownIsPerEndpoint() throws {
+        let e = evaluator()
+        let s = try snapshot(config: nil, status: nil, errors: [.config: "http_500", .status: "timeout"])
+        _ = e.evaluate(s, now: Self.t0)
+        let firing = e.evaluate(s, now: Self.t0 + 600).active
+        #expect(firing.compactMap { a in a.labels.first { $0.name == "endpoint" }?.value } == ["config", "status"])
+        #expect(firing.first?.annotations["error_code"] == "http_500")
+    }
+
+    @Test(arguments: [(0.0, "0"), (60, "60"), (2640, "2640"), (123456, "123456"), (1e6, "1e+06"), (1234567, "1.234567e+06"),
+                      (0.5, "0.5"), (0.0001, "0.0001"), (0.00001, "1e-05"), (-3.25, "-3.25"), (1199.592, "1199.592")])
+    func valuesPrintAsPrometheusTemplatesPrintThem(_ value: Double, _ expected: String) {
+        #expect(AnnotationTemplate.goFormat(value) == expected)
+    }
+
+    @Test func versionOrder() {
+        #expect(RuleName.compareVersions("7.8.2-34", "6.2.0") > 0)
+        #expect(RuleName.compareVersions("6.2.18-65", "6.4") < 0)
+        #expect(RuleName.compareVersions("7.8.2", "7.8.2-0") == 0)
+        #expect(RuleName.compareVersions("7.10.0", "7.8.9") > 0)
+    }
+}
