@@ -42,7 +42,11 @@ public struct ExporterApp: Sendable {
         let server = Application(
             router: router,
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "redis-ocsp-exporter"),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? listen.port) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? listen.port
+                if externalURL == nil { notifier?.setGeneratorURL(ListenAddress(host: listen.host, port: port).browsableURL + "/") }
+                await onListening(port)
+            },
             logger: serverLogger
         )
         services = [pollers, RuleService(engine: engine, interval: config.evaluationInterval), server] + (notifier.map { [$0] } ?? [])

@@ -14,7 +14,7 @@ struct CommandLineTests {
         "redis_ocsp_this_update_timestamp_seconds", "redis_ocsp_next_update_timestamp_seconds",
         "redis_ocsp_revocation_timestamp_seconds", "redis_ocsp_supported", "redis_ocsp_node_info", "redis_ocsp_nodes",
         "redis_ocsp_api_up", "redis_ocsp_api_error", "redis_ocsp_api_errors_total", "redis_ocsp_api_request_duration_seconds",
-        "redis_ocsp_last_success_timestamp_seconds", "redis_ocsp_exporter_build_info", "process_resident_memory_bytes",
+        "redis_ocsp_last_success_timestamp_seconds", "redis_ocsp_alerts", "redis_ocsp_exporter_build_info", "process_resident_memory_bytes",
         "process_cpu_seconds_total", "process_open_fds", "process_max_fds", "process_start_time_seconds",
         "process_virtual_memory_bytes",
     ]

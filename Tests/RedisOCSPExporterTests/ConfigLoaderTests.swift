@@ -166,4 +166,60 @@ struct ConfigLoaderTests {
         let garbage = file("garbage.pem", "not a certificate")
         #expect(issues("clusters:\n  - name: a\n    url: https://x\n    tls: {ca_file: \(garbage)}").contains { $0.contains("ca_file: \(garbage) holds no valid PEM certificate") })
     }
+
+    @Test func rulesAndAlertmanagerSections() throws {
+        let token = file("token", "abc\n")
+        let config = try ConfigLoader.load(yaml: """
+            evaluation_interval: 5s
+            clusters:
+              - {name: a, url: "https://x"}
+            rules:
+              RedisOCSPResponseExpiringSoon: {threshold: 2h, for: 5m, severity: warning}
+              RedisOCSPDisabled: {enabled: false}
+              RedisOCSPUnsupportedNodes: {min_software_version: "6.2.0"}
+              RedisOCSPCertRevoked:
+                labels: {team: storage}
+                annotations: {runbook_url: "https://runbooks.example.com/{{ $labels.cluster }}"}
+            alertmanager:
+              urls: [http://alertmanager:9093, "https://am2.example.com"]
+              timeout: 3s
+              resend_interval: 2m
+              external_labels: {site: eu1}
+              bearer_token_file: \(token)
+              queue_capacity: 50
+            """, source: "c.yml")
+        #expect(config.evaluationInterval == .seconds(5))
+        #expect(config.rules[.responseExpiringSoon].threshold == .seconds(7200))
+        #expect(config.rules[.disabled].enabled == false)
+        #expect(config.rules[.unsupportedNodes].minSoftwareVersion == "6.2.0")
+        #expect(config.rules[.certRevoked].labels.map(\.name) == ["team"])
+        #expect(config.rules[.certRevoked].annotations["summary"] != nil)
+        #expect(config.rules[.apiDown].forDuration == .seconds(600))
+        let am = try #require(config.alertmanager)
+        #expect(am.urls == ["http://alertmanager:9093", "https://am2.example.com"])
+        #expect(am.resendInterval == .seconds(120))
+        #expect(am.authorization?.value == "Bearer abc")
+        #expect(am.queueCapacity == 50)
+        #expect(am.externalLabels.map(\.name) == ["site"])
+        #expect(try ConfigLoader.load(yaml: "clusters:\n  - {name: a, url: https://x}", source: "c").alertmanager == nil)
+    }
+
+    @Test(arguments: [
+        ("rules: {RedisOCSPBogus: {}}", "rules.RedisOCSPBogus: unknown field"),
+        ("rules: {RedisOCSPDisabled: {threshold: 1h}}", "rules.RedisOCSPDisabled.threshold: unknown field"),
+        ("rules: {RedisOCSPDisabled: {for: soon}}", "rules.RedisOCSPDisabled.for: \"soon\" is not a duration"),
+        ("rules: {RedisOCSPUnsupportedNodes: {min_software_version: latest}}", "is not a version like 7.8.2"),
+        ("rules: {RedisOCSPDisabled: {labels: {cluster: x}}}", "is a label the exporter sets itself"),
+        ("rules: {RedisOCSPDisabled: {severity: \"\"}}", "severity: must not be empty"),
+        ("alertmanager: {timeout: 1s}", "alertmanager.urls: must list at least one Alertmanager URL"),
+        ("alertmanager: {urls: [\"ftp://x\"]}", "alertmanager.urls[0]: scheme must be https"),
+        ("alertmanager: {urls: [http://x], bearer_token_file: /nonexistent}", "alertmanager.bearer_token_file: cannot read /nonexistent: no such file"),
+        ("alertmanager: {urls: [http://x], bearer_token_file: /t, basic_auth: {username: u, password: p}}", "set only one of basic_auth and bearer_token_file"),
+        ("alertmanager: {urls: [http://x], external_labels: {alertname: x}}", "is a label the exporter sets itself"),
+        ("alertmanager: {urls: [http://x], tls: {server_name: x}}", "alertmanager.tls.server_name: unknown field"),
+    ])
+    func rejectsBadAlertingSettings(_ section: String, _ fragment: String) {
+        let found = issues("clusters:\n  - {name: a, url: \"https://x\"}\n" + section)
+        #expect(found.contains { $0.contains(fragment) }, "expected \(fragment) in \(found)")
+    }
 }

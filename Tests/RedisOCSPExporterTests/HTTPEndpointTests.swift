@@ -53,6 +53,28 @@ struct HTTPEndpointTests {
         }
     }
 
+    @Test func alertsAreServedAsPrometheusAPIJSONAndOnTheLandingPage() async throws {
+        try await ExporterHarness.with([SimulatedCluster(name: "rev", scenario: .revoked), SimulatedCluster(name: "off", scenario: .disabled)],
+                                       extraTopYAML: "evaluation_interval: 200ms\n") { harness in
+            try await harness.waitForRounds(1)
+            let body = try await harness.get("/api/v1/alerts").body
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])
+            #expect(document["status"] as? String == "success")
+            let alerts = try #require((document["data"] as? [String: Any])?["alerts"] as? [[String: Any]])
+            let states = Dictionary(uniqueKeysWithValues: alerts.map {
+                (($0["labels"] as? [String: String])?["alertname"] ?? "", $0["state"] as? String ?? "")
+            })
+            // Critical rules fire at once; RedisOCSPDisabled waits out its 5m `for`.
+            #expect(states == ["RedisOCSPCertRevoked": "firing", "RedisOCSPDisabled": "pending"])
+            #expect(alerts.allSatisfy { ($0["activeAt"] as? String)?.hasSuffix("Z") == true })
+            let page = String(buffer: try await harness.get("/").body)
+            #expect(page.contains("RedisOCSPCertRevoked firing"))
+            #expect(page.contains("RedisOCSPDisabled pending"))
+            let metrics = try await harness.metrics()
+            #expect(metrics["redis_ocsp_alerts{cluster=\"off\",alertname=\"RedisOCSPDisabled\",alertstate=\"pending\",severity=\"warning\"}"] == 1)
+        }
+    }
+
     @Test func promtoolAcceptsTheExposition() async throws {
         let clusters = [SimulatedCluster(name: "healthy", scenario: .healthy), SimulatedCluster(name: "revoked", scenario: .revoked),
                         SimulatedCluster(name: "unsupported", scenario: .unsupported), SimulatedCluster(name: "down", scenario: .unauthorized),

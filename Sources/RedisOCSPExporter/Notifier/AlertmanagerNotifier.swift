@@ -13,7 +13,8 @@ public final class AlertmanagerNotifier: Service, Sendable {
     static let batchSize = 64
 
     let config: AlertmanagerConfig
-    let generatorURL: String
+    /// Where alerts link to; set once the server knows its port, unless configured.
+    private let generatorURL: Mutex<String>
     /// How long a firing alert stays valid in Alertmanager without being sent again, so
     /// alerts of a dead exporter resolve by themselves (Prometheus uses the same factor).
     let validFor: Double
@@ -34,10 +35,14 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     public init(config: AlertmanagerConfig, evaluationInterval: Duration, generatorURL: String, logger: Logger) {
         self.config = config
-        self.generatorURL = generatorURL
+        self.generatorURL = Mutex(generatorURL)
         self.validFor = 4 * max(config.resendInterval.seconds, evaluationInterval.seconds)
         self.logger = logger
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func setGeneratorURL(_ url: String) {
+        generatorURL.withLock { $0 = url }
     }
 
     /// Queues alerts for sending; never blocks.
@@ -139,6 +144,7 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// The body of POST /api/v2/alerts.
     func payload(_ alerts: [Alert], now: Double) -> [UInt8] {
+        let generatorURL = generatorURL.withLock { $0 }
         let objects: [[String: Any]] = alerts.map { alert in
             var labels = Dictionary(alert.labels.map { ($0.name, $0.value) }) { _, last in last }
             for label in config.externalLabels where labels[label.name] == nil { labels[label.name] = label.value }

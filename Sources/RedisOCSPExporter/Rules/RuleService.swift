@@ -34,9 +34,9 @@ public struct RuleService: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while true {
-                try await Task.sleep(for: interval)
+        await cancelWhenGracefulShutdown {
+            // Ends when shutdown cancels the sleep.
+            while (try? await Task.sleep(for: interval)) != nil {
                 for entry in engine.store.read().entries { engine.evaluate(entry.snapshot) }
             }
         }
