@@ -21,10 +21,10 @@ enum LandingPage {
             }
             let state = s.polledAt == nil ? "pending" : (errors.isEmpty && alerts.isEmpty ? "ok" : "error")
             rows += """
-                <tr class="\(state)"><td>\(escape(s.name))</td><td>\(escape(s.baseURL))</td><td>\(lastPoll)</td>\
+                <tr class="\(state)" data-cluster="\(escape(s.name))"><td>\(escape(s.name))</td><td>\(escape(s.baseURL))</td><td>\(lastPoll)</td>\
                 <td>\(enabled)</td><td>\(supported)</td><td class="cert-\(cert)">\(cert)</td><td>\(next)</td>\
-                <td>\(errors.isEmpty ? "none" : errors.map(escape).joined(separator: "<br>"))</td>\
-                <td>\(alerts.isEmpty ? "none" : alerts.joined(separator: "<br>"))</td></tr>
+                <td class="detail">\(errors.isEmpty ? "none" : errors.map(escape).joined(separator: "<br>"))</td>\
+                <td class="detail">\(alerts.isEmpty ? "none" : alerts.joined(separator: "<br>"))</td></tr>
 
                 """
         }
@@ -33,7 +33,8 @@ enum LandingPage {
             <html lang="en"><head><meta charset="utf-8"><title>redis-ocsp-exporter</title>
             <style>
             body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-            table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+            table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top;white-space:nowrap}
+            td.detail{white-space:normal;min-width:16em}
             th{background:#f3f3f3}tr.error td{background:#fdecea}tr.pending td{color:#888}
             .cert-REVOKED,.cert-UNKNOWN,.alert-firing{color:#b00020;font-weight:bold}.cert-GOOD{color:#1b5e20}.alert-pending{color:#a15c00}
             </style></head><body>

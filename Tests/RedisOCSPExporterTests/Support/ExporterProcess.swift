@@ -1,19 +1,18 @@
 import Foundation
 import Synchronization
 
-/// The built `redis-ocsp-exporter` binary run as a user runs it, with its output captured.
+/// A built binary of this package (by default `redis-ocsp-exporter`) run as a user runs it,
+/// with its output captured.
 final class ExporterProcess: Sendable {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static var binary: String {
-        get throws {
-            let path = packageRoot.appendingPathComponent(".build/debug/redis-ocsp-exporter").path
-            guard FileManager.default.isExecutableFile(atPath: path) else {
-                throw HarnessError("\(path) is missing: run `swift build` before the tests (the README's test command does)")
-            }
-            return path
+    static func binary(_ name: String) throws -> String {
+        let path = packageRoot.appendingPathComponent(".build/debug/\(name)").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("\(path) is missing: run `swift build` before the tests (the README's test command does)")
         }
+        return path
     }
 
     private let process: Process
@@ -23,9 +22,9 @@ final class ExporterProcess: Sendable {
 
     private let output = Output()
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:], executable: String = "redis-ocsp-exporter") throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary)
+        process.executableURL = URL(fileURLWithPath: try Self.binary(executable))
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
