@@ -30,7 +30,7 @@ struct HTTPEndpointTests {
     @Test func readyOnlyAfterTheFirstRoundAndHealthyAlways() async throws {
         // The slow cluster's first round takes its full timeout, so readiness waits for it.
         let slow = SimulatedCluster(name: "slow", scenario: .slow, slowDelay: .seconds(5))
-        try await ExporterHarness.with([slow], timeout: "1500ms") { harness in
+        try await ExporterHarness.with([slow], timeout: "3s") { harness in
             #expect(try await harness.get("/-/healthy").status == 200)
             #expect(try await harness.get("/-/ready").status == 503)
             try await harness.waitForRounds(1)

@@ -126,7 +126,8 @@ struct ScenarioIntegrationTests {
             #expect(m["redis_ocsp_revocation_timestamp_seconds{cluster=\"flip\"}"] != nil)
 
             cluster.scenario = .serverError
-            try await harness.waitForRounds(1)
+            // A round already in flight may still see the old scenario; the next one cannot.
+            try await harness.waitForRounds(2)
             m = try await harness.metrics()
             #expect(m.series("redis_ocsp_cert_status", ["cluster=\"flip\""]).isEmpty)
             #expect(m["redis_ocsp_revocation_timestamp_seconds{cluster=\"flip\"}"] == nil)
@@ -140,7 +141,7 @@ struct ScenarioIntegrationTests {
             #expect(m["redis_ocsp_cert_status{cluster=\"steady\",status=\"GOOD\"}"] == 1)
 
             cluster.scenario = .healthy
-            try await harness.waitForRounds(1)
+            try await harness.waitForRounds(2)
             m = try await harness.metrics()
             #expect(m["redis_ocsp_cert_status{cluster=\"flip\",status=\"GOOD\"}"] == 1)
             #expect(m.series("redis_ocsp_api_error", ["cluster=\"flip\""]).isEmpty)
