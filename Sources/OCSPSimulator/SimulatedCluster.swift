@@ -293,21 +293,28 @@ public final class SimulatedCluster: Sendable {
     }
 
     private func getNodes(_ scenario: Scenario) -> SimResponse {
-        if scenario == .serverError { return ocspPrecondition(scenario, permission: "view_all_nodes_info")! }
-        let count = scenario == .huge ? 6000 : 3
-        var nodes: [[String: Any]] = []
-        for uid in 1...count {
+        switch scenario {
+        case .serverError: return ocspPrecondition(scenario, permission: "view_all_nodes_info")!
+        case .huge: return Self.hugeNodes
+        default: return .json(200, Self.nodes(count: 3, oldLast: scenario == .unsupported))
+        }
+    }
+
+    /// Node objects carry many fields the exporter must ignore; these have a few of them.
+    private static func nodes(count: Int, oldLast: Bool, padding: Int = 0) -> [[String: Any]] {
+        (1...count).map { uid in
             var node: [String: Any] = [
                 "uid": uid, "addr": "10.0.0.\(uid % 250 + 1)", "status": "active",
-                "software_version": scenario == .unsupported && uid == count ? Self.oldVersion : Self.currentVersion,
+                "software_version": oldLast && uid == count ? oldVersion : currentVersion,
                 "total_memory": 16_777_216_000, "cores": 4, "rack_id": "",
             ]
-            // Node objects carry many fields the exporter must ignore; the huge answer has a lot of them.
-            if scenario == .huge { node["bigstore_driver"] = String(repeating: "x", count: 200) }
-            nodes.append(node)
+            if padding > 0 { node["bigstore_driver"] = String(repeating: "x", count: padding) }
+            return node
         }
-        return .json(200, nodes)
     }
+
+    /// Over 1 MiB, made once: building it per request would make a slow simulator, not a large answer.
+    private static let hugeNodes = SimResponse.json(200, nodes(count: 600, oldLast: false, padding: 2000))
 
     private func httpDate(_ t: Int64) -> String { HTTPDate.format(t) }
 }
