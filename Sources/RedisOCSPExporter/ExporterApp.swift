@@ -3,39 +3,49 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// The whole exporter wired together: pollers feeding the snapshot store, and the HTTP server
-/// reading it. `main` builds one from parsed flags; tests build one on a free port.
+/// The whole exporter wired together: pollers feeding the snapshot store and the rule
+/// evaluator, the notifier, the reloader, and the HTTP server reading the store. `main`
+/// builds one from parsed flags; tests build one on a free port.
 public struct ExporterApp: Sendable {
     public let store: SnapshotStore
+    public let reloader: ConfigReloader
     let services: [any Service]
     let logger: Logger
 
     /// - Parameters:
+    ///   - reload: reads the configuration again, for SIGHUP and POST /-/reload.
+    ///   - enableLifecycle: serve POST /-/reload (as Prometheus's --web.enable-lifecycle).
     ///   - externalURL: how users reach this exporter; alerts link to it. Default: the listen address.
     ///   - now: wall-clock time in Unix seconds, replaceable so tests control time.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
-        config: ExporterConfig, listen: ListenAddress, telemetryPath: String = "/metrics", externalURL: String? = nil,
-        logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        config: ExporterConfig, reload: (@Sendable () throws -> ExporterConfig)? = nil, listen: ListenAddress,
+        telemetryPath: String = "/metrics", externalURL: String? = nil, enableLifecycle: Bool = false, logger: Logger,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         let store = SnapshotStore(clusters: config.clusters)
         self.store = store
         self.logger = logger
-        let notifier = config.alertmanager.map {
-            AlertmanagerNotifier(config: $0, evaluationInterval: config.evaluationInterval,
-                                 generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL) + "/",
-                                 logger: logger)
-        }
-        let engine = RuleEngine(
-            evaluator: AlertEvaluator(rules: config.rules, resendInterval: config.alertmanager?.resendInterval ?? .seconds(60), logger: logger),
-            store: store, notifier: notifier, now: now
+        let notifier = AlertmanagerNotifier(
+            config: config.alertmanager, evaluationInterval: config.evaluationInterval,
+            generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL) + "/",
+            logger: logger
         )
-        let pollers = PollerService(config: config, logger: logger, now: now) { snapshot in
+        let evaluator = AlertEvaluator(rules: config.rules, resendInterval: config.alertmanager?.resendInterval ?? .seconds(60), logger: logger)
+        let engine = RuleEngine(evaluator: evaluator, store: store, notifier: notifier, now: now)
+        let pollers = PollerSupervisor(config: config, store: store, logger: logger, now: now) { snapshot in
             store.publish(snapshot)
             engine.evaluate(snapshot)
         }
-        let router = Routes.router(telemetryPath: telemetryPath, store: store, page: MetricsPage(store: store, notifier: notifier))
+        let rules = RuleService(engine: engine, interval: config.evaluationInterval)
+        let reloader = ConfigReloader(
+            initial: config, load: reload ?? { config }, supervisor: pollers, evaluator: evaluator, notifier: notifier,
+            rules: rules, logger: logger, now: now
+        )
+        self.reloader = reloader
+        let page = MetricsPage(store: store, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics])
+        let router = Routes.router(telemetryPath: telemetryPath, store: store, page: page, reloader: enableLifecycle ? reloader : nil)
         var serverLogger = logger
         // Hummingbird logs every request at info; that is noise for a scrape target.
         serverLogger.logLevel = max(logger.logLevel, .notice)
@@ -44,12 +54,12 @@ public struct ExporterApp: Sendable {
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "redis-ocsp-exporter"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                if externalURL == nil { notifier?.setGeneratorURL(ListenAddress(host: listen.host, port: port).browsableURL + "/") }
+                if externalURL == nil { notifier.setGeneratorURL(ListenAddress(host: listen.host, port: port).browsableURL + "/") }
                 await onListening(port)
             },
             logger: serverLogger
         )
-        services = [pollers, RuleService(engine: engine, interval: config.evaluationInterval), server] + (notifier.map { [$0] } ?? [])
+        services = [pollers, rules, notifier, reloader, server]
     }
 
     /// Runs until SIGTERM or SIGINT (or cancellation), then stops polling, lets in-flight

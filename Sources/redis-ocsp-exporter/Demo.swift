@@ -1,14 +1,14 @@
 import Foundation
 import Logging
 import OCSPSimulator
-import RedisOCSPExporter
 
 /// `--demo`: simulated clusters in several scenarios, served over loopback HTTPS, and the
 /// configuration file a user would write for them.
 enum DemoFleet {
     static let scenarios: [Scenario] = [.healthy, .disabled, .unsupported, .revoked, .stale, .expiring, .unauthorized, .changing]
 
-    static func start(logger: Logger) async throws -> (server: SimulatorServer, config: ExporterConfig) {
+    /// Starts the simulated clusters and writes their configuration file.
+    static func start(logger: Logger) async throws -> (server: SimulatorServer, configFile: String) {
         let clusters = scenarios.map { SimulatedCluster(name: "demo-\($0.rawValue.replacingOccurrences(of: "_", with: "-"))", scenario: $0) }
         let server = try await SimulatorServer.start(clusters, logger: logger)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-ocsp-exporter-demo-\(getpid())")
@@ -35,6 +35,6 @@ enum DemoFleet {
         logger.info("demo: simulated clusters started", metadata: [
             "clusters": "\(clusters.map(\.name).joined(separator: ","))", "config_file": "\(configFile)",
         ])
-        return (server, try ConfigLoader.load(file: configFile))
+        return (server, configFile)
     }
 }

@@ -56,6 +56,9 @@ struct ExporterCommand: AsyncParsableCommand {
     @Option(name: .customLong("log.format"), help: "Output format of log messages: logfmt or json.")
     var logFormat = "logfmt"
 
+    @Flag(name: .customLong("web.enable-lifecycle"), help: "Serve POST /-/reload (SIGHUP reloads the configuration in any case).")
+    var enableLifecycle = false
+
     @Flag(help: "Start simulated clusters in several scenarios in-process and export them.")
     var demo = false
 
@@ -84,15 +87,17 @@ struct ExporterCommand: AsyncParsableCommand {
         let logger = Logger(label: "redis-ocsp-exporter")
 
         var simulator: SimulatorServer?
+        let load: @Sendable () throws -> ExporterConfig
         let config: ExporterConfig
         do {
             if demo {
                 let fleet = try await DemoFleet.start(logger: logger)
                 simulator = fleet.server
-                config = fleet.config
+                load = { try ConfigLoader.load(file: fleet.configFile) }
             } else {
-                config = try loadConfig()
+                load = try configSource()
             }
+            config = try load()
         } catch let error as ConfigError {
             printError(error.description)
             throw ExitCode(1)
@@ -106,7 +111,8 @@ struct ExporterCommand: AsyncParsableCommand {
         let listen = ListenAddress(listenAddress)!
         let path = telemetryPath
         let app = ExporterApp(
-            config: config, listen: listen, telemetryPath: path, externalURL: externalURL, logger: logger,
+            config: config, reload: load, listen: listen, telemetryPath: path, externalURL: externalURL,
+            enableLifecycle: enableLifecycle, logger: logger,
             onListening: { port in
                 let bound = ListenAddress(host: listen.host, port: port)
                 logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL)\(path)"])
@@ -126,23 +132,25 @@ struct ExporterCommand: AsyncParsableCommand {
         logger.info("stopped")
     }
 
-    private func loadConfig() throws -> ExporterConfig {
+    /// How to read the configuration, now and on every reload (which re-reads password files).
+    private func configSource() throws -> @Sendable () throws -> ExporterConfig {
         let env = ProcessInfo.processInfo.environment
         if let configFile {
-            return try ConfigLoader.load(file: configFile)
+            return { try ConfigLoader.load(file: configFile) }
         }
         guard let url = clusterURL ?? env["REDIS_OCSP_CLUSTER_URL"] else {
             printError("nothing to monitor: give --config.file, --cluster.url (or REDIS_OCSP_CLUSTER_URL), or --demo")
             throw ExitCode(1)
         }
-        return try ConfigLoader.load(flags: SingleClusterFlags(
+        let flags = SingleClusterFlags(
             name: clusterName ?? env["REDIS_OCSP_CLUSTER_NAME"] ?? "default",
             url: url,
             username: clusterUsername ?? env["REDIS_OCSP_CLUSTER_USERNAME"],
             passwordFile: clusterPasswordFile ?? env["REDIS_OCSP_CLUSTER_PASSWORD_FILE"],
             caFile: clusterCAFile ?? env["REDIS_OCSP_CLUSTER_CA_FILE"],
             insecureSkipVerify: clusterInsecure
-        ))
+        )
+        return { try ConfigLoader.load(flags: flags) }
     }
 
     private func printError(_ text: String) {

@@ -118,4 +118,45 @@ struct CommandLineTests {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "not JSON: \(line)")
         }
     }
+
+    /// SIGHUP reloads the file and re-reads password files.
+    @Test func sighupReloadsTheConfigurationAndRereadsPasswordFiles() async throws {
+        let clusters = [SimulatedCluster(name: "one", scenario: .healthy), SimulatedCluster(name: "two", scenario: .revoked)]
+        let simulator = try await SimulatorServer.start(clusters)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let ca = dir.appendingPathComponent("ca.pem").path
+        let passwordFile = dir.appendingPathComponent("pw").path
+        let configFile = dir.appendingPathComponent("config.yml").path
+        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
+        try "simulated\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        func writeConfig(_ names: [String]) throws {
+            try ("poll_interval: 300ms\nclusters:\n" + names.map {
+                "  - {name: \($0), url: \"\(simulator.urls[$0]!)\", username: ocsp-monitor@example.com, password_file: \(passwordFile), tls: {ca_file: \(ca)}}\n"
+            }.joined()).write(toFile: configFile, atomically: true, encoding: .utf8)
+        }
+        try writeConfig(["one"])
+        let exporter = try ExporterProcess(["--config.file=\(configFile)", "--web.listen-address=127.0.0.1:0"])
+        let port = try await exporter.listeningPort()
+        func waitForMetric(_ series: String, _ value: Double) async throws -> Bool {
+            for _ in 0..<100 {
+                if Samples(try await scrape(port))[series] == value { return true }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return false
+        }
+        #expect(try await waitForMetric("redis_ocsp_cert_status{cluster=\"one\",status=\"GOOD\"}", 1))
+
+        try writeConfig(["one", "two"])
+        try "rotated-elsewhere\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        exporter.signal(SIGHUP)
+        #expect(try await waitForMetric("redis_ocsp_api_error{cluster=\"one\",endpoint=\"config\",error_code=\"http_401\"}", 1))
+        // The added cluster is polled, with the rotated (here: wrong) password.
+        #expect(try await waitForMetric("redis_ocsp_api_error{cluster=\"two\",endpoint=\"config\",error_code=\"http_401\"}", 1))
+        #expect(Samples(try await scrape(port))["redis_ocsp_config_last_reload_successful"] == 1)
+        exporter.signal(SIGTERM)
+        #expect(try await exporter.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(exporter.stderr.contains("configuration reloaded"))
+        await simulator.stop()
+    }
 }

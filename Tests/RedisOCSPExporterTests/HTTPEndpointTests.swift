@@ -107,7 +107,7 @@ struct HTTPEndpointTests {
         let store = SnapshotStore(clusters: config.clusters)
         var logger = Logging.Logger(label: "t")
         logger.logLevel = .critical
-        let service = PollerService(config: config, logger: logger) { store.publish($0) }
+        let service = PollerSupervisor(config: config, store: store, logger: logger) { store.publish($0) }
         let task = Task { try await service.run() }
         let deadline = ContinuousClock.now + .seconds(20)
         while !store.firstRoundDone, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }

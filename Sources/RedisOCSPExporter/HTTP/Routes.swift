@@ -4,8 +4,11 @@ import NIOCore
 /// The exporter's HTTP endpoints: /metrics (or the configured path), the landing page and
 /// the health checks.
 public enum Routes {
-    public static func router(telemetryPath: String, store: SnapshotStore, page: MetricsPage) -> Router<BasicRequestContext> {
-        let router = Router()
+    /// - Parameter reloader: serves POST /-/reload when given (--web.enable-lifecycle).
+    public static func router(telemetryPath: String, store: SnapshotStore, page: MetricsPage, reloader: ConfigReloader?) -> Router<BasicRequestContext> {
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        let readPaths = [telemetryPath, "/", "/api/v1/alerts", "/-/healthy", "/-/ready"]
+        router.add(middleware: MethodGuard(readPaths: Set(readPaths), lifecyclePaths: ["/-/reload"]))
         router.get(RouterPath(telemetryPath)) { request, _ -> Response in
             if acceptsGzip(request.headers[.acceptEncoding]) {
                 let body = try page.gzippedBody()
@@ -29,6 +32,15 @@ public enum Routes {
                      body: .init(byteBuffer: ByteBuffer(bytes: AlertsAPI.render(store.read().entries.flatMap(\.alerts)))))
         }
         router.get("/-/healthy") { _, _ in plain(.ok, "Healthy.\n") }
+        router.post("/-/reload") { _, _ in
+            guard let reloader else {
+                return plain(.forbidden, "Lifecycle API is not enabled (--web.enable-lifecycle).\n")
+            }
+            switch await reloader.reload() {
+            case .success: return plain(.ok, "Reloaded.\n")
+            case .failure(let error): return plain(.internalServerError, "Reload failed; the previous configuration stays in force:\n\(error)\n")
+            }
+        }
         router.get("/-/ready") { _, _ in
             store.firstRoundDone ? plain(.ok, "Ready.\n") : plain(.serviceUnavailable, "Not ready: the first poll round is not done.\n")
         }
@@ -49,5 +61,23 @@ public enum Routes {
             if q > 0 { return true }
         }
         return false
+    }
+}
+
+/// Answers 405 for methods a path does not serve, where the router would say 404.
+struct MethodGuard: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let readPaths: Set<String>
+    let lifecyclePaths: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        let allowed: [HTTPRequest.Method] = readPaths.contains(path) ? [.get, .head] : lifecyclePaths.contains(path) ? [.post] : []
+        guard allowed.isEmpty || allowed.contains(request.method) else {
+            var response = Routes.plain(.methodNotAllowed, "Method \(request.method.rawValue) is not allowed on \(path).\n")
+            response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            return response
+        }
+        return try await next(request, context)
     }
 }

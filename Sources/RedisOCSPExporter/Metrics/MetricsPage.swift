@@ -6,12 +6,13 @@ import Synchronization
 /// a snapshot changed) followed by the exporter's own metrics (fresh on every scrape).
 public final class MetricsPage: Sendable {
     private let store: SnapshotStore
-    private let notifier: AlertmanagerNotifier?
+    /// The exporter's own metric families from other components (notifier, reloader).
+    private let selfMetrics: [@Sendable () -> String]
     private let cache = Mutex<(generation: UInt64, body: [UInt8])?>(nil)
 
-    public init(store: SnapshotStore, notifier: AlertmanagerNotifier? = nil) {
+    public init(store: SnapshotStore, selfMetrics: [@Sendable () -> String] = []) {
         self.store = store
-        self.notifier = notifier
+        self.selfMetrics = selfMetrics
     }
 
     public func body() -> [UInt8] {
@@ -22,7 +23,7 @@ public final class MetricsPage: Sendable {
         var writer = SampleWriter(baseLabels: [])
         writer.sample("redis_ocsp_exporter_build_info", [("version", BuildInfo.version), ("revision", BuildInfo.revision)], 1)
         body.append(contentsOf: writer.bytes)
-        if let notifier { body.append(contentsOf: notifier.renderMetrics().utf8) }
+        for render in selfMetrics { body.append(contentsOf: render().utf8) }
         body.append(contentsOf: ProcessMetrics.render().utf8)
         return body
     }

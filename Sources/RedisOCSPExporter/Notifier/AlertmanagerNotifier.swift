@@ -12,12 +12,17 @@ import Synchronization
 public final class AlertmanagerNotifier: Service, Sendable {
     static let batchSize = 64
 
-    let config: AlertmanagerConfig
+    private struct Settings {
+        var config: AlertmanagerConfig
+        /// How long a firing alert stays valid in Alertmanager without being sent again, so
+        /// alerts of a dead exporter resolve by themselves (Prometheus uses the same factor).
+        var validFor: Double
+    }
+
+    /// nil while no Alertmanager is configured; replaced on reload.
+    private let settings = Mutex<Settings?>(nil)
     /// Where alerts link to; set once the server knows its port, unless configured.
     private let generatorURL: Mutex<String>
-    /// How long a firing alert stays valid in Alertmanager without being sent again, so
-    /// alerts of a dead exporter resolve by themselves (Prometheus uses the same factor).
-    let validFor: Double
     let logger: Logger
 
     private struct State {
@@ -33,12 +38,19 @@ public final class AlertmanagerNotifier: Service, Sendable {
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
-    public init(config: AlertmanagerConfig, evaluationInterval: Duration, generatorURL: String, logger: Logger) {
-        self.config = config
+    public init(config: AlertmanagerConfig?, evaluationInterval: Duration, generatorURL: String, logger: Logger) {
         self.generatorURL = Mutex(generatorURL)
-        self.validFor = 4 * max(config.resendInterval.seconds, evaluationInterval.seconds)
         self.logger = logger
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        update(config: config, evaluationInterval: evaluationInterval)
+    }
+
+    /// Takes a new `alertmanager:` section (on reload); nil stops sending.
+    public func update(config: AlertmanagerConfig?, evaluationInterval: Duration) {
+        settings.withLock { $0 = config.map { Settings(config: $0, validFor: 4 * max($0.resendInterval.seconds, evaluationInterval.seconds)) } }
+        state.withLock { s in
+            if config == nil { s.queue.removeAll() } else { trim(&s) }
+        }
     }
 
     func setGeneratorURL(_ url: String) {
@@ -47,6 +59,7 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// Queues alerts for sending; never blocks.
     public func enqueue(_ alerts: [Alert]) {
+        guard settings.withLock({ $0 != nil }) else { return }
         state.withLock { s in
             s.queue.append(contentsOf: alerts)
             trim(&s)
@@ -55,7 +68,8 @@ public final class AlertmanagerNotifier: Service, Sendable {
     }
 
     private func trim(_ s: inout State) {
-        let excess = s.queue.count - config.queueCapacity
+        guard let capacity = settings.withLock({ $0?.config.queueCapacity }) else { return }
+        let excess = s.queue.count - capacity
         if excess > 0 {
             s.queue.removeFirst(excess)
             s.dropped += UInt64(excess)
@@ -99,16 +113,17 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// Posts one batch to every Alertmanager at once; true if at least one took it.
     private func send(_ batch: [Alert], http: HTTPClient) async -> Bool {
-        let body = ByteBuffer(bytes: payload(batch, now: Date().timeIntervalSince1970))
+        guard let current = settings.withLock({ $0 }) else { return true }
+        let body = ByteBuffer(bytes: payload(batch, now: Date().timeIntervalSince1970, settings: current))
         return await withTaskGroup(of: Bool.self) { group in
-            for url in config.urls {
-                group.addTask { await self.post(body, count: batch.count, to: url, http: http) }
+            for url in current.config.urls {
+                group.addTask { await self.post(body, count: batch.count, to: url, config: current.config, http: http) }
             }
             return await group.reduce(false) { $0 || $1 }
         }
     }
 
-    private func post(_ body: ByteBuffer, count: Int, to url: String, http: HTTPClient) async -> Bool {
+    private func post(_ body: ByteBuffer, count: Int, to url: String, config: AlertmanagerConfig, http: HTTPClient) async -> Bool {
         var request = HTTPClientRequest(url: url + "/api/v2/alerts")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -144,6 +159,12 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// The body of POST /api/v2/alerts.
     func payload(_ alerts: [Alert], now: Double) -> [UInt8] {
+        guard let current = settings.withLock({ $0 }) else { return [] }
+        return payload(alerts, now: now, settings: current)
+    }
+
+    private func payload(_ alerts: [Alert], now: Double, settings: Settings) -> [UInt8] {
+        let (config, validFor) = (settings.config, settings.validFor)
         let generatorURL = generatorURL.withLock { $0 }
         let objects: [[String: Any]] = alerts.map { alert in
             var labels = Dictionary(alert.labels.map { ($0.name, $0.value) }) { _, last in last }
@@ -161,6 +182,7 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// The notifier's own metrics, for /metrics.
     func renderMetrics() -> String {
+        guard let config = settings.withLock({ $0?.config }) else { return "" }
         let s = state.withLock { $0 }
         var out = ""
         func family(_ name: String, _ type: Exposition.MetricType, _ help: String, _ samples: [(String, Double)]) {

@@ -10,9 +10,11 @@ struct ClusterPoller: Sendable {
     let logger: Logger
     /// Wall-clock time in Unix seconds; injectable so tests can control it.
     let now: @Sendable () -> Double
+    /// The snapshot to continue from: a restarted poller keeps its counters.
+    let start: ClusterSnapshot
 
     func run() async {
-        var snapshot = ClusterSnapshot(cluster: cluster)
+        var snapshot = start
         let schedule = PollSchedule(name: cluster.name, interval: cluster.pollInterval)
         var nextTest: ContinuousClock.Instant? = cluster.testInterval.map { _ in .now }
         do {

@@ -16,8 +16,7 @@ public final class AlertEvaluator: Sendable {
     /// first one still learns of the resolution (Prometheus keeps them 15 minutes too).
     static let resolvedRetention = 900.0
 
-    let rules: RulesConfig
-    let resendInterval: Double
+    private let settings: Mutex<(rules: RulesConfig, resendInterval: Double)>
     let logger: Logger
     private struct ClusterState {
         var alerts: [String: Alert] = [:]
@@ -28,14 +27,14 @@ public final class AlertEvaluator: Sendable {
     private let clusters = Mutex<[String: ClusterState]>([:])
 
     public init(rules: RulesConfig, resendInterval: Duration, logger: Logger) {
-        self.rules = rules
-        self.resendInterval = resendInterval.seconds
+        self.settings = Mutex((rules, resendInterval.seconds))
         self.logger = logger
     }
 
     public func evaluate(_ snapshot: ClusterSnapshot, now: Double) -> Outcome {
         // A cluster not yet polled has no state to judge.
         guard let polledAt = snapshot.polledAt else { return Outcome(active: [], toSend: []) }
+        let (rules, resendInterval) = settings.withLock { $0 }
         var holding: [String: (AlertCondition, [(name: String, value: String)])] = [:]
         for rule in RuleName.allCases {
             let settings = rules[rule]
@@ -107,6 +106,11 @@ public final class AlertEvaluator: Sendable {
 
     private static func active(_ alerts: [String: Alert]) -> [Alert] {
         alerts.values.filter { $0.state != .resolved }.sorted { $0.key < $1.key }
+    }
+
+    /// Takes new rule settings (on reload); alerts in progress keep their state.
+    public func update(rules: RulesConfig, resendInterval: Duration) {
+        settings.withLock { $0 = (rules, resendInterval.seconds) }
     }
 
     /// Forgets a cluster that is no longer configured.

@@ -1,14 +1,15 @@
 import ServiceLifecycle
+import Synchronization
 
 /// Evaluates the rules for a cluster and passes the outcome on: active alerts to the store
 /// (for /metrics and the pages), alerts to send to the notifier.
 public struct RuleEngine: Sendable {
     let evaluator: AlertEvaluator
     let store: SnapshotStore
-    let notifier: AlertmanagerNotifier?
+    let notifier: AlertmanagerNotifier
     let now: @Sendable () -> Double
 
-    public init(evaluator: AlertEvaluator, store: SnapshotStore, notifier: AlertmanagerNotifier?, now: @escaping @Sendable () -> Double) {
+    public init(evaluator: AlertEvaluator, store: SnapshotStore, notifier: AlertmanagerNotifier, now: @escaping @Sendable () -> Double) {
         self.evaluator = evaluator
         self.store = store
         self.notifier = notifier
@@ -18,26 +19,31 @@ public struct RuleEngine: Sendable {
     public func evaluate(_ snapshot: ClusterSnapshot) {
         let outcome = evaluator.evaluate(snapshot, now: now())
         store.publish(alerts: outcome.active, cluster: snapshot.name)
-        if !outcome.toSend.isEmpty { notifier?.enqueue(outcome.toSend) }
+        if !outcome.toSend.isEmpty { notifier.enqueue(outcome.toSend) }
     }
 }
 
 /// Re-evaluates every cluster on a timer, so `for` durations and time-based rules (a
 /// next_update that passes) take effect without waiting for the next poll.
-public struct RuleService: Service {
+public final class RuleService: Service, Sendable {
     let engine: RuleEngine
-    let interval: Duration
+    private let interval: Mutex<Duration>
 
     public init(engine: RuleEngine, interval: Duration) {
         self.engine = engine
-        self.interval = interval
+        self.interval = Mutex(interval)
+    }
+
+    /// Takes a new evaluation_interval (on reload), from the next wait on.
+    public func update(interval: Duration) {
+        self.interval.withLock { $0 = interval }
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             // Ends when shutdown cancels the sleep.
-            while (try? await Task.sleep(for: interval)) != nil {
-                for entry in engine.store.read().entries { engine.evaluate(entry.snapshot) }
+            while (try? await Task.sleep(for: self.interval.withLock { $0 })) != nil {
+                for entry in self.engine.store.read().entries { self.engine.evaluate(entry.snapshot) }
             }
         }
     }

@@ -27,6 +27,22 @@ public final class SnapshotStore: Sendable {
         state = Mutex(State(entries: entries))
     }
 
+    /// Makes the store hold exactly `clusters`: entries named in `keeping` stay as they are,
+    /// the others start from an empty snapshot, and removed clusters' series disappear.
+    public func setClusters(_ clusters: [ClusterConfig], keeping: Set<String>) {
+        let fresh = Dictionary(uniqueKeysWithValues: clusters.map { cluster -> (String, Entry) in
+            let snapshot = ClusterSnapshot(cluster: cluster)
+            return (cluster.name, Entry(snapshot: snapshot, rendered: RenderedCluster(snapshot, alerts: [])))
+        })
+        state.withLock { s in
+            let old = Dictionary(uniqueKeysWithValues: s.entries.map { ($0.snapshot.name, $0) })
+            s.entries = clusters.map(\.name).sorted().map { name in
+                keeping.contains(name) ? old[name] ?? fresh[name]! : fresh[name]!
+            }
+            s.generation &+= 1
+        }
+    }
+
     /// Replaces a cluster's snapshot.
     public func publish(_ snapshot: ClusterSnapshot) {
         update(snapshot.name) { $0.snapshot = snapshot }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import OCSPSimulator
 import RedisOCSPExporter
 
@@ -17,11 +18,11 @@ final class ExporterHarness: Sendable {
     /// Runs `body` with a started harness and stops it afterwards, also when `body` throws.
     static func with<T>(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
-        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "",
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil,
         _ body: (ExporterHarness) async throws -> T
     ) async throws -> T {
         let harness = try await start(clusters, pollInterval: pollInterval, timeout: timeout,
-                                      extraClusterYAML: extraClusterYAML, extraTopYAML: extraTopYAML)
+                                      extraClusterYAML: extraClusterYAML, extraTopYAML: extraTopYAML, configured: configured)
         do {
             let result = try await body(harness)
             await harness.stop()
@@ -32,21 +33,24 @@ final class ExporterHarness: Sendable {
         }
     }
 
-    /// - Parameter extraClusterYAML: per cluster name, extra YAML lines for its entry.
+    /// - Parameters:
+    ///   - extraClusterYAML: per cluster name, extra YAML lines for its entry.
+    ///   - configured: the clusters in the first configuration (default: all); the others
+    ///     are served by the simulator for configurations written later.
     static func start(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
-        extraClusterYAML: [String: String] = [:], extraTopYAML: String = ""
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil
     ) async throws -> ExporterHarness {
         let simulator = try await SimulatorServer.start(clusters)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ocsp-exporter-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let caFile = directory.appendingPathComponent("ca.pem").path
         try simulator.ca.caCertificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
-        var yaml = "poll_interval: \(pollInterval)\ntimeout: \(timeout)\n\(extraTopYAML)clusters:\n"
+        var entries: [String: String] = [:]
         for (index, cluster) in clusters.enumerated() {
             let passwordFile = directory.appendingPathComponent("password-\(index)").path
             try "\(cluster.password)\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
-            yaml += """
+            entries[cluster.name] = """
                   - name: \(cluster.name)
                     url: \(simulator.urls[cluster.name]!)
                     username: \(cluster.username)
@@ -55,23 +59,41 @@ final class ExporterHarness: Sendable {
                 \(extraClusterYAML[cluster.name].map { "    " + $0.replacingOccurrences(of: "\n", with: "\n    ") + "\n" } ?? "")
                 """
         }
-        let config = try ConfigLoader.load(yaml: yaml, source: "test.yml")
+        let configFile = directory.appendingPathComponent("config.yml").path
+        let writeConfig: @Sendable ([String]) throws -> Void = { [entries] names in
+            let yaml = "poll_interval: \(pollInterval)\ntimeout: \(timeout)\n\(extraTopYAML)clusters:\n" + names.map { entries[$0]! }.joined()
+            try yaml.write(toFile: configFile, atomically: true, encoding: .utf8)
+        }
+        try writeConfig(configured ?? clusters.map(\.name))
+        let config = try ConfigLoader.load(file: configFile)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let app = ExporterApp(config: config, listen: ListenAddress(host: "127.0.0.1", port: 0), logger: logger, onListening: { port in
-            continuation.yield(port)
-            continuation.finish()
-        })
+        let app = ExporterApp(
+            config: config, reload: { try ConfigLoader.load(file: configFile) }, listen: ListenAddress(host: "127.0.0.1", port: 0),
+            enableLifecycle: true, logger: logger,
+            onListening: { port in
+                continuation.yield(port)
+                continuation.finish()
+            }
+        )
         let task = Task { try await app.run() }
         var port = 0
         for await p in ports { port = p }
-        return ExporterHarness(simulator: simulator, directory: directory, port: port, app: app, task: task)
+        return ExporterHarness(simulator: simulator, directory: directory, configFile: configFile, writeConfig: writeConfig,
+                               port: port, app: app, task: task)
     }
 
-    private init(simulator: SimulatorServer, directory: URL, port: Int, app: ExporterApp, task: Task<Void, any Error>) {
+    let configFile: String
+    /// Writes a configuration file with the named clusters, as at start.
+    let writeConfig: @Sendable ([String]) throws -> Void
+
+    private init(simulator: SimulatorServer, directory: URL, configFile: String, writeConfig: @escaping @Sendable ([String]) throws -> Void,
+                 port: Int, app: ExporterApp, task: Task<Void, any Error>) {
         self.simulator = simulator
         self.directory = directory
+        self.configFile = configFile
+        self.writeConfig = writeConfig
         self.port = port
         self.app = app
         self.task = task
@@ -84,8 +106,9 @@ final class ExporterHarness: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func get(_ path: String, headers: [(String, String)] = []) async throws -> (status: Int, headers: [(String, String)], body: ByteBuffer) {
+    func get(_ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> (status: Int, headers: [(String, String)], body: ByteBuffer) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await Self.client.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 16 << 20)
@@ -103,20 +126,21 @@ final class ExporterHarness: Sendable {
         Samples(try await metricsText())
     }
 
-    /// Waits until every cluster has finished `rounds` more poll rounds from now.
+    /// Waits until every cluster has finished `rounds` more poll rounds from now. Clusters
+    /// not polled yet count from zero.
     func waitForRounds(_ rounds: UInt64 = 1, timeout: Duration = .seconds(20)) async throws {
         let start = roundsDone()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if zip(start, roundsDone()).allSatisfy({ $1 >= $0 + rounds }) { return }
+            if roundsDone().allSatisfy({ name, done in done >= (start[name] ?? 0) + rounds }) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw HarnessError("clusters were not polled \(rounds) more time(s) within \(timeout)")
     }
 
     /// Per cluster, the rounds completed: every round makes exactly one config request.
-    private func roundsDone() -> [UInt64] {
-        app.store.read().entries.map { $0.snapshot.health(.config)?.latency.count ?? 0 }
+    private func roundsDone() -> [String: UInt64] {
+        Dictionary(uniqueKeysWithValues: app.store.read().entries.map { ($0.snapshot.name, $0.snapshot.health(.config)?.latency.count ?? 0) })
     }
 }
 

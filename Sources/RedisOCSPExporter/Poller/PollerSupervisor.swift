@@ -1,0 +1,99 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// Runs one poller per configured cluster, sharing one HTTP client (connection pool with
+/// keep-alive) and one bound on requests in flight, and applies new configurations: only
+/// the clusters that were added, removed or changed are touched.
+public actor PollerSupervisor: Service {
+    private struct Client {
+        var http: HTTPClient
+        var limiter: RequestLimiter
+        /// What the client was built for: a change means a new client.
+        var dnsOverrides: [String: String]
+        var maxConcurrentRequests: Int
+    }
+
+    let store: SnapshotStore
+    let publish: @Sendable (ClusterSnapshot) -> Void
+    let logger: Logger
+    let now: @Sendable () -> Double
+    private var config: ExporterConfig
+    private var client: Client?
+    /// The poller task of each cluster.
+    private var running: [String: Task<Void, Never>] = [:]
+
+    public init(config: ExporterConfig, store: SnapshotStore, logger: Logger,
+                now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+                publish: @escaping @Sendable (ClusterSnapshot) -> Void) {
+        self.config = config
+        self.store = store
+        self.publish = publish
+        self.logger = logger
+        self.now = now
+    }
+
+    public func run() async throws {
+        await apply(config)
+        try? await gracefulShutdown()
+        await stop(Array(running.keys))
+        try await client?.http.shutdown()
+        client = nil
+    }
+
+    /// Starts, stops and restarts pollers so that exactly `newConfig`'s clusters are polled.
+    public func apply(_ newConfig: ExporterConfig) async {
+        // Clusters whose settings are unchanged keep their pollers and data.
+        let unchanged = Set(newConfig.clusters.filter { new in
+            config.clusters.first { $0.name == new.name }?.sameSettings(as: new) ?? false
+        }.map(\.name))
+        let overrides = ClusterClient.dnsOverrides(for: newConfig.clusters)
+        let newClient = client.map { $0.dnsOverrides != overrides || $0.maxConcurrentRequests != newConfig.maxConcurrentRequests } ?? true
+        // Removed and changed clusters stop; with a new client, every poller moves to it.
+        await stop(Array(running.keys.filter { newClient || !unchanged.contains($0) }))
+        if newClient {
+            try? await client?.http.shutdown()
+            var configuration = HTTPClient.Configuration()
+            configuration.redirectConfiguration = .disallow
+            configuration.decompression = .disabled
+            configuration.connectionPool.idleTimeout = .seconds(90)
+            configuration.dnsOverride = overrides
+            client = Client(
+                http: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration),
+                limiter: RequestLimiter(limit: newConfig.maxConcurrentRequests), dnsOverrides: overrides,
+                maxConcurrentRequests: newConfig.maxConcurrentRequests
+            )
+        }
+        store.setClusters(newConfig.clusters, keeping: unchanged)
+        config = newConfig
+        guard let client else { return }
+        for cluster in newConfig.clusters where running[cluster.name] == nil {
+            let poller = ClusterPoller(
+                cluster: cluster, client: ClusterClient(http: client.http, limiter: client.limiter, cluster: cluster),
+                publish: publish, logger: logger, now: now,
+                start: store.entry(cluster.name)?.snapshot ?? ClusterSnapshot(cluster: cluster)
+            )
+            running[cluster.name] = Task { await poller.run() }
+        }
+    }
+
+    private func stop(_ names: [String]) async {
+        let stopping = names.compactMap { running.removeValue(forKey: $0) }
+        for task in stopping { task.cancel() }
+        for task in stopping { await task.value }
+    }
+}
+
+extension ClusterConfig {
+    /// Whether two configurations poll the same way; a password read anew from its file
+    /// counts, so a rotated secret takes effect on reload.
+    func sameSettings(as other: ClusterConfig) -> Bool {
+        name == other.name && baseURL == other.baseURL && credentials?.username == other.credentials?.username
+            && credentials?.password.value == other.credentials?.password.value && pollInterval == other.pollInterval
+            && timeout == other.timeout && testInterval == other.testInterval && serverName == other.serverName
+            && labels.map { "\($0.name)=\($0.value)" } == other.labels.map { "\($0.name)=\($0.value)" }
+            && tls.bestEffortEquals(other.tls)
+    }
+}
