@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 
@@ -15,21 +16,22 @@ public struct ExporterApp: Sendable {
     /// - Parameters:
     ///   - reload: reads the configuration again, for SIGHUP and POST /-/reload.
     ///   - enableLifecycle: serve POST /-/reload (as Prometheus's --web.enable-lifecycle).
+    ///   - web: TLS, authentication and headers of the exporter's own server.
     ///   - externalURL: how users reach this exporter; alerts link to it. Default: the listen address.
     ///   - now: wall-clock time in Unix seconds, replaceable so tests control time.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
         config: ExporterConfig, reload: (@Sendable () throws -> ExporterConfig)? = nil, listen: ListenAddress,
-        telemetryPath: String = "/metrics", externalURL: String? = nil, enableLifecycle: Bool = false, logger: Logger,
-        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        telemetryPath: String = "/metrics", externalURL: String? = nil, enableLifecycle: Bool = false, web: WebConfig = .plain,
+        logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) {
+    ) throws {
         let store = SnapshotStore(clusters: config.clusters)
         self.store = store
         self.logger = logger
         let notifier = AlertmanagerNotifier(
             config: config.alertmanager, evaluationInterval: config.evaluationInterval,
-            generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL) + "/",
+            generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL(tls: web.tls != nil)) + "/",
             logger: logger
         )
         let evaluator = AlertEvaluator(rules: config.rules, resendInterval: config.alertmanager?.resendInterval ?? .seconds(60), logger: logger)
@@ -45,16 +47,19 @@ public struct ExporterApp: Sendable {
         )
         self.reloader = reloader
         let page = MetricsPage(store: store, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics])
-        let router = Routes.router(telemetryPath: telemetryPath, store: store, page: page, reloader: enableLifecycle ? reloader : nil)
+        let router = Routes.router(telemetryPath: telemetryPath, store: store, page: page, reloader: enableLifecycle ? reloader : nil, web: web)
         var serverLogger = logger
         // Hummingbird logs every request at info; that is noise for a scrape target.
         serverLogger.logLevel = max(logger.logLevel, .notice)
         let server = Application(
             router: router,
+            server: try web.tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "redis-ocsp-exporter"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                if externalURL == nil { notifier.setGeneratorURL(ListenAddress(host: listen.host, port: port).browsableURL + "/") }
+                if externalURL == nil {
+                    notifier.setGeneratorURL(ListenAddress(host: listen.host, port: port).browsableURL(tls: web.tls != nil) + "/")
+                }
                 await onListening(port)
             },
             logger: serverLogger

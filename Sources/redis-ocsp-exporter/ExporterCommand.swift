@@ -56,6 +56,9 @@ struct ExporterCommand: AsyncParsableCommand {
     @Option(name: .customLong("log.format"), help: "Output format of log messages: logfmt or json.")
     var logFormat = "logfmt"
 
+    @Option(name: .customLong("web.config.file"), help: "Web configuration (TLS, basic auth, headers) in the Prometheus exporter-toolkit format.")
+    var webConfigFile: String?
+
     @Flag(name: .customLong("web.enable-lifecycle"), help: "Serve POST /-/reload (SIGHUP reloads the configuration in any case).")
     var enableLifecycle = false
 
@@ -89,7 +92,9 @@ struct ExporterCommand: AsyncParsableCommand {
         var simulator: SimulatorServer?
         let load: @Sendable () throws -> ExporterConfig
         let config: ExporterConfig
+        let web: WebConfig
         do {
+            web = try webConfigFile.map(WebConfig.load(file:)) ?? .plain
             if demo {
                 let fleet = try await DemoFleet.start(logger: logger)
                 simulator = fleet.server
@@ -110,12 +115,12 @@ struct ExporterCommand: AsyncParsableCommand {
 
         let listen = ListenAddress(listenAddress)!
         let path = telemetryPath
-        let app = ExporterApp(
+        let app = try ExporterApp(
             config: config, reload: load, listen: listen, telemetryPath: path, externalURL: externalURL,
-            enableLifecycle: enableLifecycle, logger: logger,
+            enableLifecycle: enableLifecycle, web: web, logger: logger,
             onListening: { port in
                 let bound = ListenAddress(host: listen.host, port: port)
-                logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL)\(path)"])
+                logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL(tls: web.tls != nil))\(path)"])
             }
         )
         logger.info("starting redis-ocsp-exporter", metadata: [

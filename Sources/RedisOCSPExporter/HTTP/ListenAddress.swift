@@ -28,8 +28,8 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
 extension ListenAddress {
     /// A URL a person on this host can open: a wildcard address becomes localhost.
-    public var browsableURL: String {
+    public func browsableURL(tls: Bool = false) -> String {
         let shown = host == "0.0.0.0" || host == "::" ? "localhost" : host
-        return "http://\(shown.contains(":") ? "[\(shown)]" : shown):\(port)"
+        return "\(tls ? "https" : "http")://\(shown.contains(":") ? "[\(shown)]" : shown):\(port)"
     }
 }

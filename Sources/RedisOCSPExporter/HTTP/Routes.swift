@@ -4,9 +4,15 @@ import NIOCore
 /// The exporter's HTTP endpoints: /metrics (or the configured path), the landing page and
 /// the health checks.
 public enum Routes {
-    /// - Parameter reloader: serves POST /-/reload when given (--web.enable-lifecycle).
-    public static func router(telemetryPath: String, store: SnapshotStore, page: MetricsPage, reloader: ConfigReloader?) -> Router<BasicRequestContext> {
+    /// - Parameters:
+    ///   - reloader: serves POST /-/reload when given (--web.enable-lifecycle).
+    ///   - web: authentication and headers from --web.config.file.
+    public static func router(
+        telemetryPath: String, store: SnapshotStore, page: MetricsPage, reloader: ConfigReloader?, web: WebConfig = .plain
+    ) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
+        if !web.headers.isEmpty { router.add(middleware: ResponseHeaders(headers: web.headers)) }
+        if !web.users.isEmpty { router.add(middleware: BasicAuthGuard(users: web.users)) }
         let readPaths = [telemetryPath, "/", "/api/v1/alerts", "/-/healthy", "/-/ready"]
         router.add(middleware: MethodGuard(readPaths: Set(readPaths), lifecyclePaths: ["/-/reload"]))
         router.get(RouterPath(telemetryPath)) { request, _ -> Response in

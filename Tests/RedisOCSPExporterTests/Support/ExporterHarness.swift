@@ -18,11 +18,11 @@ final class ExporterHarness: Sendable {
     /// Runs `body` with a started harness and stops it afterwards, also when `body` throws.
     static func with<T>(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
-        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil,
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfig = .plain,
         _ body: (ExporterHarness) async throws -> T
     ) async throws -> T {
-        let harness = try await start(clusters, pollInterval: pollInterval, timeout: timeout,
-                                      extraClusterYAML: extraClusterYAML, extraTopYAML: extraTopYAML, configured: configured)
+        let harness = try await start(clusters, pollInterval: pollInterval, timeout: timeout, extraClusterYAML: extraClusterYAML,
+                                      extraTopYAML: extraTopYAML, configured: configured, web: web)
         do {
             let result = try await body(harness)
             await harness.stop()
@@ -39,7 +39,7 @@ final class ExporterHarness: Sendable {
     ///     are served by the simulator for configurations written later.
     static func start(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
-        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfig = .plain
     ) async throws -> ExporterHarness {
         let simulator = try await SimulatorServer.start(clusters)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ocsp-exporter-test-\(UUID().uuidString)")
@@ -69,9 +69,9 @@ final class ExporterHarness: Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let app = ExporterApp(
+        let app = try ExporterApp(
             config: config, reload: { try ConfigLoader.load(file: configFile) }, listen: ListenAddress(host: "127.0.0.1", port: 0),
-            enableLifecycle: true, logger: logger,
+            enableLifecycle: true, web: web, logger: logger,
             onListening: { port in
                 continuation.yield(port)
                 continuation.finish()

@@ -14,18 +14,44 @@ enum TestCertificates {
         return ("\(dir)/ca.pem", "\(dir)/client.pem", "\(dir)/client.key")
     }
 
-    static func run(_ arguments: String...) throws {
+    /// A CA and, signed by it, a server certificate for 127.0.0.1 and localhost and a client
+    /// certificate; plus a client certificate from another CA. Returns their paths by name.
+    static func makeServerAndClients(in directory: URL) throws -> [String: String] {
+        let dir = directory.path
+        let (ca, client, clientKey) = try make(in: directory)
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n".write(toFile: "\(dir)/server.ext", atomically: true, encoding: .utf8)
+        try run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "\(dir)/server.key", "-out", "\(dir)/server.csr", "-subj", "/CN=localhost")
+        try run("openssl", "x509", "-req", "-in", "\(dir)/server.csr", "-CA", ca, "-CAkey", "\(dir)/ca.key",
+                "-CAcreateserial", "-out", "\(dir)/server.pem", "-days", "2", "-extfile", "\(dir)/server.ext")
+        let other = directory.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        let (_, otherClient, otherKey) = try make(in: other)
+        return ["ca": ca, "server": "\(dir)/server.pem", "serverKey": "\(dir)/server.key", "client": client, "clientKey": clientKey,
+                "otherClient": otherClient, "otherClientKey": otherKey]
+    }
+
+    @discardableResult
+    static func run(_ arguments: String...) throws -> String {
+        try run(arguments)
+    }
+
+    /// Runs a command; throws with its error output when it fails.
+    @discardableResult
+    static func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw HarnessError("\(arguments.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
+        guard process.terminationStatus == 0 || allowFailure else {
+            throw HarnessError("\(arguments.joined(separator: " ")) failed: \(text)")
         }
+        return text
     }
 }

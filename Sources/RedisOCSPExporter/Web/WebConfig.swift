@@ -1,0 +1,135 @@
+import Foundation
+import NIOSSL
+import Yams
+
+/// `--web.config.file`: TLS, basic auth and response headers for the exporter's own HTTP
+/// server, in the format of the Prometheus exporter-toolkit.
+public struct WebConfig: Sendable {
+    /// The server's TLS settings; nil serves plain HTTP.
+    public var tls: TLSConfiguration?
+    /// bcrypt hash by user name; empty means no authentication.
+    public var users: [String: String]
+    public var headers: [(name: String, value: String)]
+
+    public static let plain = WebConfig(tls: nil, users: [:], headers: [])
+
+    public static func load(file path: String) throws -> WebConfig {
+        if let problem = ConfigLoader.fileProblem(path) {
+            throw ConfigError(source: path, issues: [.init(field: "", message: "cannot read the file: \(problem)")])
+        }
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(source: path, issues: [.init(field: "", message: "not valid YAML: \(error)")])
+        }
+        var reader = Reader(source: path, environment: [:])
+        let config = reader.readWebConfig(root)
+        guard reader.issues.isEmpty, let config else { throw ConfigError(source: path, issues: reader.sortedIssues) }
+        return config
+    }
+}
+
+extension Reader {
+    /// client_auth_type values and the verification each means; the toolkit's other values
+    /// (RequestClientCert, RequireAnyClientCert) accept unverified certificates and are refused.
+    static let clientAuthTypes: [String: CertificateVerification] = [
+        "NoClientCert": .none, "VerifyClientCertIfGiven": .optionalVerification, "RequireAndVerifyClientCert": .noHostnameVerification,
+    ]
+    static let tlsVersions: [String: TLSVersion] = ["TLS10": .tlsv1, "TLS11": .tlsv11, "TLS12": .tlsv12, "TLS13": .tlsv13]
+
+    mutating func readWebConfig(_ root: Node?) -> WebConfig? {
+        guard let top = mapping(root, "", allowed: ["tls_server_config", "basic_auth_users", "http_server_config"]) else { return nil }
+        var config = WebConfig.plain
+        if top["tls_server_config"] != nil { config.tls = readServerTLS(top["tls_server_config"]) }
+        if let users = mapping(top["basic_auth_users"], "basic_auth_users", allowed: []) {
+            for (user, node) in users {
+                guard let hash = string(node, "basic_auth_users.\(user)") else { continue }
+                if BCrypt.parse(hash) == nil {
+                    // The hash itself is not repeated: it is a secret too.
+                    issue("basic_auth_users.\(user)", node, "is not a bcrypt hash (make one with: htpasswd -nBC 10 \(user))")
+                }
+                config.users[user] = hash
+            }
+        }
+        if let server = mapping(top["http_server_config"], "http_server_config", allowed: ["headers"]),
+           let headers = mapping(server["headers"], "http_server_config.headers", allowed: [])
+        {
+            for (name, node) in headers.sorted(by: { $0.key < $1.key }) {
+                let field = "http_server_config.headers.\(name)"
+                guard let value = string(node, field) else { continue }
+                if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
+                    issue(field, node, "is not a valid header name")
+                } else if ["content-type", "content-length", "content-encoding", "www-authenticate", "authorization"].contains(name.lowercased()) {
+                    issue(field, node, "is set by the exporter and cannot be configured")
+                } else if value.contains(where: { $0 == "\r" || $0 == "\n" }) {
+                    issue(field, node, "must be a single line")
+                } else {
+                    config.headers.append((name, value))
+                }
+            }
+        }
+        return config
+    }
+
+    private mutating func readServerTLS(_ node: Node?) -> TLSConfiguration? {
+        let field = "tls_server_config"
+        guard let fields = mapping(node, field, allowed: ["cert_file", "key_file", "client_auth_type", "client_ca_file",
+                                                          "min_version", "max_version"]) else { return nil }
+        let before = issues.count
+        var chain: [NIOSSLCertificateSource] = []
+        var key: NIOSSLPrivateKeySource?
+        for name in ["cert_file", "key_file"] {
+            guard let node = fields[name] else {
+                issue("\(field).\(name)", node ?? fields.values.first, "is required")
+                continue
+            }
+            guard let path = string(node, "\(field).\(name)") else { continue }
+            if let problem = ConfigLoader.fileProblem(path) {
+                issue("\(field).\(name)", node, "cannot read \(path): \(problem)")
+            } else if name == "cert_file" {
+                if let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty {
+                    chain = certificates.map { .certificate($0) }
+                } else {
+                    issue("\(field).cert_file", node, "\(path) holds no valid PEM certificate")
+                }
+            } else if let loaded = try? NIOSSLPrivateKey(file: path, format: .pem) {
+                key = .privateKey(loaded)
+            } else {
+                issue("\(field).key_file", node, "\(path) holds no valid PEM private key")
+            }
+        }
+        guard let key else { return nil }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
+        tls.minimumTLSVersion = .tlsv12
+        for (name, apply) in [("min_version", { (t: inout TLSConfiguration, v: TLSVersion) in t.minimumTLSVersion = v }),
+                              ("max_version", { (t: inout TLSConfiguration, v: TLSVersion) in t.maximumTLSVersion = v })] {
+            guard let text = string(fields[name], "\(field).\(name)") else { continue }
+            guard let version = Self.tlsVersions[text] else {
+                issue("\(field).\(name)", fields[name], "must be one of \(Self.tlsVersions.keys.sorted().joined(separator: ", "))")
+                continue
+            }
+            apply(&tls, version)
+        }
+        let authType = string(fields["client_auth_type"], "\(field).client_auth_type") ?? "NoClientCert"
+        if let verification = Self.clientAuthTypes[authType] {
+            tls.certificateVerification = verification
+        } else {
+            issue("\(field).client_auth_type", fields["client_auth_type"],
+                  "must be one of \(Self.clientAuthTypes.keys.sorted().joined(separator: ", "))")
+        }
+        if let node = fields["client_ca_file"], let path = string(node, "\(field).client_ca_file") {
+            if let problem = ConfigLoader.fileProblem(path) {
+                issue("\(field).client_ca_file", node, "cannot read \(path): \(problem)")
+            } else if let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty {
+                tls.trustRoots = .certificates(certificates)
+            } else {
+                issue("\(field).client_ca_file", node, "\(path) holds no valid PEM certificate")
+            }
+        } else if authType != "NoClientCert" {
+            issue("\(field).client_ca_file", node, "is required with client_auth_type \(authType)")
+        }
+        return issues.count == before ? tls : nil
+    }
+}
