@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The whole exporter wired together: pollers feeding the snapshot store and the rule
@@ -17,13 +19,14 @@ public struct ExporterApp: Sendable {
     ///   - reload: reads the configuration again, for SIGHUP and POST /-/reload.
     ///   - enableLifecycle: serve POST /-/reload (as Prometheus's --web.enable-lifecycle).
     ///   - web: TLS, authentication and headers of the exporter's own server.
+    ///   - limits: what the server allows a client.
     ///   - externalURL: how users reach this exporter; alerts link to it. Default: the listen address.
     ///   - now: wall-clock time in Unix seconds, replaceable so tests control time.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
         config: ExporterConfig, reload: (@Sendable () throws -> ExporterConfig)? = nil, listen: ListenAddress,
         telemetryPath: String = "/metrics", externalURL: String? = nil, enableLifecycle: Bool = false, web: WebConfig = .plain,
-        logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        limits: ServerLimits = ServerLimits(), logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
         let store = SnapshotStore(clusters: config.clusters)
@@ -53,8 +56,11 @@ public struct ExporterApp: Sendable {
         serverLogger.logLevel = max(logger.logLevel, .notice)
         let server = Application(
             router: router,
-            server: try web.tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "redis-ocsp-exporter"),
+            server: try web.tls.map { try .tls(limits.http1, tlsConfiguration: $0) } ?? limits.http1,
+            configuration: .init(
+                address: .hostname(listen.host, port: listen.port), serverName: "redis-ocsp-exporter",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)
+            ),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
                 if externalURL == nil {
@@ -76,5 +82,24 @@ public struct ExporterApp: Sendable {
             logger: logger
         ))
         try await group.run()
+    }
+}
+
+/// Bounds on what one client can make the server hold: connections, header size, idle time.
+public struct ServerLimits: Sendable {
+    /// Connections served at once; more wait in the listen backlog.
+    public var maxConnections = 256
+    /// A connection with no request in flight is closed after this long (slow clients included).
+    public var idleTimeout: TimeAmount = .seconds(30)
+    /// Scrapes send a few hundred bytes of headers; this leaves room and refuses abuse.
+    public var maxHeaderBytes = 16 * 1024
+
+    public init() {}
+
+    var http1: HTTPServerBuilder {
+        .http1(configuration: .init(
+            idleTimeout: idleTimeout,
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: maxHeaderBytes, maxHeaderListSize: maxHeaderBytes, maxHeaderFieldCount: 100)
+        ))
     }
 }

@@ -59,6 +59,9 @@ struct ExporterCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.config.file"), help: "Web configuration (TLS, basic auth, headers) in the Prometheus exporter-toolkit format.")
     var webConfigFile: String?
 
+    @Option(name: .customLong("web.max-connections"), help: "Maximum number of connections served at once.")
+    var maxConnections = 256
+
     @Flag(name: .customLong("web.enable-lifecycle"), help: "Serve POST /-/reload (SIGHUP reloads the configuration in any case).")
     var enableLifecycle = false
 
@@ -71,6 +74,9 @@ struct ExporterCommand: AsyncParsableCommand {
         }
         guard ExporterLogHandler.Format(rawValue: logFormat) != nil else {
             throw ValidationError("--log.format must be logfmt or json; got \(logFormat)")
+        }
+        guard (1...65536).contains(maxConnections) else {
+            throw ValidationError("--web.max-connections must be between 1 and 65536; got \(maxConnections)")
         }
         guard ListenAddress(listenAddress) != nil else {
             throw ValidationError("--web.listen-address must be host:port or :port; got \(listenAddress)")
@@ -114,10 +120,12 @@ struct ExporterCommand: AsyncParsableCommand {
         }
 
         let listen = ListenAddress(listenAddress)!
+        var limits = ServerLimits()
+        limits.maxConnections = maxConnections
         let path = telemetryPath
         let app = try ExporterApp(
             config: config, reload: load, listen: listen, telemetryPath: path, externalURL: externalURL,
-            enableLifecycle: enableLifecycle, web: web, logger: logger,
+            enableLifecycle: enableLifecycle, web: web, limits: limits, logger: logger,
             onListening: { port in
                 let bound = ListenAddress(host: listen.host, port: port)
                 logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL(tls: web.tls != nil))\(path)"])

@@ -19,10 +19,10 @@ final class ExporterHarness: Sendable {
     static func with<T>(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
         extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfig = .plain,
-        _ body: (ExporterHarness) async throws -> T
+        limits: ServerLimits = ServerLimits(), _ body: (ExporterHarness) async throws -> T
     ) async throws -> T {
         let harness = try await start(clusters, pollInterval: pollInterval, timeout: timeout, extraClusterYAML: extraClusterYAML,
-                                      extraTopYAML: extraTopYAML, configured: configured, web: web)
+                                      extraTopYAML: extraTopYAML, configured: configured, web: web, limits: limits)
         do {
             let result = try await body(harness)
             await harness.stop()
@@ -39,7 +39,8 @@ final class ExporterHarness: Sendable {
     ///     are served by the simulator for configurations written later.
     static func start(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
-        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfig = .plain
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfig = .plain,
+        limits: ServerLimits = ServerLimits()
     ) async throws -> ExporterHarness {
         let simulator = try await SimulatorServer.start(clusters)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ocsp-exporter-test-\(UUID().uuidString)")
@@ -71,7 +72,7 @@ final class ExporterHarness: Sendable {
         logger.logLevel = .critical
         let app = try ExporterApp(
             config: config, reload: { try ConfigLoader.load(file: configFile) }, listen: ListenAddress(host: "127.0.0.1", port: 0),
-            enableLifecycle: true, web: web, logger: logger,
+            enableLifecycle: true, web: web, limits: limits, logger: logger,
             onListening: { port in
                 continuation.yield(port)
                 continuation.finish()

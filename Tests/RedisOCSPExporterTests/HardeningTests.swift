@@ -1,0 +1,65 @@
+import Foundation
+import OCSPSimulator
+import RedisOCSPExporter
+import Testing
+
+/// Hostile and broken clients get a 4xx or a closed connection, and nothing else changes.
+@Suite(.serialized)
+struct HardeningTests {
+    @Test func oversizedAndMalformedRequestsAreRefusedAndServingGoesOn() async throws {
+        try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], pollInterval: "1h") { harness in
+            try await harness.waitForRounds(1)
+            let before = try await harness.metrics()
+
+            let huge = try RawConnection(port: harness.port)
+            huge.send("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 64 * 1024))\r\n\r\n")
+            let hugeAnswer = huge.receive(timeout: 5)
+            #expect(hugeAnswer.text.hasPrefix("HTTP/1.1 4") || (hugeAnswer.closed && hugeAnswer.text.isEmpty), "\(hugeAnswer.text.prefix(200))")
+            #expect(!hugeAnswer.text.contains("redis_ocsp_"))
+
+            for garbage in ["GARBAGE\r\n\r\n", "GET /metrics HTTP/9.9\r\n\r\n", "GET /metrics HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                            "\u{0}\u{1}\u{2}\r\n\r\n"] {
+                let connection = try RawConnection(port: harness.port)
+                connection.send(garbage)
+                let answer = connection.receive(timeout: 5)
+                #expect(answer.text.hasPrefix("HTTP/1.1 4") || answer.closed, "\(garbage.debugDescription): \(answer.text.prefix(100))")
+                #expect(!answer.text.contains("redis_ocsp_"))
+            }
+
+            // Everything else is as it was.
+            let after = try await harness.metrics()
+            #expect(after.series("redis_ocsp_").count == before.series("redis_ocsp_").count)
+            #expect(after["redis_ocsp_cert_status{cluster=\"a\",status=\"GOOD\"}"] == 1)
+            #expect(try await harness.get("/-/ready").status == 200)
+        }
+    }
+
+    @Test func idleAndSlowClientsAreDisconnected() async throws {
+        var limits = ServerLimits()
+        limits.idleTimeout = .seconds(1)
+        try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], limits: limits) { harness in
+            let idle = try RawConnection(port: harness.port)
+            #expect(idle.receive(timeout: 5).closed, "an idle connection stays open")
+            // A client that never finishes its request line is dropped too.
+            let slow = try RawConnection(port: harness.port)
+            slow.send("GET /met")
+            #expect(slow.receive(timeout: 5).closed, "a slow client stays connected")
+            #expect(try await harness.get("/-/healthy").status == 200)
+        }
+    }
+
+    @Test func connectionsBeyondTheCapWaitUntilOneCloses() async throws {
+        var limits = ServerLimits()
+        limits.maxConnections = 2
+        try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], limits: limits) { harness in
+            var held = [try RawConnection(port: harness.port), try RawConnection(port: harness.port)]
+            try await Task.sleep(for: .milliseconds(200))
+            let waiting = try RawConnection(port: harness.port)
+            waiting.send("GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(waiting.receive(timeout: 1).text.isEmpty, "a third connection was served while two were open")
+            held.removeAll()
+            let served = waiting.receive(timeout: 5).text
+            #expect(served.hasPrefix("HTTP/1.1 200"), "\(served)")
+        }
+    }
+}
