@@ -25,10 +25,12 @@ public final class SimulatorServer: Sendable {
     }
 
     /// Starts one HTTPS server per cluster and returns once all accept connections.
-    /// - Parameter ports: a port per cluster, or nil for free ports chosen by the system.
+    /// - Parameters:
+    ///   - ports: a port per cluster, or nil for free ports chosen by the system.
+    ///   - plainHTTP: serve HTTP instead, as a cluster behind a TLS-terminating proxy is seen.
     public static func start(
         _ clusters: [SimulatedCluster], host: String = "127.0.0.1", ports: [Int]? = nil, ca: SimulatorCA? = nil,
-        logger: Logger = Logger(label: "redis-ocsp-simulator")
+        plainHTTP: Bool = false, logger: Logger = Logger(label: "redis-ocsp-simulator")
     ) async throws -> SimulatorServer {
         let ca = try ca ?? SimulatorCA()
         let tls = TLSConfiguration.makeServerConfiguration(
@@ -44,7 +46,7 @@ public final class SimulatorServer: Sendable {
                 responder: CallbackResponder { (request: Request, _: BasicRequestContext) in
                     try await respond(cluster, request)
                 },
-                server: try .tls(.http1(), tlsConfiguration: tls),
+                server: plainHTTP ? .http1() : try .tls(.http1(), tlsConfiguration: tls),
                 configuration: .init(address: .hostname(host, port: ports?[index] ?? 0), serverName: "redis-ocsp-simulator"),
                 onServerRunning: { channel in continuation.yield((index, channel.localAddress?.port ?? 0)) },
                 logger: serverLogger
@@ -58,7 +60,7 @@ public final class SimulatorServer: Sendable {
         }
         var urls: [String: String] = [:]
         for await (index, port) in listening {
-            urls[clusters[index].name] = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            urls[clusters[index].name] = "\(plainHTTP ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
             if urls.count == clusters.count { break }
         }
         guard urls.count == clusters.count else {

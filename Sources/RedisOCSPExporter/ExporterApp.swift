@@ -12,8 +12,7 @@ import ServiceLifecycle
 public struct ExporterApp: Sendable {
     public let store: SnapshotStore
     public let reloader: ConfigReloader
-    let services: [any Service]
-    let logger: Logger
+    private let group: ServiceGroup
 
     /// - Parameters:
     ///   - reload: reads the configuration again, for SIGHUP and POST /-/reload.
@@ -31,7 +30,6 @@ public struct ExporterApp: Sendable {
     ) throws {
         let store = SnapshotStore(clusters: config.clusters)
         self.store = store
-        self.logger = logger
         let notifier = AlertmanagerNotifier(
             config: config.alertmanager, evaluationInterval: config.evaluationInterval,
             generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL(tls: web.tls != nil)) + "/",
@@ -70,18 +68,21 @@ public struct ExporterApp: Sendable {
             },
             logger: serverLogger
         )
-        services = [pollers, rules, notifier, reloader, server]
+        let services: [any Service] = [pollers, rules, notifier, reloader, server]
+        group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
     }
 
-    /// Runs until SIGTERM or SIGINT (or cancellation), then stops polling, lets in-flight
+    /// Runs until SIGTERM or SIGINT (or `shutdown()`), then stops polling, lets in-flight
     /// requests finish and returns.
     public func run() async throws {
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
         try await group.run()
+    }
+
+    /// Shuts down as SIGTERM does.
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
     }
 }
 

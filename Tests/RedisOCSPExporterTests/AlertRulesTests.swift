@@ -11,24 +11,14 @@ struct AlertRulesTests {
     static let rulesFile = ExporterProcess.packageRoot.appendingPathComponent("alerts/redis-ocsp.rules.yml").path
     static let rulesTestFile = ExporterProcess.packageRoot.appendingPathComponent("alerts/redis-ocsp.rules.test.yml").path
 
-    static func promtool(_ arguments: [String], in directory: String? = nil) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["promtool"] + arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+    static func promtool(_ arguments: [String]) async throws -> (Int32, String) {
+        try await Subprocess.run(["promtool"] + arguments, allowFailure: true)
     }
 
-    @Test func promtoolChecksAndTestsTheRules() throws {
-        let (checkStatus, checkOutput) = try Self.promtool(["check", "rules", Self.rulesFile])
+    @Test func promtoolChecksAndTestsTheRules() async throws {
+        let (checkStatus, checkOutput) = try await Self.promtool(["check", "rules", Self.rulesFile])
         #expect(checkStatus == 0, "\(checkOutput)")
-        let (testStatus, testOutput) = try Self.promtool(["test", "rules", Self.rulesTestFile])
+        let (testStatus, testOutput) = try await Self.promtool(["test", "rules", Self.rulesTestFile])
         #expect(testStatus == 0, "\(testOutput)")
     }
 
@@ -103,7 +93,7 @@ struct AlertRulesTests {
             }
             let file = harness.directory.appendingPathComponent("consistency.test.yml").path
             try yaml.write(toFile: file, atomically: true, encoding: .utf8)
-            let (status, output) = try Self.promtool(["test", "rules", file])
+            let (status, output) = try await Self.promtool(["test", "rules", file])
             #expect(status == 0, "built-in evaluator and alerts/ disagree:\n\(output)")
         }
     }

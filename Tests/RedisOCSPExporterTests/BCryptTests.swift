@@ -17,16 +17,9 @@ struct BCryptTests {
     }
 
     /// Hashes made by htpasswd, the tool the Prometheus documentation recommends.
-    @Test func verifiesHtpasswdHashes() throws {
+    @Test func verifiesHtpasswdHashes() async throws {
         for (password, cost) in [("s3cret pass", 5), ("ünïcödé", 4)] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["htpasswd", "-nbB", "-C", "\(cost)", "alice", password]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let line = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let line = try await Subprocess.run(["htpasswd", "-nbB", "-C", "\(cost)", "alice", password]).output
             let hash = try #require(line.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
             #expect(hash.hasPrefix("$2y$0\(cost)$"))
             #expect(BCrypt.verify(password: password, hash: hash))

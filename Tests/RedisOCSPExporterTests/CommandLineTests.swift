@@ -35,7 +35,7 @@ struct CommandLineTests {
         for family in Self.contractFamilies {
             #expect(text.contains("# TYPE \(family) "), "demo lacks \(family)")
         }
-        let (status, output) = try Promtool.checkMetrics(text)
+        let (status, output) = try await Promtool.checkMetrics(text)
         #expect(status == 0, "\(output)")
         for scenario in ["healthy", "disabled", "unsupported", "revoked", "stale", "unauthorized"] {
             #expect(text.contains("cluster=\"demo-\(scenario)\""), "demo lacks \(scenario)")

@@ -154,8 +154,8 @@ struct ConfigLoaderTests {
         }
     }
 
-    @Test func loadsCAAndClientCertificateFiles() throws {
-        let (ca, cert, key) = try TestCertificates.make(in: directory)
+    @Test func loadsCAAndClientCertificateFiles() async throws {
+        let (ca, cert, key) = try await TestCertificates.make(in: directory)
         let config = try ConfigLoader.load(yaml: """
             clusters:
               - name: a

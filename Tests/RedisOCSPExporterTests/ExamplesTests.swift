@@ -22,8 +22,8 @@ struct ExamplesTests {
     }
 
     @Test(arguments: ["prometheus.yml", "prometheus-file-sd.yml"])
-    func prometheusAcceptsTheScrapeConfiguration(_ name: String) throws {
-        let (status, output) = try AlertRulesTests.promtool(["check", "config", "--syntax-only", Self.examples.appendingPathComponent(name).path])
+    func prometheusAcceptsTheScrapeConfiguration(_ name: String) async throws {
+        let (status, output) = try await AlertRulesTests.promtool(["check", "config", "--syntax-only", Self.examples.appendingPathComponent(name).path])
         #expect(status == 0, "\(output)")
     }
 

@@ -83,7 +83,7 @@ struct HTTPEndpointTests {
         try await ExporterHarness.with(clusters, extraClusterYAML: ["healthy": "test_interval: 1h\nlabels: {region: \"eu \\\"west\\\"\"}"]) { harness in
             try await harness.waitForRounds(1)
             let text = try await harness.metricsText()
-            let (status, output) = try Promtool.checkMetrics(text)
+            let (status, output) = try await Promtool.checkMetrics(text)
             #expect(status == 0, "promtool check metrics: \(output)")
             #expect(text.contains(#"region="eu \"west\"""#))
         }
@@ -124,20 +124,8 @@ struct HTTPEndpointTests {
 
 enum Promtool {
     /// Runs `promtool check metrics` on `text`; the test command installs promtool.
-    static func checkMetrics(_ text: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["promtool", "check", "metrics"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, result)
+    static func checkMetrics(_ text: String) async throws -> (Int32, String) {
+        try await Subprocess.run(["promtool", "check", "metrics"], input: text, allowFailure: true)
     }
 }
 

@@ -5,19 +5,10 @@ import Testing
 /// The landing page as a person sees it: rendered by headless Chromium.
 @Suite(.serialized)
 struct LandingPageBrowserTests {
-    static func render(_ url: String, screenshot: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,700"]
+    static func render(_ url: String, screenshot: String? = nil) async throws -> String {
+        let arguments = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,700"]
             + (screenshot.map { ["--screenshot=\($0)"] } ?? ["--dump-dom"]) + [url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw HarnessError("chromium failed with status \(process.terminationStatus)") }
-        return dom
+        return try await Subprocess.run(arguments).output
     }
 
     @Test func theClusterTableShowsEachScenariosState() async throws {
@@ -25,7 +16,7 @@ struct LandingPageBrowserTests {
         try await ExporterHarness.with(scenarios.map { SimulatedCluster(name: $0.rawValue, scenario: $0) },
                                        extraTopYAML: "evaluation_interval: 200ms\n") { harness in
             try await harness.waitForRounds(1)
-            let dom = try Self.render("http://127.0.0.1:\(harness.port)/")
+            let dom = try await Self.render("http://127.0.0.1:\(harness.port)/")
             func row(_ cluster: String) -> String {
                 guard let start = dom.range(of: "data-cluster=\"\(cluster)\"") else { return "" }
                 return String(dom[start.upperBound...].prefix { $0 != "\n" }.components(separatedBy: "</tr>")[0])
@@ -41,7 +32,7 @@ struct LandingPageBrowserTests {
             #expect(dom.contains("class=\"ok\" data-cluster=\"healthy\""))
             #expect(dom.contains("class=\"error\" data-cluster=\"revoked\""))
             if let path = ProcessInfo.processInfo.environment["LANDING_PAGE_SCREENSHOT"] {
-                _ = try Self.render("http://127.0.0.1:\(harness.port)/", screenshot: path)
+                _ = try await Self.render("http://127.0.0.1:\(harness.port)/", screenshot: path)
             }
         }
     }

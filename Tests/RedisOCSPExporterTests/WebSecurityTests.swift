@@ -19,16 +19,16 @@ struct WebSecurityTests {
     }
 
     /// HTTP status curl got, or nil when the connection or handshake failed.
-    func curl(_ url: String, _ options: [String]) throws -> (status: Int?, headers: String) {
-        let output = try TestCertificates.run(["curl", "-s", "-D", "-", "-o", "/dev/null", "-w", "\n%{http_code}", "--max-time", "10"] + options + [url],
-                                              allowFailure: true)
+    func curl(_ url: String, _ options: [String]) async throws -> (status: Int?, headers: String) {
+        let output = try await Subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", "-w", "\n%{http_code}", "--max-time", "10"] + options + [url],
+                                              allowFailure: true).output
         let code = Int(output.split(separator: "\n").last ?? "") ?? 0
         return (code == 0 ? nil : code, output)
     }
 
     @Test func tlsBasicAuthAndHeaders() async throws {
-        let certs = try TestCertificates.makeServerAndClients(in: directory)
-        let hashLine = try TestCertificates.run("htpasswd", "-nbB", "-C", "5", "alice", "correct horse")
+        let certs = try await TestCertificates.makeServerAndClients(in: directory)
+        let hashLine = try await TestCertificates.run("htpasswd", "-nbB", "-C", "5", "alice", "correct horse")
         let hash = try #require(hashLine.split(separator: ":").last).trimmingCharacters(in: .whitespacesAndNewlines)
         let web = try webConfig("""
             tls_server_config:
@@ -44,33 +44,33 @@ struct WebSecurityTests {
         try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], web: web) { harness in
             let url = "https://127.0.0.1:\(harness.port)/metrics"
             let ca = ["--cacert", certs["ca"]!]
-            #expect(try curl(url, ca).status == 401)
-            #expect(try curl(url, ca + ["-u", "alice:wrong"]).status == 401)
-            #expect(try curl(url, ca + ["-u", "mallory:correct horse"]).status == 401)
-            let ok = try curl(url, ca + ["-u", "alice:correct horse"])
+            #expect(try await curl(url, ca).status == 401)
+            #expect(try await curl(url, ca + ["-u", "alice:wrong"]).status == 401)
+            #expect(try await curl(url, ca + ["-u", "mallory:correct horse"]).status == 401)
+            let ok = try await curl(url, ca + ["-u", "alice:correct horse"])
             #expect(ok.status == 200)
             #expect(ok.headers.lowercased().contains("x-frame-options: deny"))
             #expect(ok.headers.lowercased().contains("strict-transport-security: max-age=31536000"))
             // The unauthenticated answer carries the headers too, and every route is guarded.
-            #expect(try curl("https://127.0.0.1:\(harness.port)/", ca).headers.lowercased().contains("x-frame-options: deny"))
-            #expect(try curl("https://127.0.0.1:\(harness.port)/api/v1/alerts", ca).status == 401)
+            #expect(try await curl("https://127.0.0.1:\(harness.port)/", ca).headers.lowercased().contains("x-frame-options: deny"))
+            #expect(try await curl("https://127.0.0.1:\(harness.port)/api/v1/alerts", ca).status == 401)
             // Plain HTTP to the TLS port gets no answer.
-            #expect(try curl("http://127.0.0.1:\(harness.port)/metrics", []).status == nil)
+            #expect(try await curl("http://127.0.0.1:\(harness.port)/metrics", []).status == nil)
 
             // TLS 1.0 and 1.1 are refused by the server even when the client offers them.
             for version in ["-tls1", "-tls1_1"] {
-                let old = try TestCertificates.run(["openssl", "s_client", "-connect", "127.0.0.1:\(harness.port)", version,
-                                                    "-cipher", "DEFAULT@SECLEVEL=0", "-CAfile", certs["ca"]!, "-brief"], allowFailure: true)
+                let old = try await Subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:\(harness.port)", version,
+                                                    "-cipher", "DEFAULT@SECLEVEL=0", "-CAfile", certs["ca"]!, "-brief"], allowFailure: true).output
                 #expect(!old.contains("Protocol version:"), "\(version) was accepted: \(old)")
             }
-            let modern = try TestCertificates.run(["openssl", "s_client", "-connect", "127.0.0.1:\(harness.port)", "-tls1_2",
-                                                   "-CAfile", certs["ca"]!, "-brief"], allowFailure: true)
+            let modern = try await Subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:\(harness.port)", "-tls1_2",
+                                                   "-CAfile", certs["ca"]!, "-brief"], allowFailure: true).output
             #expect(modern.contains("Protocol version: TLSv1.2"), "\(modern)")
         }
     }
 
     @Test func clientCertificatesAreRequiredAndVerified() async throws {
-        let certs = try TestCertificates.makeServerAndClients(in: directory)
+        let certs = try await TestCertificates.makeServerAndClients(in: directory)
         let web = try webConfig("""
             tls_server_config:
               cert_file: \(certs["server"]!)
@@ -82,11 +82,11 @@ struct WebSecurityTests {
         try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], web: web) { (harness: ExporterHarness) async throws in
             let url = "https://127.0.0.1:\(harness.port)/-/healthy"
             let ca = ["--cacert", certs["ca"]!]
-            #expect(try curl(url, ca).status == nil, "no client certificate")
-            #expect(try curl(url, ca + ["--cert", certs["otherClient"]!, "--key", certs["otherClientKey"]!]).status == nil,
+            #expect(try await curl(url, ca).status == nil, "no client certificate")
+            #expect(try await curl(url, ca + ["--cert", certs["otherClient"]!, "--key", certs["otherClientKey"]!]).status == nil,
                     "a client certificate from another CA")
-            #expect(try curl(url, ca + ["--cert", certs["client"]!, "--key", certs["clientKey"]!]).status == 200)
-            #expect(try curl(url, ca + ["--cert", certs["client"]!, "--key", certs["clientKey"]!, "--tls-max", "1.2"]).status == nil,
+            #expect(try await curl(url, ca + ["--cert", certs["client"]!, "--key", certs["clientKey"]!]).status == 200)
+            #expect(try await curl(url, ca + ["--cert", certs["client"]!, "--key", certs["clientKey"]!, "--tls-max", "1.2"]).status == nil,
                     "TLS 1.2 below min_version TLS13")
         }
     }

@@ -113,7 +113,11 @@ public struct ClusterClient: Sendable {
             }
         case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
             return APIFailure(code: APIFailure.tlsError, message: "TLS failed: \(text)")
-        case is HTTPParserError:
+        case let error as HTTPParserError:
+            // An answer cut off mid-way is a dropped connection, not a malformed answer.
+            if case .invalidEOFState = error {
+                return APIFailure(code: APIFailure.connectionFailed, message: "connection closed before the answer was complete")
+            }
             return APIFailure(code: APIFailure.invalidResponse, message: "not a valid HTTP response: \(text)")
         default:
             return APIFailure(code: APIFailure.connectionFailed, message: text)

@@ -101,7 +101,7 @@ final class ExporterHarness: Sendable {
     }
 
     func stop() async {
-        task.cancel()
+        await app.shutdown()
         _ = try? await task.value
         await simulator.stop()
         try? FileManager.default.removeItem(at: directory)

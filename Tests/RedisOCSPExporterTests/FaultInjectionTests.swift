@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import OCSPSimulator
+import RedisOCSPExporter
+import Testing
+
+/// Network faults between the exporter and a cluster, made by a loopback proxy: each ends in
+/// its error_code on the affected cluster and changes nothing for the others.
+@Suite(.serialized)
+struct FaultInjectionTests {
+    @Test func eachFaultGetsItsErrorCodeAndSparesTheOthers() async throws {
+        let names = ["control", "reset", "corrupt", "delay-long", "delay-short"]
+        let plainNames = ["stall", "truncate"]
+        let tlsSimulator = try await SimulatorServer.start(names.map { SimulatedCluster(name: $0, scenario: .healthy) })
+        let plainSimulator = try await SimulatorServer.start(plainNames.map { SimulatedCluster(name: $0, scenario: .healthy) }, plainHTTP: true)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faults-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let ca = directory.appendingPathComponent("ca.pem").path
+        try tlsSimulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
+
+        func port(_ url: String) -> Int { Int(url.split(separator: ":").last!)! }
+        // The answers are a few hundred bytes: 120 bytes is past the status line, inside the headers or body.
+        let faults: [String: FaultProxy.Fault] = [
+            "reset": .reset, "corrupt": .corrupt, "delay-long": .delay(5), "delay-short": .delay(0.3),
+            "stall": .stall(afterBytes: 120), "truncate": .truncate(afterBytes: 120),
+        ]
+        var proxies: [String: FaultProxy] = [:]
+        for (name, fault) in faults {
+            let upstream = tlsSimulator.urls[name] ?? plainSimulator.urls[name]!
+            proxies[name] = try FaultProxy(upstreamPort: port(upstream), fault: fault)
+        }
+        var yaml = "poll_interval: 500ms\ntimeout: 2s\nclusters:\n"
+        for name in names + plainNames {
+            let scheme = plainNames.contains(name) ? "http" : "https"
+            let url = proxies[name].map { "\(scheme)://127.0.0.1:\($0.port)" } ?? tlsSimulator.urls[name]!
+            yaml += "  - {name: \(name), url: \"\(url)\", username: ocsp-monitor@example.com, password: simulated, tls: {ca_file: \(ca)}}\n"
+        }
+        let config = try ConfigLoader.load(yaml: yaml, source: "faults.yml")
+        let store = SnapshotStore(clusters: config.clusters)
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let pollers = PollerSupervisor(config: config, store: store, logger: logger) { store.publish($0) }
+        let task = Task { try await pollers.run() }
+        // Two rounds each, so a fault on a reused connection shows too.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline,
+              !store.read().entries.allSatisfy({ ($0.snapshot.health(.config)?.latency.count ?? 0) >= 2 }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        task.cancel()
+        _ = try? await task.value
+        for proxy in proxies.values { proxy.stop() }
+        await tlsSimulator.stop()
+        await plainSimulator.stop()
+
+        let snapshots = Dictionary(uniqueKeysWithValues: store.read().entries.map { ($0.snapshot.name, $0.snapshot) })
+        func codes(_ name: String) -> Set<String> {
+            Set(snapshots[name]?.endpoints.compactMap { $0.errorsTotal.keys.first } ?? [])
+        }
+        let expected: [String: String] = [
+            "reset": "connection_failed", "corrupt": "tls_error", "delay-long": "timeout", "stall": "timeout",
+            "truncate": "connection_failed",
+        ]
+        for (name, code) in expected {
+            #expect(codes(name) == [code], "\(name): \(codes(name)) \(snapshots[name]?.endpoints.compactMap { $0.error?.message } ?? [])")
+            #expect(snapshots[name]?.status == nil, "\(name) kept a value")
+        }
+        for name in ["control", "delay-short"] {
+            #expect(codes(name).isEmpty, "\(name) failed: \(codes(name))")
+            #expect(snapshots[name]?.status?.certStatus == .good)
+        }
+        #expect(try #require(snapshots["delay-short"]?.health(.status)?.latency.sum) >= 0.3 * 2)
+    }
+}
