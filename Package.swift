@@ -76,6 +76,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(
+            name: "redis-ocsp-fuzz",
+            dependencies: ["RedisOCSPExporter", "RedisSoftwareAPI"]
+        ),
         .testTarget(
             name: "RedisOCSPExporterTests",
             dependencies: [

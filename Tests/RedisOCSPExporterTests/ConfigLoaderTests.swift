@@ -117,6 +117,8 @@ struct ConfigLoaderTests {
         ("clusters:\n  - name: a\n    url: https://x\n    password: p", "username: is required when a password is set"),
         ("clusters:\n  - name: a\n    url: https://x\n    username: u\n    password_env: NOPE", "environment variable NOPE is not set"),
         ("clusters:\n  - name: a\n    url: https://x\n    tls: {cert_file: /c}", "key_file: is required with cert_file"),
+        ("clusters:\n  - name: a\n    url: https://x\n    username: u\n    password_file: /dev/zero", "password_file: cannot read /dev/zero: is not a regular file"),
+        ("clusters:\n  - name: a\n    url: https://x\n    tls: {ca_file: /tmp}", "ca_file: cannot read /tmp: is a directory"),
         ("clusters:\n  - name: a\n    url: https://x\n    tls: {insecure_skip_verify: maybe}", "must be true or false"),
         ("max_concurrent_requests: 0\nclusters:\n  - name: a\n    url: https://x", "must be between 1 and 10000"),
         ("clusters:\n  - name: a\n    url: https://x\n    name: b", "duplicated key"),

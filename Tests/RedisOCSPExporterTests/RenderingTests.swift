@@ -1,4 +1,5 @@
 @testable import RedisOCSPExporter
+import RedisSoftwareAPI
 import Testing
 
 struct RenderingTests {

@@ -1,5 +1,6 @@
 import Logging
 @testable import RedisOCSPExporter
+import RedisSoftwareAPI
 import Testing
 
 /// Every rule and every state transition, with time under the test's control.

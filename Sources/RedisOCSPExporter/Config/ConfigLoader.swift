@@ -37,11 +37,19 @@ public enum ConfigLoader {
         return config
     }
 
-    /// Why a file cannot be read, in the words of the C library, or nil when it can.
+    /// Files the configuration points at (secrets, certificates) are small; a larger one is a mistake.
+    static let maxFileBytes = 1 << 20
+
+    /// Why a file cannot be read, or nil when it can. Only regular files qualify: a device or
+    /// a pipe (/dev/zero, a FIFO) would make the read endless.
     static func fileProblem(_ path: String) -> String? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "no such file" }
-        if isDirectory.boolValue { return "is a directory" }
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return "no such file" }
+        switch attributes[.type] as? FileAttributeType {
+        case .typeRegular?: break
+        case .typeDirectory?: return "is a directory"
+        default: return "is not a regular file"
+        }
+        if let size = attributes[.size] as? Int, size > maxFileBytes { return "larger than \(maxFileBytes) bytes" }
         return FileManager.default.isReadableFile(atPath: path) ? nil : "permission denied"
     }
 }

@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 /// One cluster's samples in exposition format, one byte run per `ClusterFamily`. Rendered once
 /// per snapshot, so a scrape only concatenates.
 public struct RenderedCluster: Sendable {

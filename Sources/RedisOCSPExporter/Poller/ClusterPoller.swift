@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 import Foundation
 import Logging
 

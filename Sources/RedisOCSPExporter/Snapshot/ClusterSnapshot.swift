@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 /// Everything known about one cluster after a poll round. An immutable value: the poller
 /// builds a new one each round and the renderer, the landing page and readiness read it.
 public struct ClusterSnapshot: Sendable {

@@ -1,4 +1,5 @@
-import RedisSoftwareAPI
+/// The REST API's objects, as the exporter reads them.
+
 /// GET /v1/ocsp: the cluster's OCSP configuration.
 public struct OCSPConfig: Sendable, Equatable {
     public var enabled: Bool
@@ -10,6 +11,16 @@ public struct OCSPConfig: Sendable, Equatable {
     public var recoveryMaxTries: Int64?
 
     public var hasResponderURL: Bool { !(responderURL ?? "").isEmpty }
+
+    public init(enabled: Bool, responderURL: String? = nil, queryFrequency: Int64? = nil, responseTimeout: Int64? = nil,
+                recoveryFrequency: Int64? = nil, recoveryMaxTries: Int64? = nil) {
+        self.enabled = enabled
+        self.responderURL = responderURL
+        self.queryFrequency = queryFrequency
+        self.responseTimeout = responseTimeout
+        self.recoveryFrequency = recoveryFrequency
+        self.recoveryMaxTries = recoveryMaxTries
+    }
 }
 
 /// GET /v1/ocsp/status and POST /v1/ocsp/test: the cached status of the proxy certificate.
@@ -31,6 +42,17 @@ public struct OCSPStatus: Sendable, Equatable {
 
     /// Anything outside the three documented values counts as UNKNOWN, as a client would treat it.
     public var certStatus: CertStatus { CertStatus(rawValue: rawCertStatus.uppercased()) ?? .unknown }
+
+    public init(rawCertStatus: String, responderURL: String?, producedAt: Int64?, thisUpdate: Int64?, nextUpdate: Int64?,
+                revocationTime: Int64?, unparsedDates: [String: String]) {
+        self.rawCertStatus = rawCertStatus
+        self.responderURL = responderURL
+        self.producedAt = producedAt
+        self.thisUpdate = thisUpdate
+        self.nextUpdate = nextUpdate
+        self.revocationTime = revocationTime
+        self.unparsedDates = unparsedDates
+    }
 }
 
 /// One entry of GET /v1/nodes.
@@ -39,15 +61,22 @@ public struct ClusterNode: Sendable, Equatable {
     public var addr: String
     public var status: String
     public var softwareVersion: String
+
+    public init(uid: Int64, addr: String, status: String, softwareVersion: String) {
+        self.uid = uid
+        self.addr = addr
+        self.status = status
+        self.softwareVersion = softwareVersion
+    }
 }
 
 /// A REST API object the client can decode from a response body.
-protocol APIObject: Sendable {
+public protocol APIObject: Sendable {
     static func decode(_ json: JSONValue) throws(DecodeError) -> Self
 }
 
 extension OCSPConfig: APIObject {
-    static func decode(_ json: JSONValue) throws(DecodeError) -> OCSPConfig {
+    public static func decode(_ json: JSONValue) throws(DecodeError) -> OCSPConfig {
         let o = try JSONObject(json, context: "ocsp")
         return OCSPConfig(
             enabled: try o.required("ocsp_functionality", o.bool),
@@ -61,7 +90,7 @@ extension OCSPConfig: APIObject {
 }
 
 extension OCSPStatus: APIObject {
-    static func decode(_ json: JSONValue) throws(DecodeError) -> OCSPStatus {
+    public static func decode(_ json: JSONValue) throws(DecodeError) -> OCSPStatus {
         let o = try JSONObject(json, context: "ocsp_status")
         var unparsed: [String: String] = [:]
         func date(_ key: String) throws(DecodeError) -> Int64? {
@@ -85,7 +114,7 @@ extension OCSPStatus: APIObject {
 }
 
 extension [ClusterNode]: APIObject {
-    static func decode(_ json: JSONValue) throws(DecodeError) -> [ClusterNode] {
+    public static func decode(_ json: JSONValue) throws(DecodeError) -> [ClusterNode] {
         guard case .array(let items) = json else { throw DecodeError("nodes: expected a JSON array") }
         var nodes: [ClusterNode] = []
         nodes.reserveCapacity(items.count)
