@@ -288,38 +288,15 @@ struct Reader {
             return (nil, nil)
         }
         let before = issues.count
-        if let node = fields["ca_file"], let path = string(node, "\(field).ca_file") {
-            if let problem = ConfigLoader.fileProblem(path) {
-                issue("\(field).ca_file", node, "cannot read \(path): \(problem)")
-            } else if let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty {
-                tls.trustRoots = .certificates(certificates)
-            } else {
-                issue("\(field).ca_file", node, "\(path) holds no valid PEM certificate")
-            }
+        if let certificates = pemCertificates(fields["ca_file"], "\(field).ca_file") {
+            tls.trustRoots = .certificates(certificates)
         }
-        let certPath = string(fields["cert_file"], "\(field).cert_file")
-        let keyPath = string(fields["key_file"], "\(field).key_file")
-        switch (certPath, keyPath) {
-        case let (cert?, key?):
-            for (name, path) in [("cert_file", cert), ("key_file", key)] {
-                if let problem = ConfigLoader.fileProblem(path) {
-                    issue("\(field).\(name)", fields[name], "cannot read \(path): \(problem)")
-                }
-            }
-            guard issues.count == before else { break }
-            do {
-                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
-            } catch {
-                issue("\(field).cert_file", fields["cert_file"], "cannot load PEM certificates from \(cert): \(error)")
-            }
-            do {
-                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
-            } catch {
-                // The key's content never goes into the message, only its path.
-                issue("\(field).key_file", fields["key_file"], "cannot load a PEM private key from \(key): \(error)")
-            }
-        case (_?, nil): issue("\(field).key_file", fields["cert_file"], "is required with cert_file")
-        case (nil, _?): issue("\(field).cert_file", fields["key_file"], "is required with key_file")
+        switch (fields["cert_file"], fields["key_file"]) {
+        case (_?, _?):
+            if let chain = pemCertificates(fields["cert_file"], "\(field).cert_file") { tls.certificateChain = chain.map { .certificate($0) } }
+            if let key = pemPrivateKey(fields["key_file"], "\(field).key_file") { tls.privateKey = .privateKey(key) }
+        case (let cert?, nil): issue("\(field).key_file", cert, "is required with cert_file")
+        case (nil, let key?): issue("\(field).cert_file", key, "is required with key_file")
         case (nil, nil): break
         }
         let serverName = string(fields["server_name"], "\(field).server_name")
@@ -330,6 +307,35 @@ struct Reader {
             tls.certificateVerification = .none
         }
         return issues.count == before ? (tls, serverName) : (nil, nil)
+    }
+
+    /// The certificates of a PEM file the field names; nil, with the reason reported, when
+    /// there are none.
+    mutating func pemCertificates(_ node: Node?, _ field: String) -> [NIOSSLCertificate]? {
+        guard let node, let path = string(node, field) else { return nil }
+        if let problem = ConfigLoader.fileProblem(path) {
+            issue(field, node, "cannot read \(path): \(problem)")
+            return nil
+        }
+        guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
+            issue(field, node, "\(path) holds no valid PEM certificate")
+            return nil
+        }
+        return certificates
+    }
+
+    /// The private key of a PEM file the field names. Messages give the path, never the content.
+    mutating func pemPrivateKey(_ node: Node?, _ field: String) -> NIOSSLPrivateKey? {
+        guard let node, let path = string(node, field) else { return nil }
+        if let problem = ConfigLoader.fileProblem(path) {
+            issue(field, node, "cannot read \(path): \(problem)")
+            return nil
+        }
+        guard let key = try? NIOSSLPrivateKey(file: path, format: .pem) else {
+            issue(field, node, "\(path) holds no valid PEM private key")
+            return nil
+        }
+        return key
     }
 
     mutating func readLabels(_ node: Node?, field: String, reserved: Set<String> = ConfigLoader.reservedLabelNames) -> [(name: String, value: String)] {

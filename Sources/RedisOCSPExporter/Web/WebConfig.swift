@@ -78,30 +78,12 @@ extension Reader {
         guard let fields = mapping(node, field, allowed: ["cert_file", "key_file", "client_auth_type", "client_ca_file",
                                                           "min_version", "max_version"]) else { return nil }
         let before = issues.count
-        var chain: [NIOSSLCertificateSource] = []
-        var key: NIOSSLPrivateKeySource?
-        for name in ["cert_file", "key_file"] {
-            guard let node = fields[name] else {
-                issue("\(field).\(name)", node ?? fields.values.first, "is required")
-                continue
-            }
-            guard let path = string(node, "\(field).\(name)") else { continue }
-            if let problem = ConfigLoader.fileProblem(path) {
-                issue("\(field).\(name)", node, "cannot read \(path): \(problem)")
-            } else if name == "cert_file" {
-                if let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty {
-                    chain = certificates.map { .certificate($0) }
-                } else {
-                    issue("\(field).cert_file", node, "\(path) holds no valid PEM certificate")
-                }
-            } else if let loaded = try? NIOSSLPrivateKey(file: path, format: .pem) {
-                key = .privateKey(loaded)
-            } else {
-                issue("\(field).key_file", node, "\(path) holds no valid PEM private key")
-            }
+        for name in ["cert_file", "key_file"] where fields[name] == nil {
+            issue("\(field).\(name)", node, "is required")
         }
-        guard let key else { return nil }
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
+        let chain = pemCertificates(fields["cert_file"], "\(field).cert_file")
+        guard let key = pemPrivateKey(fields["key_file"], "\(field).key_file"), let chain else { return nil }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
         for (name, apply) in [("min_version", { (t: inout TLSConfiguration, v: TLSVersion) in t.minimumTLSVersion = v }),
                               ("max_version", { (t: inout TLSConfiguration, v: TLSVersion) in t.maximumTLSVersion = v })] {
@@ -119,13 +101,9 @@ extension Reader {
             issue("\(field).client_auth_type", fields["client_auth_type"],
                   "must be one of \(Self.clientAuthTypes.keys.sorted().joined(separator: ", "))")
         }
-        if let node = fields["client_ca_file"], let path = string(node, "\(field).client_ca_file") {
-            if let problem = ConfigLoader.fileProblem(path) {
-                issue("\(field).client_ca_file", node, "cannot read \(path): \(problem)")
-            } else if let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty {
+        if fields["client_ca_file"] != nil {
+            if let certificates = pemCertificates(fields["client_ca_file"], "\(field).client_ca_file") {
                 tls.trustRoots = .certificates(certificates)
-            } else {
-                issue("\(field).client_ca_file", node, "\(path) holds no valid PEM certificate")
             }
         } else if authType != "NoClientCert" {
             issue("\(field).client_ca_file", node, "is required with client_auth_type \(authType)")

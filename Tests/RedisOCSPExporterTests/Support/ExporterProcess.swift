@@ -44,8 +44,9 @@ final class ExporterProcess: Sendable {
     var stderr: String { output.text.withLock { $0.stderr } }
 
     /// Runs to completion; for commands that exit by themselves.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = try ExporterProcess(arguments, environment: environment)
+    static func run(_ arguments: [String], environment: [String: String] = [:],
+                    executable: String = "redis-ocsp-exporter") async throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = try ExporterProcess(arguments, environment: environment, executable: executable)
         let status = try await p.waitForExit(timeout: .seconds(30))
         return (status, p.stdout, p.stderr)
     }
