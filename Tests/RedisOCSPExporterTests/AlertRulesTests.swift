@@ -45,7 +45,8 @@ struct AlertRulesTests {
             SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: .seconds(5), changePeriod: .seconds(3600))
         }
         let testClusters = ["healthy", "no_responder_url", "task_queued", "unsupported"]
-        try await ExporterHarness.with(clusters, timeout: "2s",
+        // One poll round: the scrape and the snapshots must show the same data.
+        try await ExporterHarness.with(clusters, pollInterval: "1h", timeout: "2s",
                                        extraClusterYAML: Dictionary(uniqueKeysWithValues: testClusters.map { ($0, "test_interval: 1h") })) { harness in
             try await harness.waitForRounds(1)
             let exposition = try await harness.metricsText()
