@@ -23,7 +23,7 @@ public struct ClusterClient: Sendable {
     let baseURL: String
     let authorization: String?
     let tls: TLSConfiguration
-    let timeout: TimeAmount
+    let timeout: Duration
 
     init(http: HTTPClient, limiter: RequestLimiter, cluster: ClusterConfig) {
         self.http = http
@@ -33,8 +33,7 @@ public struct ClusterClient: Sendable {
             "Basic " + Data("\($0.username):\($0.password.value)".utf8).base64EncodedString()
         }
         self.tls = cluster.tls
-        self.timeout = .nanoseconds(Int64(cluster.timeout.components.seconds) * 1_000_000_000
-            + cluster.timeout.components.attoseconds / 1_000_000_000)
+        self.timeout = cluster.timeout
     }
 
     /// With server_name the request goes to that name, and the shared client's DNS override
@@ -61,7 +60,8 @@ public struct ClusterClient: Sendable {
         let start = ContinuousClock.now
         let result: Result<Value, APIFailure>
         do {
-            let (status, body) = try await limiter.withSlot { try await send(endpoint) }
+            // A little past the client's own deadline, so its more precise errors win the race.
+            let (status, body) = try await limiter.withSlot { try await withDeadline(timeout + .milliseconds(250)) { try await send(endpoint) } }
             if (200..<300).contains(status) {
                 do {
                     result = .success(try Value.decode(try JSONValue.parse(body.readableBytesView)))
@@ -82,6 +82,7 @@ public struct ClusterClient: Sendable {
         return Fetch(result: result, duration: seconds)
     }
 
+    @Sendable
     private func send(_ endpoint: Endpoint) async throws -> (Int, ByteBuffer) {
         var request = HTTPClientRequest(url: baseURL + endpoint.path)
         request.method = HTTPMethod(rawValue: endpoint.method)
@@ -90,7 +91,7 @@ public struct ClusterClient: Sendable {
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         if endpoint == .test { request.headers.add(name: "Content-Length", value: "0") }
         request.tlsConfiguration = tls
-        let response = try await http.execute(request, timeout: timeout)
+        let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.seconds * 1e9)))
         let body = try await response.body.collect(upTo: Self.maxBodyBytes)
         return (Int(response.status.code), body)
     }
@@ -99,6 +100,8 @@ public struct ClusterClient: Sendable {
     static func classify(_ error: any Error) -> APIFailure {
         let text = String(describing: error)
         switch error {
+        case is DeadlineExceeded:
+            return APIFailure(code: APIFailure.timeout, message: "no complete answer within the timeout")
         case is NIOTooManyBytesError:
             return APIFailure(code: APIFailure.responseTooLarge, message: "response body exceeds \(maxBodyBytes) bytes")
         case let error as HTTPClientError:
@@ -112,6 +115,10 @@ public struct ClusterClient: Sendable {
                 return APIFailure(code: APIFailure.connectionFailed, message: text)
             }
         case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
+            // The server hanging up mid-handshake is a dropped connection, not a certificate problem.
+            if text.contains("EOF during handshake") || text.contains("uncleanShutdown") {
+                return APIFailure(code: APIFailure.connectionFailed, message: "connection closed during the TLS handshake")
+            }
             return APIFailure(code: APIFailure.tlsError, message: "TLS failed: \(text)")
         case let error as HTTPParserError:
             // An answer cut off mid-way is a dropped connection, not a malformed answer.

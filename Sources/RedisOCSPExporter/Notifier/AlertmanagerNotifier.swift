@@ -133,10 +133,12 @@ public final class AlertmanagerNotifier: Service, Sendable {
         request.body = .bytes(body)
         var problem: String?
         do {
-            let response = try await http.execute(request, timeout: .nanoseconds(Int64(config.timeout.seconds * 1e9)))
-            let answer = try await response.body.collect(upTo: 64 * 1024)
-            if !(200..<300).contains(Int(response.status.code)) {
-                problem = "HTTP \(response.status.code): \(String(buffer: answer).prefix(200))"
+            let (status, answer) = try await withDeadline(config.timeout) { [request] in
+                let response = try await http.execute(request, timeout: .nanoseconds(Int64(config.timeout.seconds * 1e9)))
+                return (response.status.code, try await response.body.collect(upTo: 64 * 1024))
+            }
+            if !(200..<300).contains(Int(status)) {
+                problem = "HTTP \(status): \(String(buffer: answer).prefix(200))"
             }
         } catch {
             problem = ClusterClient.classify(error).message

@@ -1,0 +1,16 @@
+/// The request's whole time limit was reached.
+struct DeadlineExceeded: Error {}
+
+/// Runs `operation` with a time limit on all of it. AsyncHTTPClient's own deadline ends when
+/// the response head arrives; a server that then stalls mid-body would hold the caller forever.
+func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw DeadlineExceeded()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
