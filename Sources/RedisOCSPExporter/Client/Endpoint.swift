@@ -40,7 +40,7 @@ public struct APIFailure: Error, Sendable, Equatable {
 
     /// Classifies an HTTP answer that is not a success: the body's `error_code` when it has a
     /// sane one, else `http_<status>`.
-    static func fromResponse(status: Int, body: some Collection<UInt8>) -> APIFailure {
+    public static func fromResponse(status: Int, body: some Collection<UInt8>) -> APIFailure {
         if case .object(let fields)? = try? JSONValue.parse(body), case .string(let code)? = fields["error_code"],
            isSaneCode(code)
         {
