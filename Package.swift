@@ -27,10 +27,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "RedisSoftwareAPI"),
+        // The TLS stapling probe, on the system's OpenSSL (libssl-dev).
+        .target(name: "CStaplingProbe", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(
             name: "RedisOCSPExporter",
             dependencies: [
                 "RedisSoftwareAPI",
+                "CStaplingProbe",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -41,6 +44,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CompressNIO", package: "compress-nio"),

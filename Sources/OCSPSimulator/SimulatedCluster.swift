@@ -44,6 +44,25 @@ public struct SimResponse: Sendable, Equatable {
 
 /// One simulated Redis Software cluster: the OCSP endpoints of the REST API with their
 /// documented fields, ranges, permissions and error codes, in a chosen `Scenario`.
+/// The OCSP status of a real certificate (as in a response from its responder), so the status
+/// answer describes the certificate a TLS server actually serves and the API's view can be
+/// compared with the staple's. Dates are Unix seconds.
+public struct CertificateStatus: Sendable {
+    public var certStatus: String
+    public var producedAt: Int64
+    public var thisUpdate: Int64
+    public var nextUpdate: Int64
+    public var revocationTime: Int64?
+
+    public init(certStatus: String, producedAt: Int64, thisUpdate: Int64, nextUpdate: Int64, revocationTime: Int64? = nil) {
+        self.certStatus = certStatus
+        self.producedAt = producedAt
+        self.thisUpdate = thisUpdate
+        self.nextUpdate = nextUpdate
+        self.revocationTime = revocationTime
+    }
+}
+
 public final class SimulatedCluster: Sendable {
     public static let responderURL = "http://ocsp.simulated.example:8080"
     public static let currentVersion = "7.8.2-34"
@@ -54,6 +73,8 @@ public final class SimulatedCluster: Sendable {
     public let password: String
     public let slowDelay: Duration
     public let changePeriod: Duration
+    /// The real certificate status the status answer reports, when set (see `CertificateStatus`).
+    public let certificate: CertificateStatus?
     private let clock: @Sendable () -> Int64
     private let started: Int64
 
@@ -80,9 +101,10 @@ public final class SimulatedCluster: Sendable {
 
     public init(
         name: String, scenario: Scenario, username: String = "ocsp-monitor@example.com", password: String = "simulated",
-        slowDelay: Duration = .seconds(15), changePeriod: Duration = .seconds(60),
+        slowDelay: Duration = .seconds(15), changePeriod: Duration = .seconds(60), certificate: CertificateStatus? = nil,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
+        self.certificate = certificate
         self.name = name
         self.username = username
         self.password = password
@@ -244,6 +266,13 @@ public final class SimulatedCluster: Sendable {
             "produced_at": httpDate(windowStart), "this_update": httpDate(windowStart),
             "next_update": httpDate(windowStart + frequency + 3600),
         ]
+        if let certificate {
+            object["cert_status"] = certificate.certStatus
+            object["produced_at"] = httpDate(certificate.producedAt)
+            object["this_update"] = httpDate(certificate.thisUpdate)
+            object["next_update"] = httpDate(certificate.nextUpdate)
+            if let revoked = certificate.revocationTime { object["revocation_time"] = httpDate(revoked) }
+        }
         switch scenario {
         case .revoked:
             object["cert_status"] = "REVOKED"

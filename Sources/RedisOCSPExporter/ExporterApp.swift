@@ -37,10 +37,7 @@ public struct ExporterApp: Sendable {
         )
         let evaluator = AlertEvaluator(rules: config.rules, resendInterval: config.alertmanager?.resendInterval ?? .seconds(60), logger: logger)
         let engine = RuleEngine(evaluator: evaluator, store: store, notifier: notifier, now: now)
-        let pollers = PollerSupervisor(config: config, store: store, logger: logger, now: now) { snapshot in
-            store.publish(snapshot)
-            engine.evaluate(snapshot)
-        }
+        let pollers = PollerSupervisor(config: config, store: store, logger: logger, now: now, published: engine.evaluate)
         let rules = RuleService(engine: engine, interval: config.evaluationInterval)
         let reloader = ConfigReloader(
             initial: config, load: reload ?? { config }, supervisor: pollers, evaluator: evaluator, notifier: notifier,

@@ -107,7 +107,7 @@ struct HTTPEndpointTests {
         let store = SnapshotStore(clusters: config.clusters)
         var logger = Logging.Logger(label: "t")
         logger.logLevel = .critical
-        let service = PollerSupervisor(config: config, store: store, logger: logger) { store.publish($0) }
+        let service = PollerSupervisor(config: config, store: store, logger: logger) { _ in }
         let task = Task { try await service.run() }
         let deadline = ContinuousClock.now + .seconds(20)
         while !store.firstRoundDone, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
@@ -132,17 +132,26 @@ enum Promtool {
 enum FreePort {
     /// A loopback port nothing listens on: bound once to learn a free number, then closed.
     static func reserve() throws -> Int {
+        let (fd, port) = try bind()
+        close(fd)
+        return port
+    }
+
+    /// A TCP socket bound to a free loopback port.
+    static func bind() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound else { throw HarnessError("cannot bind a loopback socket") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(fd)
+            throw HarnessError("cannot bind a loopback socket")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }

@@ -15,7 +15,7 @@ struct RenderingTests {
 
     func page(_ snapshots: [ClusterSnapshot], configs: [ClusterConfig]) -> String {
         let store = SnapshotStore(clusters: configs)
-        snapshots.forEach(store.publish)
+        for snapshot in snapshots { store.publish(snapshot) }
         return String(decoding: MetricsPage(store: store).body(), as: UTF8.self)
     }
 

@@ -180,7 +180,7 @@ struct Reader {
         _ node: Node, index: Int, pollInterval: Duration, timeout: Duration, seen: inout [String: Int]
     ) -> ClusterConfig? {
         let allowed = ["name", "url", "username", "password", "password_file", "password_env", "poll_interval",
-                       "timeout", "test_interval", "tls", "labels"]
+                       "timeout", "test_interval", "tls", "labels", "stapling_probe"]
         var field = "clusters[\(index)]"
         guard let fields = mapping(node, field, allowed: allowed) else { return nil }
         let issuesBefore = issues.count
@@ -206,11 +206,48 @@ struct Reader {
         let testInterval = duration(fields["test_interval"], "\(field).test_interval")
         let (tls, serverName) = readTLS(fields["tls"], field: "\(field).tls")
         let labels = readLabels(fields["labels"], field: "\(field).labels")
+        let probe = readStaplingProbe(fields["stapling_probe"], field: "\(field).stapling_probe", interval: clusterPoll, timeout: clusterTimeout)
 
         guard issues.count == issuesBefore, let name, let baseURL, let tls else { return nil }
         return ClusterConfig(
             name: name, baseURL: baseURL, credentials: credentials, pollInterval: clusterPoll, timeout: clusterTimeout,
-            testInterval: testInterval, tls: tls, serverName: serverName, labels: labels
+            testInterval: testInterval, tls: tls, serverName: serverName, labels: labels, staplingProbe: probe
+        )
+    }
+
+    /// The `stapling_probe:` section; its interval and timeout default to the cluster's.
+    mutating func readStaplingProbe(_ node: Node?, field: String, interval: Duration, timeout: Duration) -> StaplingProbeConfig? {
+        guard let node, let fields = mapping(node, field, allowed: ["endpoints", "server_name", "ca_file", "timeout", "interval"]) else {
+            return nil
+        }
+        var endpoints: [ProbeEndpoint] = []
+        switch fields["endpoints"] {
+        case .sequence(let items)?:
+            for (index, item) in items.enumerated() {
+                guard let text = string(item, "\(field).endpoints[\(index)]") else { continue }
+                if let endpoint = ProbeEndpoint(text) {
+                    if endpoints.contains(endpoint) {
+                        issue("\(field).endpoints[\(index)]", item, "\(text) is listed twice")
+                    } else {
+                        endpoints.append(endpoint)
+                    }
+                } else {
+                    issue("\(field).endpoints[\(index)]", item, "\"\(text)\" is not host:port (e.g. redis-12000.example.com:12000)")
+                }
+            }
+            if items.isEmpty { issue("\(field).endpoints", fields["endpoints"], "must list at least one host:port") }
+        case nil:
+            issue("\(field).endpoints", node, "is required: the host:port of each TLS endpoint to probe")
+        case let other?:
+            issue("\(field).endpoints", other, "must be a list of host:port")
+        }
+        let serverName = hostName(fields["server_name"], "\(field).server_name")
+        let caFile = string(fields["ca_file"], "\(field).ca_file")
+        if caFile != nil { _ = pemCertificates(fields["ca_file"], "\(field).ca_file") }
+        return StaplingProbeConfig(
+            endpoints: endpoints, serverName: serverName, caFile: caFile,
+            timeout: duration(fields["timeout"], "\(field).timeout") ?? timeout,
+            interval: duration(fields["interval"], "\(field).interval") ?? interval
         )
     }
 
@@ -299,14 +336,21 @@ struct Reader {
         case (nil, let key?): issue("\(field).cert_file", key, "is required with key_file")
         case (nil, nil): break
         }
-        let serverName = string(fields["server_name"], "\(field).server_name")
-        if let serverName, serverName.isEmpty || serverName.contains(where: { $0 == "/" || $0 == ":" || $0 == " " }) {
-            issue("\(field).server_name", fields["server_name"], "must be a host name")
-        }
+        let serverName = hostName(fields["server_name"], "\(field).server_name")
         if bool(fields["insecure_skip_verify"], "\(field).insecure_skip_verify") == true {
             tls.certificateVerification = .none
         }
         return issues.count == before ? (tls, serverName) : (nil, nil)
+    }
+
+    /// A TLS server name (SNI): a host name, no port or path.
+    mutating func hostName(_ node: Node?, _ field: String) -> String? {
+        guard let name = string(node, field) else { return nil }
+        guard !name.isEmpty, !name.contains(where: { $0 == "/" || $0 == ":" || $0 == " " }) else {
+            issue(field, node, "must be a host name")
+            return nil
+        }
+        return name
     }
 
     /// The certificates of a PEM file the field names; nil, with the reason reported, when

@@ -50,6 +50,50 @@ public struct ClusterConfig: Sendable {
     public var serverName: String?
     /// Static labels, sorted by name, added to every series of this cluster.
     public var labels: [(name: String, value: String)]
+    /// TLS endpoints to check for what they staple; nil when not configured.
+    public var staplingProbe: StaplingProbeConfig?
+}
+
+/// Where and how often to look at the OCSP staple clients receive.
+public struct StaplingProbeConfig: Sendable, Equatable {
+    /// Database endpoints or the proxy, each probed on its own.
+    public var endpoints: [ProbeEndpoint]
+    /// SNI sent in the handshake; default: each endpoint's host.
+    public var serverName: String?
+    /// Extra certificates (PEM) to find the leaf's issuer in when the server does not send it.
+    public var caFile: String?
+    public var timeout: Duration
+    public var interval: Duration
+}
+
+/// One host:port the stapling probe connects to.
+public struct ProbeEndpoint: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+
+    /// The `endpoint` label, as configured: host:port, with brackets around an IPv6 host.
+    public var label: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Parses "host:port" or "[v6]:port"; nil when either part is missing or invalid.
+    public init?(_ text: String) {
+        let host: Substring, port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            port = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty, !host.contains(where: { $0 == "/" || $0 == " " || $0 == "@" }),
+              let number = Int(port), (1...65535).contains(number), port.allSatisfy(\.isASCII)
+        else { return nil }
+        self.host = String(host)
+        self.port = number
+    }
 }
 
 public struct Credentials: Sendable {

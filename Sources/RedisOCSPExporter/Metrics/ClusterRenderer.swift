@@ -27,11 +27,7 @@ public struct RenderedCluster: Sendable {
             gauge(.recoveryMaxTries, config.recoveryMaxTries.map(Double.init))
         }
         if let status = snapshot.status {
-            write(.certStatus) { w in
-                for candidate in OCSPStatus.CertStatus.allCases {
-                    w.sample(ClusterFamily.certStatus.name, [("status", candidate.rawValue)], candidate == status.certStatus ? 1 : 0)
-                }
-            }
+            write(.certStatus) { $0.stateSet(ClusterFamily.certStatus.name, [], status.certStatus) }
             gauge(.producedAt, status.producedAt.map(Double.init))
             gauge(.thisUpdate, status.thisUpdate.map(Double.init))
             gauge(.nextUpdate, status.nextUpdate.map(Double.init))
@@ -69,6 +65,7 @@ public struct RenderedCluster: Sendable {
         perEndpoint(.lastSuccess) { w, h, l in
             if let at = h.lastSuccess { w.sample(ClusterFamily.lastSuccess.name, l, at) }
         }
+        for (family, bytes) in Self.renderStapling(snapshot.stapling, base: base) { families[family.rawValue] = bytes }
         write(.alerts) { w in
             for alert in alerts {
                 // cluster and the static labels are in the base labels already.
@@ -79,5 +76,52 @@ public struct RenderedCluster: Sendable {
             }
         }
         self.families = families
+    }
+
+    /// The stapling probe's families. A failed probe leaves only success, duration and the
+    /// error: what an earlier handshake showed is not served as current.
+    private static func renderStapling(_ states: [StaplingProbeState], base: [(String, String)]) -> [(ClusterFamily, [UInt8])] {
+        let probed = states.filter { $0.result != nil }
+        var rendered: [(ClusterFamily, [UInt8])] = []
+        func each(_ family: ClusterFamily, _ body: (inout SampleWriter, StaplingProbeState, [(String, String)]) -> Void) {
+            var writer = SampleWriter(baseLabels: base)
+            for state in probed { body(&writer, state, [("endpoint", state.endpoint)]) }
+            rendered.append((family, writer.bytes))
+        }
+        func value(_ family: ClusterFamily, _ pick: (Handshake) -> Double?) {
+            each(family) { w, state, labels in
+                if let handshake = state.handshake, let value = pick(handshake) { w.sample(family.name, labels, value) }
+            }
+        }
+        each(.staplingProbeSuccess) { w, s, l in w.sample(ClusterFamily.staplingProbeSuccess.name, l, s.handshake != nil ? 1 : 0) }
+        each(.staplingProbeDuration) { w, s, l in w.sample(ClusterFamily.staplingProbeDuration.name, l, s.duration ?? 0) }
+        each(.staplingProbeError) { w, s, l in
+            if let error = s.error { w.sample(ClusterFamily.staplingProbeError.name, l + [("error_code", error.code)], 1) }
+        }
+        each(.staplingProbeErrorsTotal) { w, s, l in
+            for (code, count) in s.errorsTotal.sorted(by: { $0.key < $1.key }) {
+                w.sample(ClusterFamily.staplingProbeErrorsTotal.name, l + [("error_code", code)], Double(count))
+            }
+        }
+        value(.tlsCertNotAfter) { $0.leafNotAfter.map(Double.init) }
+        value(.stapledPresent) { $0.staple != nil ? 1 : 0 }
+        value(.stapledVerified) { $0.staple?.verified == true ? 1 : 0 }
+        each(.stapledCertStatus) { w, s, l in
+            if let status = s.handshake?.staple?.certStatus { w.stateSet(ClusterFamily.stapledCertStatus.name, l, status) }
+        }
+        value(.stapledProducedAt) { $0.staple?.producedAt.map(Double.init) }
+        value(.stapledThisUpdate) { $0.staple?.thisUpdate.map(Double.init) }
+        value(.stapledNextUpdate) { $0.staple?.nextUpdate.map(Double.init) }
+        value(.stapledRevocationTime) { $0.staple?.revocationTime.map(Double.init) }
+        return rendered
+    }
+}
+
+extension SampleWriter {
+    /// A state set over GOOD, REVOKED and UNKNOWN: the current status 1, the others 0.
+    mutating func stateSet(_ name: String, _ labels: [(String, String)], _ current: OCSPStatus.CertStatus) {
+        for candidate in OCSPStatus.CertStatus.allCases {
+            sample(name, labels + [("status", candidate.rawValue)], candidate == current ? 1 : 0)
+        }
     }
 }

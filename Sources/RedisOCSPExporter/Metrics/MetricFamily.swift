@@ -7,6 +7,9 @@ public enum ClusterFamily: Int, CaseIterable, Sendable {
     case supported
     case nodeInfo, nodes
     case apiUp, apiError, apiErrorsTotal, apiRequestDuration, lastSuccess
+    case staplingProbeSuccess, staplingProbeDuration, staplingProbeError, staplingProbeErrorsTotal, tlsCertNotAfter
+    case stapledPresent, stapledVerified, stapledCertStatus, stapledProducedAt, stapledThisUpdate, stapledNextUpdate,
+         stapledRevocationTime
     case alerts
 
     public var name: String { Self.table[rawValue].name }
@@ -34,6 +37,18 @@ public enum ClusterFamily: Int, CaseIterable, Sendable {
         ("redis_ocsp_api_errors_total", .counter, "Failed REST API requests, by endpoint and error_code."),
         ("redis_ocsp_api_request_duration_seconds", .histogram, "REST API request latency, including reading the body."),
         ("redis_ocsp_last_success_timestamp_seconds", .gauge, "Unix time of the last successful request to the endpoint."),
+        ("redis_ocsp_stapling_probe_success", .gauge, "1 if the TLS handshake with the endpoint completed (with or without a staple), else 0."),
+        ("redis_ocsp_stapling_probe_duration_seconds", .gauge, "How long the latest stapling probe of the endpoint took, connect and handshake included."),
+        ("redis_ocsp_stapling_probe_error", .gauge, "1 for the current error of the stapling probe, by error_code; absent while the handshake succeeds."),
+        ("redis_ocsp_stapling_probe_errors_total", .counter, "Failed stapling probes, by endpoint and error_code."),
+        ("redis_ocsp_tls_cert_not_after_timestamp_seconds", .gauge, "notAfter of the certificate the endpoint serves, as Unix time."),
+        ("redis_ocsp_stapled_response_present", .gauge, "1 if the endpoint stapled an OCSP response into the handshake, else 0."),
+        ("redis_ocsp_stapled_response_verified", .gauge, "1 if the stapled response is for the served certificate and its signature verifies against the issuer, else 0."),
+        ("redis_ocsp_stapled_cert_status", .gauge, "Certificate status in the stapled OCSP response: 1 for the current status, 0 for the others."),
+        ("redis_ocsp_stapled_produced_at_timestamp_seconds", .gauge, "producedAt of the stapled OCSP response, as Unix time."),
+        ("redis_ocsp_stapled_this_update_timestamp_seconds", .gauge, "thisUpdate of the stapled OCSP response, as Unix time."),
+        ("redis_ocsp_stapled_next_update_timestamp_seconds", .gauge, "nextUpdate of the stapled OCSP response, as Unix time; clients reject the staple after it."),
+        ("redis_ocsp_stapled_revocation_timestamp_seconds", .gauge, "revocationTime of the stapled OCSP response, as Unix time; present only for a revoked certificate."),
         ("redis_ocsp_alerts", .gauge, "Active alerts of the built-in rule evaluator: 1 per pending or firing alert."),
     ]
 }

@@ -4,9 +4,9 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 
-/// Runs one poller per configured cluster, sharing one HTTP client (connection pool with
-/// keep-alive) and one bound on requests in flight, and applies new configurations: only
-/// the clusters that were added, removed or changed are touched.
+/// Runs one poller per configured cluster (and its stapling prober, when configured), sharing
+/// one HTTP client (connection pool with keep-alive) and one bound on requests in flight, and
+/// applies new configurations: only the clusters that were added, removed or changed are touched.
 public actor PollerSupervisor: Service {
     private struct Client {
         var http: HTTPClient
@@ -17,20 +17,21 @@ public actor PollerSupervisor: Service {
     }
 
     let store: SnapshotStore
-    let publish: @Sendable (ClusterSnapshot) -> Void
+    /// Called with a cluster's whole snapshot after each publish to the store (the rule engine).
+    let published: @Sendable (ClusterSnapshot) -> Void
     let logger: Logger
     let now: @Sendable () -> Double
     private var config: ExporterConfig
     private var client: Client?
-    /// The poller task of each cluster.
+    /// The poller task (with its prober) of each cluster.
     private var running: [String: Task<Void, Never>] = [:]
 
     public init(config: ExporterConfig, store: SnapshotStore, logger: Logger,
                 now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-                publish: @escaping @Sendable (ClusterSnapshot) -> Void) {
+                published: @escaping @Sendable (ClusterSnapshot) -> Void) {
         self.config = config
         self.store = store
-        self.publish = publish
+        self.published = published
         self.logger = logger
         self.now = now
     }
@@ -69,13 +70,25 @@ public actor PollerSupervisor: Service {
         store.setClusters(newConfig.clusters, keeping: unchanged)
         config = newConfig
         guard let client else { return }
+        let (store, published) = (self.store, self.published)
         for cluster in newConfig.clusters where running[cluster.name] == nil {
+            let start = store.entry(cluster.name)?.snapshot ?? ClusterSnapshot(cluster: cluster)
             let poller = ClusterPoller(
                 cluster: cluster, client: ClusterClient(http: client.http, limiter: client.limiter, cluster: cluster),
-                publish: publish, logger: logger, now: now,
-                start: store.entry(cluster.name)?.snapshot ?? ClusterSnapshot(cluster: cluster)
+                publish: { store.publish($0).map(published) }, logger: logger, now: now, start: start
             )
-            running[cluster.name] = Task { await poller.run() }
+            let prober = cluster.staplingProbe.map { probe in
+                StaplingProber(
+                    cluster: cluster.name, config: probe,
+                    publish: { store.publish(stapling: $0, cluster: cluster.name).map(published) }, logger: logger, start: start.stapling
+                )
+            }
+            running[cluster.name] = Task {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await poller.run() }
+                    if let prober { group.addTask { await prober.run() } }
+                }
+            }
         }
     }
 
@@ -94,6 +107,6 @@ extension ClusterConfig {
             && credentials?.password.value == other.credentials?.password.value && pollInterval == other.pollInterval
             && timeout == other.timeout && testInterval == other.testInterval && serverName == other.serverName
             && labels.map { "\($0.name)=\($0.value)" } == other.labels.map { "\($0.name)=\($0.value)" }
-            && tls.bestEffortEquals(other.tls)
+            && tls.bestEffortEquals(other.tls) && staplingProbe == other.staplingProbe
     }
 }

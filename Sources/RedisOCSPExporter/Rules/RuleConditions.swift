@@ -50,6 +50,35 @@ extension RuleName {
                 return AlertCondition(rule: self, labels: [("endpoint", health.endpoint.rawValue)], value: 0,
                                       extraAnnotations: ["error_code": error.code])
             }
+        case .stapleMissing:
+            guard snapshot.config?.enabled == true else { return [] }
+            return snapshot.stapling.compactMap { probe in
+                guard let handshake = probe.handshake, handshake.staple == nil else { return nil }
+                return AlertCondition(rule: self, labels: [("endpoint", probe.endpoint)], value: 0)
+            }
+        case .stapleInvalid:
+            return snapshot.stapling.compactMap { probe in
+                guard let staple = probe.handshake?.staple, !staple.verified else { return nil }
+                return AlertCondition(rule: self, labels: [("endpoint", probe.endpoint)], value: 0,
+                                      extraAnnotations: ["problem": staple.problem ?? "unknown"])
+            }
+        case .stapleMismatch:
+            guard let api = snapshot.status else { return [] }
+            return snapshot.stapling.compactMap { probe in
+                guard let staple = probe.handshake?.staple, staple.verified else { return nil }
+                // The value: 1 for a differing status, else how many seconds the staple lags.
+                if let stapled = staple.certStatus, stapled != api.certStatus {
+                    return AlertCondition(rule: self, labels: [("endpoint", probe.endpoint)], value: 1,
+                                          extraAnnotations: ["stapled_status": stapled.rawValue, "api_status": api.certStatus.rawValue])
+                }
+                guard let stapledNext = staple.nextUpdate, let apiNext = api.nextUpdate, apiNext > stapledNext else { return nil }
+                return AlertCondition(rule: self, labels: [("endpoint", probe.endpoint)], value: Double(apiNext - stapledNext))
+            }
+        case .stapleStale:
+            return snapshot.stapling.compactMap { probe in
+                guard let next = probe.handshake?.staple?.nextUpdate, now - Double(next) > 0 else { return nil }
+                return AlertCondition(rule: self, labels: [("endpoint", probe.endpoint)], value: now - Double(next))
+            }
         }
     }
 

@@ -8,12 +8,16 @@ public enum RuleName: String, Sendable, CaseIterable, Comparable {
     case responseStale = "RedisOCSPResponseStale"
     case responseExpiringSoon = "RedisOCSPResponseExpiringSoon"
     case apiDown = "RedisOCSPAPIDown"
+    case stapleMissing = "RedisOCSPStapleMissing"
+    case stapleInvalid = "RedisOCSPStapleInvalid"
+    case stapleMismatch = "RedisOCSPStapleMismatch"
+    case stapleStale = "RedisOCSPStapleStale"
 
     public static func < (a: RuleName, b: RuleName) -> Bool { a.rawValue < b.rawValue }
 
     var defaultSeverity: String {
         switch self {
-        case .certRevoked, .certStatusUnknown, .responseStale: "critical"
+        case .certRevoked, .certStatusUnknown, .responseStale, .stapleMissing, .stapleInvalid, .stapleStale: "critical"
         default: "warning"
         }
     }
@@ -21,8 +25,10 @@ public enum RuleName: String, Sendable, CaseIterable, Comparable {
     /// Critical conditions page at once; the others wait out short blips.
     var defaultFor: Duration {
         switch self {
-        case .certRevoked, .certStatusUnknown, .responseStale: .zero
+        case .certRevoked, .certStatusUnknown, .responseStale, .stapleInvalid, .stapleStale: .zero
         case .apiDown: .seconds(600)
+        // Right after the cluster refreshes its answer, the proxies staple the old one for a while.
+        case .stapleMismatch: .seconds(900)
         default: .seconds(300)
         }
     }
@@ -64,6 +70,18 @@ public enum RuleName: String, Sendable, CaseIterable, Comparable {
         case .apiDown:
             ("The REST API of cluster {{ $labels.cluster }} fails for {{ $labels.endpoint }}",
              "Requests to the {{ $labels.endpoint }} endpoint have failed for a while, so its OCSP state is not monitored. See redis_ocsp_api_error for the error code.")
+        case .stapleMissing:
+            ("{{ $labels.endpoint }} of cluster {{ $labels.cluster }} staples no OCSP response",
+             "OCSP is enabled, but the TLS handshake with {{ $labels.endpoint }} carries no staple: clients that require stapling refuse to connect. Check the proxy's OCSP status (POST /v1/ocsp/test) and the certificate served on this endpoint.")
+        case .stapleInvalid:
+            ("{{ $labels.endpoint }} of cluster {{ $labels.cluster }} staples an OCSP response that does not verify",
+             "The stapled response is for another certificate or its signature does not verify against the issuer: clients that check stapling reject it. See the exporter's log for the reason.")
+        case .stapleMismatch:
+            ("{{ $labels.endpoint }} of cluster {{ $labels.cluster }} staples an older OCSP answer than the cluster holds",
+             "This endpoint staples an answer that disagrees with the cluster's cached one (value {{ $value }}: 1 when the certificate status differs, else the seconds by which the staple's nextUpdate is older). Check the proxy of the node behind it.")
+        case .stapleStale:
+            ("{{ $labels.endpoint }} of cluster {{ $labels.cluster }} staples an expired OCSP response",
+             "The stapled response's nextUpdate passed {{ $value }} seconds ago: clients that check stapling reject it. Check that the cluster reaches its responder (POST /v1/ocsp/test).")
         }
         return ["summary": summary, "description": description]
     }

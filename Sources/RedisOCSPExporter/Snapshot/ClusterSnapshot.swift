@@ -17,12 +17,16 @@ public struct ClusterSnapshot: Sendable {
     public var supported: Bool?
     /// One entry per endpoint that is polled, in `Endpoint` order.
     public var endpoints: [EndpointHealth]
+    /// One entry per endpoint of the stapling probe, in configured order; empty without one.
+    /// Owned by the stapling prober: the store keeps it when the API poller publishes.
+    public var stapling: [StaplingProbeState]
 
     public init(cluster: ClusterConfig) {
         name = cluster.name
         labels = cluster.labels
         baseURL = cluster.baseURL
         endpoints = Endpoint.allCases.filter { $0 != .test || cluster.testInterval != nil }.map(EndpointHealth.init)
+        stapling = (cluster.staplingProbe?.endpoints ?? []).map { StaplingProbeState(endpoint: $0.label) }
     }
 
     public func health(_ endpoint: Endpoint) -> EndpointHealth? {

@@ -43,9 +43,21 @@ public final class SnapshotStore: Sendable {
         }
     }
 
-    /// Replaces a cluster's snapshot.
-    public func publish(_ snapshot: ClusterSnapshot) {
-        update(snapshot.name) { $0.snapshot = snapshot }
+    /// Replaces what the REST API poll produced; the stapling probe's part stays. Returns the
+    /// cluster's whole new snapshot, or nil for a cluster no longer configured.
+    @discardableResult
+    public func publish(_ snapshot: ClusterSnapshot) -> ClusterSnapshot? {
+        modify(snapshot.name) { entry in
+            let stapling = entry.snapshot.stapling
+            entry.snapshot = snapshot
+            entry.snapshot.stapling = stapling
+        }
+    }
+
+    /// Replaces the stapling probe's results; returns the cluster's whole new snapshot.
+    @discardableResult
+    public func publish(stapling: [StaplingProbeState], cluster: String) -> ClusterSnapshot? {
+        modify(cluster) { $0.snapshot.stapling = stapling }
     }
 
     /// Replaces a cluster's active alerts, when they changed.
@@ -62,13 +74,15 @@ public final class SnapshotStore: Sendable {
     }
 
     /// Applies `change` to a cluster's entry and renders the result. The render runs outside
-    /// the lock; a publish that raced it in the meantime is applied again on top.
-    private func update(_ cluster: String, _ change: (inout Entry) -> Bool) {
+    /// the lock; a publish that raced it in the meantime is applied again on top. Returns the
+    /// entry's snapshot as stored.
+    @discardableResult
+    private func update(_ cluster: String, _ change: (inout Entry) -> Bool) -> ClusterSnapshot? {
         while true {
             guard var (entry, generation) = state.withLock({ s in
                 s.entries.first { $0.snapshot.name == cluster }.map { ($0, s.generation) }
-            }) else { return }
-            guard change(&entry) else { return }
+            }) else { return nil }
+            guard change(&entry) else { return entry.snapshot }
             entry.rendered = RenderedCluster(entry.snapshot, alerts: entry.alerts)
             let stored = state.withLock { s in
                 guard s.generation == generation, let index = s.entries.firstIndex(where: { $0.snapshot.name == cluster }) else { return false }
@@ -76,11 +90,11 @@ public final class SnapshotStore: Sendable {
                 s.generation &+= 1
                 return true
             }
-            if stored { return }
+            if stored { return entry.snapshot }
         }
     }
 
-    private func update(_ cluster: String, _ change: (inout Entry) -> Void) {
+    private func modify(_ cluster: String, _ change: (inout Entry) -> Void) -> ClusterSnapshot? {
         update(cluster) { (entry: inout Entry) -> Bool in
             change(&entry)
             return true

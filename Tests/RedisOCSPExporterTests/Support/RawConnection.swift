@@ -47,3 +47,15 @@ final class RawConnection {
 
     deinit { close(fd) }
 }
+
+extension RawConnection {
+    /// Waits until something accepts connections on the loopback port (a server started as a
+    /// separate process).
+    static func waitUntilAccepting(port: Int, timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while (try? RawConnection(port: port)) == nil {
+            guard ContinuousClock.now < deadline else { throw HarnessError("nothing accepts connections on port \(port)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

@@ -1,0 +1,47 @@
+#ifndef REDIS_OCSP_STAPLING_PROBE_H
+#define REDIS_OCSP_STAPLING_PROBE_H
+
+#include <stdint.h>
+
+/// How a probe failed before it could look at the staple.
+typedef enum {
+    ROCSP_OK = 0,
+    ROCSP_CONNECTION_FAILED = 1,
+    ROCSP_TIMEOUT = 2,
+    ROCSP_TLS_ERROR = 3,
+} rocsp_error;
+
+/// Certificate status of an OCSP single response (RFC 6960), or none.
+typedef enum {
+    ROCSP_STATUS_NONE = -1,
+    ROCSP_STATUS_GOOD = 0,
+    ROCSP_STATUS_REVOKED = 1,
+    ROCSP_STATUS_UNKNOWN = 2,
+} rocsp_cert_status;
+
+/// What one TLS handshake showed. Times are Unix seconds, valid where their has_ flag is 1.
+typedef struct {
+    rocsp_error error;
+    /// Why the probe failed, or why the staple is not verified; empty when neither.
+    char message[256];
+    int staple_present;
+    /// The OCSP responseStatus (0 successful); -1 when there is no parsable response.
+    int response_status;
+    rocsp_cert_status cert_status;
+    /// The staple answers for the served leaf certificate (its CertID matches).
+    int matches_leaf;
+    /// The signature verifies against the leaf's issuer (from the chain or the CA file).
+    int signature_valid;
+    int has_produced_at, has_this_update, has_next_update, has_revocation_time, has_not_after;
+    int64_t produced_at, this_update, next_update, revocation_time;
+    /// notAfter of the served leaf certificate.
+    int64_t not_after;
+} rocsp_result;
+
+/// Connects to host:port, performs a TLS handshake asking for OCSP stapling
+/// (status_request), and checks what was stapled. Blocks the calling thread for at most
+/// timeout_ms (name resolution aside). server_name and ca_file may be NULL.
+void rocsp_probe(const char *host, int port, const char *server_name, const char *ca_file, int timeout_ms,
+                 rocsp_result *result);
+
+#endif

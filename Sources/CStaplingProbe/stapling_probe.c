@@ -1,0 +1,298 @@
+// The TLS stapling probe: a client handshake with status_request, then the checks a client
+// that requires stapling makes. Non-blocking socket and poll() so one deadline bounds the
+// connect and the handshake alike.
+#define _GNU_SOURCE
+#include "stapling_probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+static int64_t monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void note(rocsp_result *r, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    vsnprintf(r->message, sizeof r->message, format, args);
+    va_end(args);
+}
+
+static void fail(rocsp_result *r, rocsp_error error, const char *format, ...) {
+    r->error = error;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(r->message, sizeof r->message, format, args);
+    va_end(args);
+}
+
+/// The most recent OpenSSL error as text, and the queue cleared so it cannot leak into the
+/// next probe on this thread.
+static const char *openssl_error(char *buffer, size_t size) {
+    unsigned long code = ERR_peek_last_error();
+    if (code == 0) {
+        snprintf(buffer, size, "unknown error");
+    } else {
+        ERR_error_string_n(code, buffer, size);
+    }
+    ERR_clear_error();
+    return buffer;
+}
+
+/// 1 when fd is ready for events, 0 when the deadline passed, -1 on a poll error.
+static int wait_for(int fd, short events, int64_t deadline) {
+    for (;;) {
+        int64_t left = deadline - monotonic_ms();
+        if (left <= 0) return 0;
+        struct pollfd p = {.fd = fd, .events = events};
+        int n = poll(&p, 1, (int)left);
+        if (n > 0) return 1;
+        if (n == 0) return 0;
+        if (errno != EINTR) return -1;
+    }
+}
+
+/// A connected non-blocking socket, or -1 with the failure recorded.
+static int connect_before(const char *host, int port, int64_t deadline, rocsp_result *r) {
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *addresses = NULL;
+    int rc = getaddrinfo(host, service, &hints, &addresses);
+    if (rc != 0) {
+        fail(r, ROCSP_CONNECTION_FAILED, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int last_errno = 0, timed_out = 0;
+    for (struct addrinfo *a = addresses; a != NULL; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            freeaddrinfo(addresses);
+            return fd;
+        }
+        if (errno == EINPROGRESS) {
+            int ready = wait_for(fd, POLLOUT, deadline);
+            int so_error = 0;
+            socklen_t len = sizeof so_error;
+            if (ready == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0) {
+                freeaddrinfo(addresses);
+                return fd;
+            }
+            if (ready == 0) timed_out = 1;
+            last_errno = ready == 1 ? so_error : errno;
+        } else {
+            last_errno = errno;
+        }
+        close(fd);
+        if (timed_out) break;
+    }
+    freeaddrinfo(addresses);
+    if (timed_out) {
+        fail(r, ROCSP_TIMEOUT, "no TCP connection to %s:%d within the timeout", host, port);
+    } else {
+        fail(r, ROCSP_CONNECTION_FAILED, "cannot connect to %s:%d: %s", host, port, strerror(last_errno));
+    }
+    return -1;
+}
+
+static int64_t unix_time(const ASN1_TIME *t, int *has) {
+    struct tm tm;
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        *has = 0;
+        return 0;
+    }
+    *has = 1;
+    return (int64_t)timegm(&tm);
+}
+
+/// The certificates of a PEM file; an empty stack when there is none or no file.
+static STACK_OF(X509) *read_certificates(const char *path) {
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    if (path == NULL || certs == NULL) return certs;
+    FILE *file = fopen(path, "r");
+    if (file == NULL) return certs;
+    X509 *cert;
+    while ((cert = PEM_read_X509(file, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(certs, cert)) X509_free(cert);
+    }
+    fclose(file);
+    ERR_clear_error();  // the end of the file reads as an error
+    return certs;
+}
+
+static X509 *find_issuer(X509 *leaf, STACK_OF(X509) *candidates) {
+    for (int i = 0; i < sk_X509_num(candidates); i++) {
+        X509 *candidate = sk_X509_value(candidates, i);
+        if (X509_cmp(candidate, leaf) != 0 && X509_check_issued(candidate, leaf) == X509_V_OK) return candidate;
+    }
+    return NULL;
+}
+
+/// Parses and checks the stapled response against the served chain.
+static void check_staple(SSL *ssl, X509 *leaf, const unsigned char *der, long length, const char *ca_file, rocsp_result *r) {
+    char error[200];
+    OCSP_RESPONSE *response = d2i_OCSP_RESPONSE(NULL, &der, length);
+    OCSP_BASICRESP *basic = NULL;
+    STACK_OF(X509) *ca_certs = read_certificates(ca_file);
+    STACK_OF(X509) *candidates = sk_X509_new_null();
+    X509_STORE *store = NULL;
+    OCSP_CERTID *id = NULL;
+
+    if (response == NULL) {
+        note(r, "the staple is not a DER OCSP response");
+        goto done;
+    }
+    r->response_status = OCSP_response_status(response);
+    if (r->response_status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+        note(r, "the staple's responseStatus is %s", OCSP_response_status_str(r->response_status));
+        goto done;
+    }
+    basic = OCSP_response_get1_basic(response);
+    if (basic == NULL) {
+        note(r, "the staple carries no basic OCSP response");
+        goto done;
+    }
+    r->produced_at = unix_time(OCSP_resp_get0_produced_at(basic), &r->has_produced_at);
+
+    // The issuer may come from the served chain or from the CA file.
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+    for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++) sk_X509_push(candidates, sk_X509_value(chain, i));
+    for (int i = 0; i < sk_X509_num(ca_certs); i++) sk_X509_push(candidates, sk_X509_value(ca_certs, i));
+    X509 *issuer = leaf != NULL ? find_issuer(leaf, candidates) : NULL;
+
+    int status = -1, reason = 0;
+    ASN1_GENERALIZEDTIME *revoked = NULL, *this_update = NULL, *next_update = NULL;
+    if (issuer != NULL && (id = OCSP_cert_to_id(NULL, leaf, issuer)) != NULL
+        && OCSP_resp_find_status(basic, id, &status, &reason, &revoked, &this_update, &next_update) == 1) {
+        r->matches_leaf = 1;
+    } else {
+        // Report what the staple says even when it is about another certificate.
+        OCSP_SINGLERESP *single = OCSP_resp_get0(basic, 0);
+        if (single != NULL) status = OCSP_single_get0_status(single, &reason, &revoked, &this_update, &next_update);
+    }
+    if (status >= V_OCSP_CERTSTATUS_GOOD && status <= V_OCSP_CERTSTATUS_UNKNOWN) r->cert_status = (rocsp_cert_status)status;
+    r->this_update = unix_time(this_update, &r->has_this_update);
+    r->next_update = unix_time(next_update, &r->has_next_update);
+    if (status == V_OCSP_CERTSTATUS_REVOKED) r->revocation_time = unix_time(revoked, &r->has_revocation_time);
+
+    if (issuer == NULL) {
+        note(r, "the issuer of the served certificate is neither in the chain nor in ca_file");
+        goto done;
+    }
+    // The issuer is the trust anchor: the responder must be it or a responder it delegated to.
+    store = X509_STORE_new();
+    if (store == NULL || !X509_STORE_add_cert(store, issuer)) {
+        note(r, "out of memory");
+        goto done;
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+    if (OCSP_basic_verify(basic, candidates, store, 0) == 1) {
+        r->signature_valid = 1;
+    } else {
+        note(r, "the staple's signature does not verify: %s", openssl_error(error, sizeof error));
+    }
+    if (!r->matches_leaf) note(r, "the staple answers for another certificate than the served one");
+
+done:
+    ERR_clear_error();
+    OCSP_CERTID_free(id);
+    X509_STORE_free(store);
+    sk_X509_free(candidates);
+    sk_X509_pop_free(ca_certs, X509_free);
+    OCSP_BASICRESP_free(basic);
+    OCSP_RESPONSE_free(response);
+}
+
+void rocsp_probe(const char *host, int port, const char *server_name, const char *ca_file, int timeout_ms,
+                 rocsp_result *r) {
+    memset(r, 0, sizeof *r);
+    r->response_status = -1;
+    r->cert_status = ROCSP_STATUS_NONE;
+    int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+    char error[200];
+    SSL_CTX *context = NULL;
+    SSL *ssl = NULL;
+
+    int fd = connect_before(host, port, deadline, r);
+    if (fd < 0) return;
+    context = SSL_CTX_new(TLS_client_method());
+    ssl = context != NULL ? SSL_new(context) : NULL;
+    if (ssl == NULL) {
+        fail(r, ROCSP_TLS_ERROR, "cannot set up TLS: %s", openssl_error(error, sizeof error));
+        goto done;
+    }
+    // The chain is not verified here: a client that does not trust it never gets to the
+    // staple, and the probe's job is to report the staple. The staple's own signature is.
+    SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+    SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+    const char *sni = server_name != NULL ? server_name : host;
+    // SNI carries host names only, never an IP literal.
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, sni, ip) != 1 && inet_pton(AF_INET6, sni, ip) != 1) SSL_set_tlsext_host_name(ssl, sni);
+    SSL_set_fd(ssl, fd);
+
+    for (;;) {
+        ERR_clear_error();
+        int rc = SSL_connect(ssl);
+        if (rc == 1) break;
+        int reason = SSL_get_error(ssl, rc);
+        int ready;
+        if (reason == SSL_ERROR_WANT_READ) {
+            ready = wait_for(fd, POLLIN, deadline);
+        } else if (reason == SSL_ERROR_WANT_WRITE) {
+            ready = wait_for(fd, POLLOUT, deadline);
+        } else if (reason == SSL_ERROR_SSL) {
+            fail(r, ROCSP_TLS_ERROR, "TLS handshake failed: %s", openssl_error(error, sizeof error));
+            goto done;
+        } else {
+            // The peer hung up mid-handshake: a dropped connection, not a certificate problem.
+            fail(r, ROCSP_CONNECTION_FAILED, "connection closed during the TLS handshake");
+            goto done;
+        }
+        if (ready == 0) {
+            fail(r, ROCSP_TIMEOUT, "TLS handshake not complete within the timeout");
+            goto done;
+        }
+        if (ready < 0) {
+            fail(r, ROCSP_CONNECTION_FAILED, "poll failed: %s", strerror(errno));
+            goto done;
+        }
+    }
+
+    const unsigned char *staple = NULL;
+    long length = SSL_get_tlsext_status_ocsp_resp(ssl, &staple);
+    r->staple_present = length > 0 && staple != NULL;
+    X509 *leaf = SSL_get1_peer_certificate(ssl);
+    if (leaf != NULL) r->not_after = unix_time(X509_get0_notAfter(leaf), &r->has_not_after);
+    if (r->staple_present) check_staple(ssl, leaf, staple, length, ca_file, r);
+    X509_free(leaf);
+    // close_notify is a courtesy; the socket is non-blocking, so this never waits.
+    SSL_shutdown(ssl);
+
+done:
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(context);
+    close(fd);
+}

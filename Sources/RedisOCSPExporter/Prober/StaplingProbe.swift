@@ -1,0 +1,67 @@
+import CStaplingProbe
+import NIOPosix
+import RedisSoftwareAPI
+
+/// One TLS handshake with an endpoint, seen as a client that asks for OCSP stapling sees it,
+/// through OpenSSL (the C target CStaplingProbe).
+enum StaplingProbe {
+    /// OpenSSL's handshake blocks its thread here, so probes get threads of their own: event
+    /// loops and the concurrency pool never wait on a slow server. Each probe holds a thread
+    /// for at most its timeout; more probes than threads queue, and queueing counts against
+    /// the timeout.
+    static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
+
+    /// Probes `endpoint`; returns what the handshake showed, or why it failed, and the
+    /// seconds it took.
+    static func run(_ endpoint: ProbeEndpoint, config: StaplingProbeConfig) async -> (Result<Handshake, APIFailure>, Double) {
+        let start = ContinuousClock.now
+        let result: Result<Handshake, APIFailure>
+        do {
+            result = try await threads.runIfActive {
+                assert(MultiThreadedEventLoopGroup.currentEventLoop == nil, "the stapling probe blocks; never on an event loop")
+                let left = config.timeout - (ContinuousClock.now - start)
+                let milliseconds = max(1, Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                var raw = rocsp_result()
+                rocsp_probe(endpoint.host, Int32(endpoint.port), config.serverName, config.caFile, milliseconds, &raw)
+                return interpret(raw)
+            }
+        } catch {
+            result = .failure(APIFailure(code: APIFailure.connectionFailed, message: "the probe thread pool is shut down"))
+        }
+        return (result, (ContinuousClock.now - start).seconds)
+    }
+
+    static func interpret(_ raw: rocsp_result) -> Result<Handshake, APIFailure> {
+        let message = withUnsafeBytes(of: raw.message) { bytes in
+            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        switch raw.error {
+        case ROCSP_OK: break
+        case ROCSP_TIMEOUT: return .failure(APIFailure(code: APIFailure.timeout, message: message))
+        case ROCSP_TLS_ERROR: return .failure(APIFailure(code: APIFailure.tlsError, message: message))
+        default: return .failure(APIFailure(code: APIFailure.connectionFailed, message: message))
+        }
+        func time(_ has: Int32, _ value: Int64) -> Int64? { has != 0 ? value : nil }
+        var staple: Staple?
+        if raw.staple_present != 0 {
+            let status: OCSPStatus.CertStatus? = switch raw.cert_status {
+            case ROCSP_STATUS_GOOD: .good
+            case ROCSP_STATUS_REVOKED: .revoked
+            case ROCSP_STATUS_UNKNOWN: .unknown
+            default: nil
+            }
+            let verified = raw.matches_leaf != 0 && raw.signature_valid != 0
+            staple = Staple(
+                verified: verified, problem: verified ? nil : message, certStatus: status,
+                producedAt: time(raw.has_produced_at, raw.produced_at), thisUpdate: time(raw.has_this_update, raw.this_update),
+                nextUpdate: time(raw.has_next_update, raw.next_update),
+                revocationTime: time(raw.has_revocation_time, raw.revocation_time)
+            )
+        }
+        return .success(Handshake(leafNotAfter: time(raw.has_not_after, raw.not_after), staple: staple))
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import OCSPSimulator
+import Synchronization
+
+/// A throwaway CA made with the openssl CLI, its real OCSP responder (`openssl ocsp -port`)
+/// on loopback, and real TLS servers (`openssl s_server`) that staple what a case needs.
+final class StaplingPKI: Sendable {
+    let directory: URL
+    let responderPort: Int
+    private let processes: Mutex<[Process]>
+
+    /// The stapling cases: each names the served certificate and what is stapled.
+    enum Server: String, CaseIterable, Sendable {
+        /// A GOOD response fetched from the responder.
+        case good
+        /// s_server -status: the server asks the responder itself (TLS 1.2).
+        case live
+        /// A REVOKED response fetched from the responder, for a revoked certificate.
+        case revoked
+        /// A GOOD response for the revoked certificate, signed before it was revoked.
+        case outdated
+        /// A GOOD response whose nextUpdate passed a day ago.
+        case expired
+        /// A response for the right certificate signed by a key that is not the issuer's.
+        case wrongKey = "wrong_key"
+        /// A valid response, but for another certificate.
+        case otherCertificate = "other_certificate"
+        /// No staple at all.
+        case none
+    }
+
+    init() async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("stapling-pki-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        responderPort = try FreePort.reserve()
+        processes = Mutex([])
+        try """
+            [ca]
+            default_ca = ca_default
+            [ca_default]
+            dir = .
+            database = index.txt
+            new_certs_dir = .
+            serial = serial
+            default_md = sha256
+            policy = policy_any
+            default_days = 30
+            [policy_any]
+            commonName = supplied
+            [leaf_ext]
+            basicConstraints = CA:false
+            keyUsage = digitalSignature
+            extendedKeyUsage = serverAuth
+            subjectAltName = DNS:localhost, IP:127.0.0.1
+            authorityInfoAccess = OCSP;URI:http://127.0.0.1:\(responderPort)
+            """.write(to: file("ca.cnf"), atomically: true, encoding: .utf8)
+        try "".write(to: file("index.txt"), atomically: true, encoding: .utf8)
+        try "1000\n".write(to: file("serial"), atomically: true, encoding: .utf8)
+        try await openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+                          "-out", "ca.pem", "-days", "30", "-subj", "/CN=Stapling Test CA")
+        try await openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "rogue.key",
+                          "-out", "rogue.pem", "-days", "30", "-subj", "/CN=Rogue Responder")
+        for name in ["leaf", "other", "revokee"] {
+            try await openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(name).key",
+                              "-out", "\(name).csr", "-subj", "/CN=\(name)")
+            try await openssl("ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-extensions", "leaf_ext",
+                              "-in", "\(name).csr", "-out", "\(name).pem")
+            try await openssl("ocsp", "-issuer", "ca.pem", "-cert", "\(name).pem", "-no_nonce", "-reqout", "\(name).req")
+        }
+        // Signed offline (`-reqin`) where the case needs what a live responder would not give.
+        try await sign("revokee.req", out: "outdated.der", minutes: 60)
+        try await openssl("ca", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-revoke", "revokee.pem")
+        try await sign("leaf.req", out: "wrong_key.der", minutes: 60, signer: "rogue")
+        try await sign("leaf.req", out: "expired.der", minutes: 24 * 60, shift: "-2d")
+        // A newer answer for leaf than the one the good server staples.
+        try await sign("leaf.req", out: "newer.der", minutes: 120)
+
+        try start(["openssl", "ocsp", "-index", "index.txt", "-port", "\(responderPort)", "-rsigner", "ca.pem", "-rkey", "ca.key",
+                   "-CA", "ca.pem", "-nmin", "60"])
+        try await fetch("leaf", out: "good.der")
+        try await fetch("revokee", out: "revoked.der")
+        try await fetch("other", out: "other_certificate.der")
+    }
+
+    func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
+    func path(_ name: String) -> String { file(name).path }
+
+    @discardableResult
+    private func openssl(_ arguments: String...) async throws -> String {
+        try await Subprocess.run(["openssl"] + arguments, directory: directory.path).output
+    }
+
+    /// An OCSP response made by `openssl ocsp` in responder mode from a saved request.
+    private func sign(_ request: String, out: String, minutes: Int, signer: String = "ca", shift: String? = nil) async throws {
+        let command = ["openssl", "ocsp", "-index", "index.txt", "-CA", "ca.pem", "-rsigner", "\(signer).pem", "-rkey", "\(signer).key",
+                       "-reqin", request, "-respout", out, "-nmin", "\(minutes)"]
+        try await Subprocess.run((shift.map { ["faketime", "-f", $0] } ?? []) + command, directory: directory.path)
+    }
+
+    /// A response fetched from the running responder over HTTP, as a cluster fetches it.
+    private func fetch(_ certificate: String, out: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let (status, output) = try await Subprocess.run(
+                ["openssl", "ocsp", "-issuer", "ca.pem", "-cert", "\(certificate).pem", "-url", "http://127.0.0.1:\(responderPort)",
+                 "-CAfile", "ca.pem", "-respout", out], directory: directory.path, allowFailure: true)
+            if status == 0 { return }
+            guard ContinuousClock.now < deadline else { throw HarnessError("OCSP responder did not answer: \(output)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    private func start(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        processes.withLock { $0.append(process) }
+    }
+
+    /// Starts an `openssl s_server` for the case on a free loopback port; returns the port.
+    func startServer(_ server: Server) async throws -> Int {
+        let port = try FreePort.reserve()
+        let certificate = [.revoked, .outdated].contains(server) ? "revokee" : "leaf"
+        var arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-www", "-cert", path("\(certificate).pem"),
+                         "-key", path("\(certificate).key")]
+        switch server {
+        case .none: break
+        case .live: arguments += ["-status", "-CAfile", path("ca.pem"), "-tls1_2"]
+        default: arguments += ["-status_file", path("\(server.rawValue).der")]
+        }
+        try start(arguments)
+        try await RawConnection.waitUntilAccepting(port: port)
+        return port
+    }
+
+    /// What `openssl ocsp -resp_text` reads from a response file: for the simulator to
+    /// report the same certificate's status through the REST API.
+    func status(of response: String) async throws -> CertificateStatus {
+        let text = try await openssl("ocsp", "-respin", response, "-resp_text", "-noverify")
+        func date(_ label: String) -> Int64? {
+            guard let line = text.split(separator: "\n").first(where: { $0.contains(label + ": ") }) else { return nil }
+            return Self.unixTime(line.components(separatedBy: label + ": ")[1])
+        }
+        let status = text.split(separator: "\n").first { $0.contains("Cert Status: ") }.map {
+            $0.components(separatedBy: "Cert Status: ")[1].trimmingCharacters(in: .whitespaces).uppercased()
+        }
+        guard let status, let produced = date("Produced At"), let this = date("This Update"), let next = date("Next Update") else {
+            throw HarnessError("cannot read \(response): \(text)")
+        }
+        return CertificateStatus(certStatus: status, producedAt: produced, thisUpdate: this, nextUpdate: next,
+                                 revocationTime: date("Revocation Time"))
+    }
+
+    /// notAfter of a certificate, as Unix time, read by the openssl CLI.
+    func notAfter(_ certificate: String) async throws -> Int64 {
+        let text = try await openssl("x509", "-in", "\(certificate).pem", "-noout", "-enddate")
+        guard let time = Self.unixTime(text.replacingOccurrences(of: "notAfter=", with: "")) else {
+            throw HarnessError("cannot read notAfter: \(text)")
+        }
+        return time
+    }
+
+    /// OpenSSL prints times as "Nov  7 13:21:45 2026 GMT".
+    static func unixTime(_ text: String) -> Int64? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "MMM d HH:mm:ss yyyy zzz"
+        let value = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return formatter.date(from: value).map { Int64($0.timeIntervalSince1970) }
+    }
+
+    func stop() {
+        for process in processes.withLock({ $0 }) where process.isRunning {
+            // SIGKILL: the openssl ocsp responder ignores SIGTERM while it waits in accept().
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
