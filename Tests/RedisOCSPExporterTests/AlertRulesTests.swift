@@ -38,8 +38,7 @@ struct AlertRulesTests {
     }
 
     /// For every simulator scenario, the alerts the built-in evaluator fires are exactly those
-    /// Prometheus fires from alerts/ over the same exposition: the scraped samples become a
-    /// promtool test whose expected alerts are the evaluator's.
+    /// Prometheus fires from alerts/ over the same exposition.
     @Test func builtInEvaluatorAndPrometheusAgreeOnEveryScenario() async throws {
         let clusters = Scenario.allCases.map {
             SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: .seconds(5), changePeriod: .seconds(3600))
@@ -49,53 +48,66 @@ struct AlertRulesTests {
         try await ExporterHarness.with(clusters, pollInterval: "1h", timeout: "2s",
                                        extraClusterYAML: Dictionary(uniqueKeysWithValues: testClusters.map { ($0, "test_interval: 1h") })) { harness in
             try await harness.waitForRounds(1)
-            let exposition = try await harness.metricsText()
-            let now = Date().timeIntervalSince1970.rounded(.down)
-            let evalOffset = 900.0  // past every rule's `for`
-
-            // Built-in: the same snapshots, evaluated 15 minutes apart.
-            var logger = Logger(label: "t")
-            logger.logLevel = .critical
-            let evaluator = AlertEvaluator(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
-            var firing: [Alert] = []
-            for entry in harness.app.store.read().entries {
-                _ = evaluator.evaluate(entry.snapshot, now: now - evalOffset)
-                firing += evaluator.evaluate(entry.snapshot, now: now).active.filter { $0.state == .firing }
-            }
-            #expect(Set(firing.map(\.rule)) == Set(RuleName.allCases), "every rule should fire in some scenario")
-
-            // Prometheus: the scraped samples as constant series, timestamps moved so that
-            // time() at the evaluation equals `now`.
-            var yaml = "rule_files: [\"\(Self.rulesFile)\"]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n"
-            for line in exposition.split(separator: "\n") where !line.hasPrefix("#") {
-                guard line.hasPrefix("redis_ocsp_"), !line.hasPrefix("redis_ocsp_alerts"), !line.contains("_bucket{"),
-                      let space = line.lastIndex(of: " "), var value = Double(line[line.index(after: space)...])
-                else { continue }
-                let series = String(line[..<space])
-                if series.split(separator: "{")[0].hasSuffix("_timestamp_seconds") { value = value - now + evalOffset }
-                yaml += "      - series: '\(series.replacingOccurrences(of: "'", with: "''"))'\n"
-                yaml += "        values: '\(Exposition.formatValue(value))x20'\n"
-            }
-            yaml += "    alert_rule_test:\n"
-            func quoted(_ s: String) -> String {
-                "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-            }
-            for rule in RuleName.allCases {
-                yaml += "      - eval_time: \(Int(evalOffset))s\n        alertname: \(rule.rawValue)\n"
-                let alerts = firing.filter { $0.rule == rule }
-                yaml += alerts.isEmpty ? "        exp_alerts: []\n" : "        exp_alerts:\n"
-                for alert in alerts {
-                    let labels = alert.labels.filter { $0.name != "alertname" }.map { "\($0.name): \(quoted($0.value))" }
-                    yaml += "          - exp_labels: {\(labels.joined(separator: ", "))}\n"
-                    // Annotations only the built-in evaluator can add are not in alerts/.
-                    let shared = alert.annotations.filter { !["nodes", "error_code"].contains($0.key) }
-                    yaml += "            exp_annotations: {\(shared.sorted { $0.key < $1.key }.map { "\($0.key): \(quoted($0.value))" }.joined(separator: ", "))}\n"
-                }
-            }
-            let file = harness.directory.appendingPathComponent("consistency.test.yml").path
-            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
-            let (status, output) = try await Self.promtool(["test", "rules", file])
-            #expect(status == 0, "built-in evaluator and alerts/ disagree:\n\(output)")
+            let fired = try await Self.expectAgreement(harness)
+            #expect(fired == Set(RuleName.allCases).subtracting(RuleName.stapleRules), "every API rule should fire in some scenario")
         }
     }
+
+    /// Checks that the alerts the built-in evaluator fires over the harness's snapshots are
+    /// exactly those Prometheus fires from alerts/ over the same exposition: the scraped
+    /// samples become a promtool test whose expected alerts are the evaluator's. Returns the
+    /// rules that fired.
+    static func expectAgreement(_ harness: ExporterHarness) async throws -> Set<RuleName> {
+        let exposition = try await harness.metricsText()
+        let now = Date().timeIntervalSince1970.rounded(.down)
+        let evalOffset = 900.0  // past every rule's `for`
+
+        // Built-in: the same snapshots, evaluated 15 minutes apart.
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let evaluator = AlertEvaluator(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
+        var firing: [Alert] = []
+        for entry in harness.app.store.read().entries {
+            _ = evaluator.evaluate(entry.snapshot, now: now - evalOffset)
+            firing += evaluator.evaluate(entry.snapshot, now: now).active.filter { $0.state == .firing }
+        }
+
+        // Prometheus: the scraped samples as constant series, timestamps moved so that
+        // time() at the evaluation equals `now`.
+        var yaml = "rule_files: [\"\(rulesFile)\"]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n"
+        for line in exposition.split(separator: "\n") where !line.hasPrefix("#") {
+            guard line.hasPrefix("redis_ocsp_"), !line.hasPrefix("redis_ocsp_alerts"), !line.contains("_bucket{"),
+                  let space = line.lastIndex(of: " "), var value = Double(line[line.index(after: space)...])
+            else { continue }
+            let series = String(line[..<space])
+            if series.split(separator: "{")[0].hasSuffix("_timestamp_seconds") { value = value - now + evalOffset }
+            yaml += "      - series: '\(series.replacingOccurrences(of: "'", with: "''"))'\n"
+            yaml += "        values: '\(Exposition.formatValue(value))x20'\n"
+        }
+        yaml += "    alert_rule_test:\n"
+        func quoted(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        for rule in RuleName.allCases {
+            yaml += "      - eval_time: \(Int(evalOffset))s\n        alertname: \(rule.rawValue)\n"
+            let alerts = firing.filter { $0.rule == rule }
+            yaml += alerts.isEmpty ? "        exp_alerts: []\n" : "        exp_alerts:\n"
+            for alert in alerts {
+                let labels = alert.labels.filter { $0.name != "alertname" }.map { "\($0.name): \(quoted($0.value))" }
+                yaml += "          - exp_labels: {\(labels.joined(separator: ", "))}\n"
+                // Annotations only the built-in evaluator can add are not in alerts/.
+                let shared = alert.annotations.filter { rule.defaultAnnotations.keys.contains($0.key) }
+                yaml += "            exp_annotations: {\(shared.sorted { $0.key < $1.key }.map { "\($0.key): \(quoted($0.value))" }.joined(separator: ", "))}\n"
+            }
+        }
+        let file = harness.directory.appendingPathComponent("consistency.test.yml").path
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        let (status, output) = try await promtool(["test", "rules", file])
+        #expect(status == 0, "built-in evaluator and alerts/ disagree:\n\(output)")
+        return Set(firing.map(\.rule))
+    }
+}
+
+extension RuleName {
+    static let stapleRules: Set<RuleName> = [.stapleMissing, .stapleInvalid, .stapleMismatch, .stapleStale]
 }

@@ -126,10 +126,47 @@ struct ConfigLoaderTests {
         ("- just\n- a list", "must be a mapping"),
         ("clusters:\n  - name: a\n    url: https://10.0.0.1\n    tls: {server_name: re.example.com}\n  - name: b\n    url: https://10.0.0.2\n    tls: {server_name: re.example.com}",
          "re.example.com is already used by cluster a"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {server_name: x}", "stapling_probe.endpoints: is required"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: []}", "stapling_probe.endpoints: must list at least one"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: db:12000}", "stapling_probe.endpoints: must be a list"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [db]}", "stapling_probe.endpoints[0]: \"db\" is not host:port"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:0\"]}", "is not host:port"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:99999\"]}", "is not host:port"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"::1:443\"]}", "is not host:port"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:1\", \"db:1\"]}", "endpoints[1]: db:1 is listed twice"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:1\"], timeout: 0s}", "stapling_probe.timeout: must be greater than 0"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:1\"], ca_file: /nonexistent}", "stapling_probe.ca_file: cannot read /nonexistent"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:1\"], server_name: \"a:1\"}", "stapling_probe.server_name: must be a host name"),
+        ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:1\"], intervall: 1m}", "stapling_probe.intervall: unknown field"),
     ])
     func rejects(_ yaml: String, _ fragment: String) {
         let found = issues(yaml)
         #expect(found.contains { $0.contains(fragment) }, "expected \(fragment) in \(found)")
+    }
+
+    @Test func staplingProbeSectionAndItsDefaults() throws {
+        let config = try ConfigLoader.load(yaml: """
+            poll_interval: 45s
+            timeout: 5s
+            clusters:
+              - name: a
+                url: https://x
+                stapling_probe:
+                  endpoints: ["redis-12000.re.example.com:12000", "[2001:db8::1]:443", "10.0.0.7:9443"]
+              - name: b
+                url: https://y
+                stapling_probe: {endpoints: ["y:443"], server_name: re.example.com, timeout: 2s, interval: 5m}
+            """, source: "c.yml")
+        let a = try #require(config.clusters[0].staplingProbe)
+        #expect(a.endpoints.map(\.label) == ["redis-12000.re.example.com:12000", "[2001:db8::1]:443", "10.0.0.7:9443"])
+        #expect(a.endpoints[1].host == "2001:db8::1")
+        #expect(a.interval == .seconds(45))
+        #expect(a.timeout == .seconds(5))
+        #expect(a.serverName == nil)
+        let b = try #require(config.clusters[1].staplingProbe)
+        #expect(b.serverName == "re.example.com")
+        #expect(b.timeout == .seconds(2))
+        #expect(b.interval == .seconds(300))
     }
 
     @Test func durations() throws {

@@ -87,6 +87,146 @@ struct StaplingProbeTests {
     }
 }
 
+extension StaplingProbeTests {
+    /// The exporter probing real stapling servers beside simulated clusters whose REST API
+    /// reports the same certificates' status: metrics, alerts, and agreement with alerts/.
+    @Test func exporterServesTheStapledViewAndItsAlerts() async throws {
+        let pki = try await StaplingPKI()
+        defer { pki.stop() }
+        var ports: [StaplingPKI.Server: Int] = [:]
+        for server in StaplingPKI.Server.allCases { ports[server] = try await pki.startServer(server) }
+        let good = try await pki.status(of: "good.der")
+        let newer = try await pki.status(of: "newer.der")
+        let revoked = try await pki.status(of: "revoked.der")
+        let refused = try FreePort.reserve()
+        func at(_ server: StaplingPKI.Server) -> String { "127.0.0.1:\(ports[server]!)" }
+
+        // cluster: (the API's certificate status, the endpoints probed)
+        let setups: [(String, CertificateStatus, [String])] = [
+            ("fresh", good, [at(.good), at(.live)]),
+            ("revoked", revoked, [at(.revoked)]),
+            ("outdated", revoked, [at(.outdated)]),
+            ("lagging", newer, [at(.good)]),
+            ("missing", good, [at(.none)]),
+            ("invalid", good, [at(.wrongKey), at(.otherCertificate)]),
+            ("expired", good, [at(.expired)]),
+            ("unreachable", good, ["127.0.0.1:\(refused)"]),
+        ]
+        let clusters = setups.map { SimulatedCluster(name: $0.0, scenario: .healthy, certificate: $0.1) }
+        let probes = Dictionary(uniqueKeysWithValues: setups.map { name, _, endpoints in
+            (name, """
+                stapling_probe:
+                  endpoints: [\(endpoints.map { "\"\($0)\"" }.joined(separator: ", "))]
+                  server_name: localhost
+                  ca_file: \(pki.path("ca.pem"))
+                  interval: 1h
+                  timeout: 3s
+                """)
+        })
+        try await ExporterHarness.with(clusters, pollInterval: "1h", extraClusterYAML: probes) { harness in
+            try await harness.waitForRounds(1)
+            try await harness.waitForStaplingProbes()
+            let m = try await harness.metrics()
+            func series(_ name: String, _ cluster: String, _ endpoint: String, _ extra: String = "") -> String {
+                "\(name){cluster=\"\(cluster)\",endpoint=\"\(endpoint)\"\(extra)}"
+            }
+
+            let fresh = at(.good)
+            #expect(m[series("redis_ocsp_stapling_probe_success", "fresh", fresh)] == 1)
+            #expect(m[series("redis_ocsp_stapled_response_present", "fresh", fresh)] == 1)
+            #expect(m[series("redis_ocsp_stapled_response_verified", "fresh", fresh)] == 1)
+            #expect(m[series("redis_ocsp_stapled_cert_status", "fresh", fresh, ",status=\"GOOD\"")] == 1)
+            #expect(m[series("redis_ocsp_stapled_cert_status", "fresh", fresh, ",status=\"REVOKED\"")] == 0)
+            #expect(m[series("redis_ocsp_stapled_next_update_timestamp_seconds", "fresh", fresh)] == Double(good.nextUpdate))
+            #expect(m[series("redis_ocsp_stapled_this_update_timestamp_seconds", "fresh", fresh)] == Double(good.thisUpdate))
+            #expect(m[series("redis_ocsp_stapled_produced_at_timestamp_seconds", "fresh", fresh)] == Double(good.producedAt))
+            #expect(m[series("redis_ocsp_tls_cert_not_after_timestamp_seconds", "fresh", fresh)] == Double(try await pki.notAfter("leaf")))
+            #expect((m[series("redis_ocsp_stapling_probe_duration_seconds", "fresh", fresh)] ?? 0) > 0)
+            #expect(m[series("redis_ocsp_stapled_response_verified", "fresh", at(.live))] == 1)
+            #expect(m.series("redis_ocsp_stapled_revocation_timestamp_seconds", ["cluster=\"fresh\""]).isEmpty)
+            #expect(m[series("redis_ocsp_stapled_revocation_timestamp_seconds", "revoked", at(.revoked))] == Double(revoked.revocationTime!))
+            #expect(m[series("redis_ocsp_stapled_response_present", "missing", at(.none))] == 0)
+            #expect(m[series("redis_ocsp_stapled_response_verified", "invalid", at(.wrongKey))] == 0)
+            #expect(m[series("redis_ocsp_stapled_response_verified", "invalid", at(.otherCertificate))] == 0)
+
+            // A failed probe: why, and no value series from an earlier handshake.
+            let down = "127.0.0.1:\(refused)"
+            #expect(m[series("redis_ocsp_stapling_probe_success", "unreachable", down)] == 0)
+            #expect(m[series("redis_ocsp_stapling_probe_error", "unreachable", down, ",error_code=\"connection_failed\"")] == 1)
+            #expect(m[series("redis_ocsp_stapling_probe_errors_total", "unreachable", down, ",error_code=\"connection_failed\"")] == 1)
+            #expect(m.series("redis_ocsp_stapled_response_present", ["cluster=\"unreachable\""]).isEmpty)
+            #expect(m.series("redis_ocsp_stapling_probe_error", ["cluster=\"fresh\""]).isEmpty)
+
+            // Rules with no `for` fire at once in the exporter itself.
+            #expect(m.text.contains(#"redis_ocsp_alerts{cluster="invalid",alertname="RedisOCSPStapleInvalid",alertstate="firing",endpoint="\#(at(.wrongKey))",severity="critical"} 1"#))
+            #expect(m.text.contains(#"redis_ocsp_alerts{cluster="expired",alertname="RedisOCSPStapleStale",alertstate="firing",endpoint="\#(at(.expired))",severity="critical"} 1"#))
+            #expect(m.text.contains(#"redis_ocsp_alerts{cluster="missing",alertname="RedisOCSPStapleMissing",alertstate="pending""#))
+            #expect(!m.text.contains(#"redis_ocsp_alerts{cluster="fresh""#))
+
+            // Past every `for`, the built-in evaluator and alerts/ fire the same alerts.
+            let fired = try await AlertRulesTests.expectAgreement(harness)
+            #expect(fired == RuleName.stapleRules.union([.certRevoked]))
+            var logger = Logger(label: "t")
+            logger.logLevel = .critical
+            let evaluator = AlertEvaluator(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
+            let now = Date().timeIntervalSince1970
+            var byCluster: [String: Set<String>] = [:]
+            for entry in harness.app.store.read().entries {
+                _ = evaluator.evaluate(entry.snapshot, now: now - 900)
+                byCluster[entry.snapshot.name] = Set(evaluator.evaluate(entry.snapshot, now: now).active.map(\.rule.rawValue))
+            }
+            #expect(byCluster["fresh"] == [])
+            #expect(byCluster["revoked"] == ["RedisOCSPCertRevoked"])
+            #expect(byCluster["outdated"] == ["RedisOCSPCertRevoked", "RedisOCSPStapleMismatch"])
+            #expect(byCluster["lagging"] == ["RedisOCSPStapleMismatch"])
+            #expect(byCluster["missing"] == ["RedisOCSPStapleMissing"])
+            #expect(byCluster["invalid"] == ["RedisOCSPStapleInvalid"])
+            #expect(byCluster["expired"] == ["RedisOCSPStapleStale", "RedisOCSPStapleMismatch"])
+            #expect(byCluster["unreachable"] == [])
+        }
+    }
+}
+
+extension StaplingProbeTests {
+    /// Twenty endpoints that accept and never answer: every probe times out on its own
+    /// deadline while scrapes and the REST poll of the cluster go on undisturbed. (The probe
+    /// also asserts, in debug builds, that it never runs on an event loop.)
+    @Test func hungEndpointsStallNothingElse() async throws {
+        let listeners = try (0..<20).map { _ in try SilentListener() }
+        defer { listeners.forEach { $0.close() } }
+        let yaml = """
+            stapling_probe:
+              endpoints: [\(listeners.map { "\"127.0.0.1:\($0.port)\"" }.joined(separator: ", "))]
+              interval: 1h
+              timeout: 3s
+            """
+        let cluster = SimulatedCluster(name: "hung", scenario: .healthy)
+        try await ExporterHarness.with([cluster], pollInterval: "200ms", extraClusterYAML: ["hung": yaml]) { harness in
+            let start = ContinuousClock.now
+            var slowest = Duration.zero
+            while harness.app.store.entry("hung")?.snapshot.stapling.contains(where: { $0.result == nil }) ?? true {
+                let scrapeStart = ContinuousClock.now
+                let (status, _, _) = try await harness.get("/metrics")
+                #expect(status == 200)
+                slowest = max(slowest, ContinuousClock.now - scrapeStart)
+                #expect(ContinuousClock.now - start < .seconds(15), "probes did not finish")
+                if ContinuousClock.now - start > .seconds(15) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            // Polls went on every 200 ms while all probes hung.
+            #expect((harness.app.store.entry("hung")?.snapshot.health(.config)?.latency.count ?? 0) >= 5)
+            #expect(slowest < .seconds(1), "a scrape took \(slowest) while probes hung")
+            let m = try await harness.metrics()
+            for listener in listeners {
+                let labels = "cluster=\"hung\",endpoint=\"127.0.0.1:\(listener.port)\""
+                #expect(m["redis_ocsp_stapling_probe_error{\(labels),error_code=\"timeout\"}"] == 1)
+                let duration = try #require(m["redis_ocsp_stapling_probe_duration_seconds{\(labels)}"])
+                #expect(duration >= 2.9 && duration < 4.5, "probe took \(duration) s")
+            }
+        }
+    }
+}
+
 extension Result where Failure == APIFailure {
     var failureCode: String? {
         if case .failure(let failure) = self { failure.code } else { nil }

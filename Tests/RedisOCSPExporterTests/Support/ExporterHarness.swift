@@ -139,6 +139,16 @@ final class ExporterHarness: Sendable {
         throw HarnessError("clusters were not polled \(rounds) more time(s) within \(timeout)")
     }
 
+    /// Waits until every configured stapling probe endpoint has been probed.
+    func waitForStaplingProbes(timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if app.store.read().entries.allSatisfy({ $0.snapshot.stapling.allSatisfy { $0.result != nil } }) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("stapling probes did not finish within \(timeout)")
+    }
+
     /// Per cluster, the rounds completed: every round makes exactly one config request.
     private func roundsDone() -> [String: UInt64] {
         Dictionary(uniqueKeysWithValues: app.store.read().entries.map { ($0.snapshot.name, $0.snapshot.health(.config)?.latency.count ?? 0) })

@@ -68,15 +68,15 @@ final class StaplingPKI: Sendable {
             try await openssl("ocsp", "-issuer", "ca.pem", "-cert", "\(name).pem", "-no_nonce", "-reqout", "\(name).req")
         }
         // Signed offline (`-reqin`) where the case needs what a live responder would not give.
-        try await sign("revokee.req", out: "outdated.der", minutes: 60)
+        try await sign("revokee.req", out: "outdated.der", minutes: 180)
         try await openssl("ca", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-revoke", "revokee.pem")
-        try await sign("leaf.req", out: "wrong_key.der", minutes: 60, signer: "rogue")
+        try await sign("leaf.req", out: "wrong_key.der", minutes: 180, signer: "rogue")
         try await sign("leaf.req", out: "expired.der", minutes: 24 * 60, shift: "-2d")
         // A newer answer for leaf than the one the good server staples.
-        try await sign("leaf.req", out: "newer.der", minutes: 120)
+        try await sign("leaf.req", out: "newer.der", minutes: 240)
 
         try start(["openssl", "ocsp", "-index", "index.txt", "-port", "\(responderPort)", "-rsigner", "ca.pem", "-rkey", "ca.key",
-                   "-CA", "ca.pem", "-nmin", "60"])
+                   "-CA", "ca.pem", "-nmin", "180"])
         try await fetch("leaf", out: "good.der")
         try await fetch("revokee", out: "revoked.der")
         try await fetch("other", out: "other_certificate.der")
