@@ -1,4 +1,5 @@
 import Foundation
+@testable import RedisOCSPExporter
 import Testing
 import Yams
 
@@ -63,9 +64,15 @@ struct StackTests {
         // The exporter binary with a configuration file.
         let passwordFile = dir.appendingPathComponent("password").path
         try "simulated\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        // The healthy cluster's stapling probe sees a real stapling server and one that is down.
+        let pki = try await StaplingPKI()
+        defer { pki.stop() }
+        let stapling = "{endpoints: [\"127.0.0.1:\(try await pki.startServer(.good))\", \"127.0.0.1:\(try FreePort.reserve())\"], "
+            + "server_name: localhost, ca_file: \(pki.path("ca.pem"))}"
         var config = "poll_interval: 1s\ntimeout: 3s\nclusters:\n"
         for (name, url) in urls.sorted(by: { $0.key < $1.key }) {
-            config += "  - {name: \(name), url: \"\(url)\", username: ocsp-monitor@example.com, password_file: \(passwordFile), tls: {ca_file: \(ca)}}\n"
+            config += "  - {name: \(name), url: \"\(url)\", username: ocsp-monitor@example.com, password_file: \(passwordFile), tls: {ca_file: \(ca)}"
+            config += name == "healthy" ? ", stapling_probe: \(stapling)}\n" : "}\n"
         }
         let configFile = dir.appendingPathComponent("exporter.yml").path
         try config.write(toFile: configFile, atomically: true, encoding: .utf8)
@@ -113,6 +120,12 @@ struct StackTests {
             let name = family == "redis_ocsp_api_request_duration_seconds" ? family + "_count" : family
             let clusters = Set(try await prometheus.query("count by (cluster) (\(name))").compactMap { ($0["metric"] as? [String: String])?["cluster"] })
             #expect(clusters == Self.expectedClusters(family), "\(family): missing \(Self.expectedClusters(family).subtracting(clusters)), unexpected \(clusters.subtracting(Self.expectedClusters(family)))")
+        }
+        // The stapled view, for the one cluster with a probe.
+        for family in ClusterFamily.allCases where family.name.contains("stapl") || family == .tlsCertNotAfter {
+            let endpoints = family == .stapledRevocationTime ? 0 : [.staplingProbeSuccess, .staplingProbeDuration].contains(family) ? 2 : 1
+            let clusters = try await prometheus.query("count by (cluster, endpoint) (\(family.name))").compactMap { ($0["metric"] as? [String: String])?["cluster"] }
+            #expect(clusters == Array(repeating: "healthy", count: endpoints), "\(family.name): \(clusters)")
         }
 
         // Every expected alert fires in Prometheus and reaches Alertmanager; no other does.
