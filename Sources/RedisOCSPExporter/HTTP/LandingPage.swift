@@ -19,12 +19,14 @@ enum LandingPage {
                 let endpoint = alert.labels.first { $0.name == "endpoint" }.map { " (\($0.value))" } ?? ""
                 return "<span class=\"alert-\(alert.state.rawValue) severity-\(escape(alert.severity))\">\(alert.rule.rawValue)\(escape(endpoint)) \(alert.state.rawValue)</span>"
             }
+            let stapled = s.stapling.map { "\($0.endpoint): \(describe($0, now: now))" }
             let state = s.polledAt == nil ? "pending" : (errors.isEmpty && alerts.isEmpty ? "ok" : "error")
             rows += """
                 <tr class="\(state)" data-cluster="\(escape(s.name))"><td>\(escape(s.name))</td><td>\(escape(s.baseURL))</td><td>\(lastPoll)</td>\
                 <td>\(enabled)</td><td>\(supported)</td><td class="cert-\(cert)">\(cert)</td><td>\(next)</td>\
                 <td class="detail">\(errors.isEmpty ? "none" : errors.map(escape).joined(separator: "<br>"))</td>\
-                <td class="detail">\(alerts.isEmpty ? "none" : alerts.joined(separator: "<br>"))</td></tr>
+                <td class="detail">\(alerts.isEmpty ? "none" : alerts.joined(separator: "<br>"))</td>\
+                <td class="detail">\(stapled.isEmpty ? "not probed" : stapled.map(escape).joined(separator: "<br>"))</td></tr>
 
                 """
         }
@@ -42,11 +44,26 @@ enum LandingPage {
             <p>OCSP stapling state of Redis Software clusters. Metrics: <a href="\(escape(telemetryPath))">\(escape(telemetryPath))</a>
             · <a href="/api/v1/alerts">/api/v1/alerts</a> · <a href="/-/healthy">/-/healthy</a> · <a href="/-/ready">/-/ready</a> · version \(BuildInfo.version)</p>
             <table id="clusters">
-            <tr><th>Cluster</th><th>REST API</th><th>Last poll</th><th>OCSP</th><th>Supported</th><th>Cert status</th><th>Next update</th><th>Current errors</th><th>Alerts</th></tr>
+            <tr><th>Cluster</th><th>REST API</th><th>Last poll</th><th>OCSP</th><th>Supported</th><th>Cert status</th><th>Next update</th><th>Current errors</th><th>Alerts</th><th>Stapled (what clients get)</th></tr>
             \(rows)</table>
             </body></html>
 
             """
+    }
+
+    /// One endpoint's stapled view in a few words.
+    static func describe(_ probe: StaplingProbeState, now: Double) -> String {
+        guard let result = probe.result else { return "not yet probed" }
+        switch result {
+        case .failure(let error): return "probe failed: \(error.code) (\(error.message))"
+        case .success(let handshake):
+            guard let staple = handshake.staple else { return "no staple" }
+            var words = [staple.certStatus?.rawValue ?? "no status", staple.verified ? "verifies" : "does not verify: \(staple.problem ?? "")"]
+            if let next = staple.nextUpdate {
+                words.append(Double(next) >= now ? "next update in \(Int(Double(next) - now))s" : "expired \(Int(now - Double(next)))s ago")
+            }
+            return words.joined(separator: ", ")
+        }
     }
 
     static func escape(_ text: String) -> String {
