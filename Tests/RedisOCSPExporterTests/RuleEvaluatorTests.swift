@@ -193,3 +193,56 @@ struct RuleEvaluatorTests {
         #expect(RuleName.compareVersions("7.10.0", "7.8.9") > 0)
     }
 }
+
+/// The staple rules on snapshots with a stapling probe result, including where they must stay quiet.
+extension RuleEvaluatorTests {
+    func stapled(_ staple: Staple?, status: String? = "GOOD", nextUpdate: Double? = t0 + 7200, enabled: Bool = true,
+                 failure: APIFailure? = nil) throws -> ClusterSnapshot {
+        var s = try snapshot(config: OCSPConfig(enabled: enabled, responderURL: "http://r"), status: status, nextUpdate: nextUpdate)
+        var probe = StaplingProbeState(endpoint: "db:12000")
+        probe.record(failure.map { .failure($0) } ?? .success(Handshake(leafNotAfter: nil, staple: staple)), duration: 0.01)
+        s.stapling = [probe]
+        return s
+    }
+
+    func staple(verified: Bool = true, status: OCSPStatus.CertStatus = .good, nextUpdate: Double = t0 + 7200) -> Staple {
+        Staple(verified: verified, problem: verified ? nil : "bad signature", certStatus: status, producedAt: nil, thisUpdate: nil,
+               nextUpdate: Int64(nextUpdate), revocationTime: nil)
+    }
+
+    func fired(_ snapshot: ClusterSnapshot) -> [String] {
+        let e = evaluator()
+        _ = e.evaluate(snapshot, now: Self.t0 - 3600)
+        return names(e.evaluate(snapshot, now: Self.t0).active, .firing).filter { $0.hasPrefix("RedisOCSPStaple") }
+    }
+
+    @Test func stapleRulesFireOnTheirConditionsOnly() throws {
+        #expect(fired(try stapled(staple())) == [])
+        #expect(fired(try stapled(nil)) == ["RedisOCSPStapleMissing"])
+        // OCSP off is RedisOCSPDisabled's case, and a failed probe proves nothing.
+        #expect(fired(try stapled(nil, enabled: false)) == [])
+        #expect(fired(try stapled(nil, failure: APIFailure(code: "timeout", message: "m"))) == [])
+        #expect(fired(try stapled(staple(verified: false))) == ["RedisOCSPStapleInvalid"])
+        #expect(fired(try stapled(staple(status: .revoked))) == ["RedisOCSPStapleMismatch"])
+        #expect(fired(try stapled(staple(nextUpdate: Self.t0 + 3600))) == ["RedisOCSPStapleMismatch"])
+        #expect(fired(try stapled(staple(nextUpdate: Self.t0 + 9000))) == [], "a staple newer than the API's answer is fine")
+        // Mismatch needs a verified staple and a known API status.
+        #expect(fired(try stapled(staple(verified: false, status: .revoked))) == ["RedisOCSPStapleInvalid"])
+        #expect(fired(try stapled(staple(status: .revoked), status: nil)) == [])
+        #expect(fired(try stapled(staple(nextUpdate: Self.t0 - 60), nextUpdate: Self.t0 - 60)) == ["RedisOCSPStapleStale"])
+    }
+
+    @Test func stapleAlertsCarryTheEndpointAndTheirValue() throws {
+        let e = evaluator()
+        let lagging = try stapled(staple(nextUpdate: Self.t0 + 3600))
+        _ = e.evaluate(lagging, now: Self.t0 - 3600)
+        let alert = try #require(e.evaluate(lagging, now: Self.t0).active.first { $0.rule == .stapleMismatch })
+        #expect(alert.labels.contains { $0.name == "endpoint" && $0.value == "db:12000" })
+        #expect(alert.value == 3600)
+        let stale = try #require(evaluator().evaluate(try stapled(staple(nextUpdate: Self.t0 - 90)), now: Self.t0).active.first { $0.rule == .stapleStale })
+        #expect(stale.value == 90)
+        #expect(stale.annotations["summary"] == "db:12000 of cluster c1 staples an expired OCSP response")
+        let invalid = try #require(evaluator().evaluate(try stapled(staple(verified: false)), now: Self.t0).active.first { $0.rule == .stapleInvalid })
+        #expect(invalid.annotations["problem"] == "bad signature")
+    }
+}
