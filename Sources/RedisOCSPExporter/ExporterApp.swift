@@ -45,7 +45,10 @@ public struct ExporterApp: Sendable {
         )
         self.reloader = reloader
         let page = MetricsPage(store: store, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics])
-        let router = Routes.router(telemetryPath: telemetryPath, store: store, page: page, reloader: enableLifecycle ? reloader : nil, web: web)
+        let router = Routes.router(
+            telemetryPath: telemetryPath, store: store, page: page, reloader: enableLifecycle ? reloader : nil, web: web,
+            probe: { name, limit in await pollers.probe(name, limit: limit) }
+        )
         var serverLogger = logger
         // Hummingbird logs every request at info; that is noise for a scrape target.
         serverLogger.logLevel = max(logger.logLevel, .notice)

@@ -65,6 +65,9 @@ struct ExporterCommand: AsyncParsableCommand {
     @Flag(name: .customLong("web.enable-lifecycle"), help: "Serve POST /-/reload (SIGHUP reloads the configuration in any case).")
     var enableLifecycle = false
 
+    @Option(name: .customLong("shard"), help: "I/N: poll only the clusters whose name hashes to shard I of N, so N replicas split the fleet (overrides shard: in the file) [env: REDIS_OCSP_SHARD].")
+    var shardText: String?
+
     @Flag(help: "Start simulated clusters in several scenarios in-process and export them.")
     var demo = false
 
@@ -80,6 +83,9 @@ struct ExporterCommand: AsyncParsableCommand {
         }
         guard ListenAddress(listenAddress) != nil else {
             throw ValidationError("--web.listen-address must be host:port or :port; got \(listenAddress)")
+        }
+        if let text = shardText ?? ProcessInfo.processInfo.environment["REDIS_OCSP_SHARD"], Shard(text) == nil {
+            throw ValidationError("--shard must be I/N with 0 <= I < N (e.g. 0/3); got \(text)")
         }
         if let externalURL, URLComponents(string: externalURL)?.host == nil || !externalURL.hasPrefix("http") {
             throw ValidationError("--web.external-url must be an absolute http(s) URL; got \(externalURL)")
@@ -104,7 +110,7 @@ struct ExporterCommand: AsyncParsableCommand {
             if demo {
                 let fleet = try await DemoFleet.start(logger: logger)
                 simulator = fleet.server
-                load = { try ConfigLoader.load(file: fleet.configFile) }
+                load = { [shard] in try ConfigLoader.load(file: fleet.configFile, shard: shard) }
             } else {
                 load = try configSource()
             }
@@ -131,9 +137,9 @@ struct ExporterCommand: AsyncParsableCommand {
                 logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL(tls: web.tls != nil))\(path)"])
             }
         )
-        logger.info("starting redis-ocsp-exporter", metadata: [
-            "version": "\(RedisOCSPExporter.BuildInfo.version)", "clusters": "\(config.clusters.count)",
-        ])
+        var metadata: Logger.Metadata = ["version": "\(RedisOCSPExporter.BuildInfo.version)", "clusters": "\(config.clusters.count)"]
+        if let shard = config.shard { metadata["shard"] = "\(shard)" }
+        logger.info("starting redis-ocsp-exporter", metadata: metadata)
         do {
             try await app.run()
         } catch {
@@ -148,8 +154,9 @@ struct ExporterCommand: AsyncParsableCommand {
     /// How to read the configuration, now and on every reload (which re-reads password files).
     private func configSource() throws -> @Sendable () throws -> ExporterConfig {
         let env = ProcessInfo.processInfo.environment
+        let shard = self.shard
         if let configFile {
-            return { try ConfigLoader.load(file: configFile) }
+            return { try ConfigLoader.load(file: configFile, shard: shard) }
         }
         guard let url = clusterURL ?? env["REDIS_OCSP_CLUSTER_URL"] else {
             printError("nothing to monitor: give --config.file, --cluster.url (or REDIS_OCSP_CLUSTER_URL), or --demo")
@@ -163,7 +170,12 @@ struct ExporterCommand: AsyncParsableCommand {
             caFile: clusterCAFile ?? env["REDIS_OCSP_CLUSTER_CA_FILE"],
             insecureSkipVerify: clusterInsecure
         )
-        return { try ConfigLoader.load(flags: flags) }
+        return { try ConfigLoader.load(flags: flags, shard: shard) }
+    }
+
+    /// --shard, else REDIS_OCSP_SHARD; checked in validate().
+    private var shard: Shard? {
+        (shardText ?? ProcessInfo.processInfo.environment["REDIS_OCSP_SHARD"]).flatMap(Shard.init)
     }
 
     private func printError(_ text: String) {

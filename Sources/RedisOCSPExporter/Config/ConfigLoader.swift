@@ -12,17 +12,20 @@ public enum ConfigLoader {
         "job", "instance",
     ]
 
-    public static func load(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExporterConfig {
+    /// - Parameter shard: overrides the file's `shard:` (the `--shard` flag).
+    public static func load(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            shard: Shard? = nil) throws -> ExporterConfig {
         if let problem = fileProblem(path) {
             throw ConfigError(source: path, issues: [.init(field: "", message: "cannot read the file: \(problem)")])
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError(source: path, issues: [.init(field: "", message: "not UTF-8 text")])
         }
-        return try load(yaml: text, source: path, environment: environment)
+        return try load(yaml: text, source: path, environment: environment, shard: shard)
     }
 
-    public static func load(yaml: String, source: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExporterConfig {
+    public static func load(yaml: String, source: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            shard: Shard? = nil) throws -> ExporterConfig {
         var reader = Reader(source: source, environment: environment)
         let root: Node?
         do {
@@ -34,7 +37,7 @@ public enum ConfigLoader {
         guard reader.issues.isEmpty, let config else {
             throw ConfigError(source: source, issues: reader.sortedIssues)
         }
-        return config
+        return config.sharded(shard ?? config.shard)
     }
 
     /// Files the configuration points at (secrets, certificates) are small; a larger one is a mistake.
@@ -145,7 +148,7 @@ struct Reader {
 
     mutating func readRoot(_ root: Node?) -> ExporterConfig? {
         guard let top = mapping(root, "", allowed: ["poll_interval", "timeout", "max_concurrent_requests", "evaluation_interval",
-                                                    "clusters", "rules", "alertmanager"]) else {
+                                                    "clusters", "rules", "alertmanager", "shard"]) else {
             return nil
         }
         let pollInterval = duration(top["poll_interval"], "poll_interval") ?? ExporterConfig.defaultPollInterval
@@ -172,8 +175,17 @@ struct Reader {
         return ExporterConfig(
             pollInterval: pollInterval, timeout: timeout, maxConcurrentRequests: maxConcurrent, clusters: clusters,
             evaluationInterval: duration(top["evaluation_interval"], "evaluation_interval") ?? ExporterConfig.defaultEvaluationInterval,
-            rules: readRules(top["rules"]), alertmanager: readAlertmanager(top["alertmanager"])
+            rules: readRules(top["rules"]), alertmanager: readAlertmanager(top["alertmanager"]), shard: readShard(top["shard"])
         )
+    }
+
+    mutating func readShard(_ node: Node?) -> Shard? {
+        guard let text = string(node, "shard") else { return nil }
+        guard let shard = Shard(text) else {
+            issue("shard", node, "\"\(text)\" is not I/N with 0 <= I < N (e.g. 0/3 for the first of three replicas)")
+            return nil
+        }
+        return shard
     }
 
     mutating func readCluster(
@@ -442,7 +454,8 @@ public struct SingleClusterFlags: Sendable {
 
 extension ConfigLoader {
     /// Builds the configuration the flags describe and validates it exactly as a file is.
-    public static func load(flags: SingleClusterFlags, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExporterConfig {
+    public static func load(flags: SingleClusterFlags, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            shard: Shard? = nil) throws -> ExporterConfig {
         func scalar(_ s: String) -> Node { .scalar(.init(s, .implicit, .doubleQuoted)) }
         var cluster: [(Node, Node)] = [(scalar("name"), scalar(flags.name)), (scalar("url"), scalar(flags.url))]
         if let username = flags.username { cluster.append((scalar("username"), scalar(username))) }
@@ -457,6 +470,18 @@ extension ConfigLoader {
         guard reader.issues.isEmpty, let config else {
             throw ConfigError(source: "command-line flags (--cluster.*)", issues: reader.sortedIssues)
         }
+        return config.sharded(shard)
+    }
+}
+
+extension ExporterConfig {
+    /// Keeps the clusters `shard` owns. The whole file is validated before, so every replica
+    /// accepts or refuses the same configuration.
+    func sharded(_ shard: Shard?) -> ExporterConfig {
+        guard let shard else { return self }
+        var config = self
+        config.shard = shard
+        config.clusters = clusters.filter { shard.owns($0.name) }
         return config
     }
 }

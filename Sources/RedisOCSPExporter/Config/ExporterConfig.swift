@@ -13,6 +13,8 @@ public struct ExporterConfig: Sendable {
     public var evaluationInterval: Duration
     public var rules: RulesConfig
     public var alertmanager: AlertmanagerConfig?
+    /// This replica's part of the fleet; `clusters` holds only the clusters it owns.
+    public var shard: Shard?
 
     public static let defaultPollInterval = Duration.seconds(30)
     public static let defaultTimeout = Duration.seconds(10)

@@ -1,3 +1,5 @@
+import CompressNIO
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -7,27 +9,28 @@ public enum Routes {
     /// - Parameters:
     ///   - reloader: serves POST /-/reload when given (--web.enable-lifecycle).
     ///   - web: authentication and headers from --web.config.file.
+    ///   - probe: polls one cluster now, for /probe?target=NAME; nil for an unknown name.
     public static func router(
-        telemetryPath: String, store: SnapshotStore, page: MetricsPage, reloader: ConfigReloader?, web: WebConfig = .plain
+        telemetryPath: String, store: SnapshotStore, page: MetricsPage, reloader: ConfigReloader?, web: WebConfig = .plain,
+        probe: @escaping @Sendable (String, Duration) async -> ClusterSnapshot? = { _, _ in nil }
     ) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
         if !web.headers.isEmpty { router.add(middleware: ResponseHeaders(headers: web.headers)) }
         if !web.users.isEmpty { router.add(middleware: BasicAuthGuard(users: web.users)) }
-        let readPaths = [telemetryPath, "/", "/api/v1/alerts", "/-/healthy", "/-/ready"]
+        let readPaths = [telemetryPath, "/probe", "/", "/api/v1/alerts", "/-/healthy", "/-/ready"]
         router.add(middleware: MethodGuard(readPaths: Set(readPaths), lifecyclePaths: ["/-/reload"]))
         router.get(RouterPath(telemetryPath)) { request, _ -> Response in
-            if acceptsGzip(request.headers[.acceptEncoding]) {
-                let body = try page.gzippedBody()
-                return Response(
-                    status: .ok,
-                    headers: [.contentType: Exposition.contentType, .contentEncoding: "gzip", .vary: "Accept-Encoding"],
-                    body: .init(byteBuffer: body)
-                )
+            acceptsGzip(request.headers[.acceptEncoding]) ? exposition(try page.gzipped(), gzip: true) : exposition(page.plain(), gzip: false)
+        }
+        router.get("/probe") { request, _ -> Response in
+            guard let target = request.uri.queryParameters.get("target"), !target.isEmpty else {
+                return plain(.badRequest, "The target parameter is missing: /probe?target=<cluster name>.\n")
             }
-            return Response(
-                status: .ok, headers: [.contentType: Exposition.contentType, .vary: "Accept-Encoding"],
-                body: .init(byteBuffer: ByteBuffer(bytes: page.body()))
-            )
+            guard let snapshot = await probe(target, probeLimit(request.headers[scrapeTimeoutHeader])) else {
+                return plain(.badRequest, "Unknown target \"\(target)\": not a configured cluster of this exporter.\n")
+            }
+            var body = MetricsPage.renderClusters([RenderedCluster(snapshot, alerts: [])])
+            return acceptsGzip(request.headers[.acceptEncoding]) ? exposition(try body.compress(with: .gzip()), gzip: true) : exposition(body, gzip: false)
         }
         router.get("/") { _, _ -> Response in
             let html = LandingPage.render(store.read().entries, telemetryPath: telemetryPath)
@@ -51,6 +54,21 @@ public enum Routes {
             store.firstRoundDone ? plain(.ok, "Ready.\n") : plain(.serviceUnavailable, "Not ready: the first poll round is not done.\n")
         }
         return router
+    }
+
+    static let scrapeTimeoutHeader = HTTPField.Name("X-Prometheus-Scrape-Timeout-Seconds")!
+
+    /// How long a probe may take: Prometheus's scrape timeout less half a second for the
+    /// answer to travel back (as the blackbox exporter does), else 10 s.
+    static func probeLimit(_ header: String?) -> Duration {
+        guard let seconds = header.flatMap(Double.init), seconds.isFinite, seconds > 0 else { return .seconds(10) }
+        return .milliseconds(Int64(max(0.1, min(seconds - 0.5, 300)) * 1000))
+    }
+
+    static func exposition(_ body: ByteBuffer, gzip: Bool) -> Response {
+        var headers: HTTPFields = [.contentType: Exposition.contentType, .vary: "Accept-Encoding"]
+        if gzip { headers[.contentEncoding] = "gzip" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
     static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -2,49 +2,108 @@ import CompressNIO
 import NIOCore
 import Synchronization
 
-/// Builds the /metrics body: the cluster families from the store (assembled again only when
-/// a snapshot changed) followed by the exporter's own metrics (fresh on every scrape).
+/// Builds the /metrics body. A scrape that finds nothing changed gets the same bytes as the
+/// previous one, plain or gzip, without rendering or compressing anything: the cluster part
+/// is assembled again only when a snapshot changed, the exporter's small own families are
+/// compared, and the process_* families (read from /proc) are refreshed at most once a second.
 public final class MetricsPage: Sendable {
+    /// How long the process_* values are reused; reading /proc costs more than serving a page.
+    static let processRefresh = Duration.seconds(1)
+
+    private struct Page {
+        var generation: UInt64
+        var clusterPart: ByteBuffer
+        var ownPart: String
+        var processPart: String
+        var processReadAt: ContinuousClock.Instant
+        /// Tells pages apart, so a gzip body is stored only with the page it was made from.
+        var serial: UInt64
+        var plain: ByteBuffer
+        var gzip: ByteBuffer?
+        /// Seconds the last assembly of the cluster part took.
+        var renderSeconds: Double
+    }
+
     private let store: SnapshotStore
     /// The exporter's own metric families from other components (notifier, reloader).
     private let selfMetrics: [@Sendable () -> String]
-    private let cache = Mutex<(generation: UInt64, body: [UInt8])?>(nil)
+    private let cache = Mutex<Page?>(nil)
 
     public init(store: SnapshotStore, selfMetrics: [@Sendable () -> String] = []) {
         self.store = store
         self.selfMetrics = selfMetrics
     }
 
-    public func body() -> [UInt8] {
-        var body = clusterPart()
-        body.append(contentsOf: Exposition.header(
-            name: "redis_ocsp_exporter_build_info", help: "Version of redis-ocsp-exporter; always 1.", type: .gauge
-        ).utf8)
+    /// The uncompressed body.
+    public func plain() -> ByteBuffer { current().plain }
+
+    /// The body compressed with gzip, compressed once per distinct body.
+    public func gzipped() throws -> ByteBuffer {
+        let page = current()
+        if let gzip = page.gzip { return gzip }
+        var plain = page.plain
+        let gzip = try plain.compress(with: .gzip())
+        cache.withLock { cached in
+            if cached?.serial == page.serial { cached?.gzip = gzip }
+        }
+        return gzip
+    }
+
+    private func current() -> Page {
+        let generation = store.generation
+        let ownPart = renderOwnPart()
+        let now = ContinuousClock.now
+        let cached = cache.withLock { $0 }
+        if let cached, cached.generation == generation, cached.ownPart == ownPart, now - cached.processReadAt < Self.processRefresh {
+            return cached
+        }
+        var renderSeconds = cached?.renderSeconds ?? 0
+        let clusterPart: ByteBuffer
+        if let cached, cached.generation == generation {
+            clusterPart = cached.clusterPart
+        } else {
+            let start = ContinuousClock.now
+            clusterPart = Self.renderClusters(store.read().entries.map(\.rendered))
+            renderSeconds = (ContinuousClock.now - start).seconds
+        }
+        let fresh = cached.map { now - $0.processReadAt < Self.processRefresh } ?? false
+        let processPart = fresh ? cached!.processPart : ProcessMetrics.render()
+        let renderPart = Exposition.header(name: "redis_ocsp_exporter_metrics_render_seconds",
+                                           help: "Seconds the last assembly of the cluster metrics took.", type: .gauge)
+            + "redis_ocsp_exporter_metrics_render_seconds \(Exposition.formatValue(renderSeconds))\n"
+        var plain = ByteBuffer()
+        plain.reserveCapacity(clusterPart.readableBytes + ownPart.utf8.count + renderPart.utf8.count + processPart.utf8.count)
+        plain.writeImmutableBuffer(clusterPart)
+        plain.writeString(ownPart)
+        plain.writeString(renderPart)
+        plain.writeString(processPart)
+        let page = Page(
+            generation: generation, clusterPart: clusterPart, ownPart: ownPart, processPart: processPart,
+            processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, plain: plain, gzip: nil,
+            renderSeconds: renderSeconds
+        )
+        cache.withLock { $0 = page }
+        return page
+    }
+
+    private func renderOwnPart() -> String {
+        var out = Exposition.header(name: "redis_ocsp_exporter_build_info", help: "Version of redis-ocsp-exporter; always 1.", type: .gauge)
         var writer = SampleWriter(baseLabels: [])
         writer.sample("redis_ocsp_exporter_build_info", [("version", BuildInfo.version), ("revision", BuildInfo.revision)], 1)
-        body.append(contentsOf: writer.bytes)
-        for render in selfMetrics { body.append(contentsOf: render().utf8) }
-        body.append(contentsOf: ProcessMetrics.render().utf8)
-        return body
+        out += String(decoding: writer.bytes, as: UTF8.self)
+        for render in selfMetrics { out += render() }
+        return out
     }
 
-    public func gzippedBody() throws -> ByteBuffer {
-        var buffer = ByteBuffer(bytes: body())
-        return try buffer.compress(with: .gzip())
-    }
-
-    private func clusterPart() -> [UInt8] {
-        let (entries, generation) = store.read()
-        if let cached = cache.withLock({ $0 }), cached.generation == generation { return cached.body }
-        var out: [UInt8] = []
-        out.reserveCapacity(entries.reduce(0) { $0 + $1.rendered.families.reduce(0) { $0 + $1.count } } + 8192)
+    /// Clusters' samples grouped by family, each family once with its HELP and TYPE.
+    static func renderClusters(_ clusters: [RenderedCluster]) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(clusters.reduce(0) { $0 + $1.families.reduce(0) { $0 + $1.count } } + 8192)
         for family in ClusterFamily.allCases {
-            let chunks = entries.map { $0.rendered.families[family.rawValue] }
-            guard chunks.contains(where: { !$0.isEmpty }) else { continue }
-            out.append(contentsOf: Exposition.header(name: family.name, help: family.help, type: family.type).utf8)
-            for chunk in chunks { out.append(contentsOf: chunk) }
+            guard clusters.contains(where: { !$0.families[family.rawValue].isEmpty }) else { continue }
+            out.writeString(Exposition.header(name: family.name, help: family.help, type: family.type))
+            for cluster in clusters { out.writeBytes(cluster.families[family.rawValue]) }
         }
-        cache.withLock { $0 = (generation, out) }
         return out
     }
 }

@@ -110,9 +110,7 @@ struct PollSchedule: Sendable {
     init(name: String, interval: Duration, origin: ContinuousClock.Instant = .now) {
         self.interval = interval
         self.origin = origin
-        // FNV-1a: a stable hash (Swift's Hasher is seeded per process).
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hash = StableHash.fnv1a(name)
         let intervalMs = max(1, interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
         offset = .milliseconds(Int64(hash % UInt64(intervalMs)))
     }

@@ -92,6 +92,36 @@ public actor PollerSupervisor: Service {
         }
     }
 
+    /// Polls one configured cluster now, apart from its poller and without touching the store,
+    /// for /probe: its REST endpoints and, when configured, its stapling probe, each bounded by
+    /// `limit` as well as by the cluster's own timeouts. Returns nil for an unknown cluster.
+    public nonisolated func probe(_ name: String, limit: Duration) async -> ClusterSnapshot? {
+        guard let (cluster, client) = await probeSetup(name) else { return nil }
+        var bounded = cluster
+        bounded.timeout = min(cluster.timeout, limit)
+        bounded.staplingProbe?.timeout = min(cluster.staplingProbe?.timeout ?? limit, limit)
+        // One-off polls would log every error as new; the pollers report transitions.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .error)
+        let fresh = ClusterSnapshot(cluster: cluster)
+        let poller = ClusterPoller(
+            cluster: bounded, client: ClusterClient(http: client.http, limiter: client.limiter, cluster: bounded),
+            publish: { _ in }, logger: quiet, now: now, start: fresh
+        )
+        let prober = bounded.staplingProbe.map {
+            StaplingProber(cluster: name, config: $0, publish: { _ in }, logger: quiet, start: fresh.stapling)
+        }
+        async let stapling = prober?.probeRound(after: fresh.stapling)
+        guard var snapshot = try? await poller.pollRound(after: fresh, runTest: false) else { return nil }
+        snapshot.stapling = await stapling ?? []
+        return snapshot
+    }
+
+    private func probeSetup(_ name: String) -> (ClusterConfig, Client)? {
+        guard let cluster = config.clusters.first(where: { $0.name == name }), let client else { return nil }
+        return (cluster, client)
+    }
+
     private func stop(_ names: [String]) async {
         let stopping = names.compactMap { running.removeValue(forKey: $0) }
         for task in stopping { task.cancel() }

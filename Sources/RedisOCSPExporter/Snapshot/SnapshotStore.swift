@@ -101,6 +101,9 @@ public final class SnapshotStore: Sendable {
         }
     }
 
+    /// Changes whenever anything in the store does.
+    public var generation: UInt64 { state.withLock { $0.generation } }
+
     public func read() -> (entries: [Entry], generation: UInt64) {
         state.withLock { ($0.entries, $0.generation) }
     }

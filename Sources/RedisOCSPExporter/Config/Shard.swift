@@ -1,0 +1,22 @@
+/// One of `count` replicas that split a fleet between them: each polls only the clusters whose
+/// name hashes to its `index`, so the replicas together cover every cluster exactly once.
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    public let index: Int
+    public let count: Int
+
+    /// Parses "I/N" with 0 <= I < N.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), (1...10_000).contains(count),
+              (0..<count).contains(index)
+        else { return nil }
+        self.index = index
+        self.count = count
+    }
+
+    public func owns(_ cluster: String) -> Bool {
+        StableHash.fnv1a(cluster) % UInt64(count) == UInt64(index)
+    }
+
+    public var description: String { "\(index)/\(count)" }
+}
