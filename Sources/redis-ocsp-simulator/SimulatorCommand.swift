@@ -16,6 +16,9 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("cluster"), help: "NAME=SCENARIO[:PORT], repeatable. Port 0 or none picks a free port.")
     var clusters: [String] = ["healthy=healthy"]
 
+    @Option(name: .customLong("fleet"), help: "PREFIX:COUNT: add COUNT healthy clusters named PREFIX-1 ... PREFIX-COUNT on free ports (for scale tests; replaces --cluster).")
+    var fleet: String?
+
     @Option(name: .customLong("listen-host"), help: "Address to bind.")
     var host = "127.0.0.1"
 
@@ -37,7 +40,15 @@ struct SimulatorCommand: AsyncParsableCommand {
     func run() async throws {
         var simulated: [SimulatedCluster] = []
         var ports: [Int] = []
-        for spec in clusters {
+        var specs = fleet == nil ? clusters : []
+        if let fleet {
+            let parts = fleet.split(separator: ":")
+            guard parts.count == 2, let count = Int(parts[1]), count > 0 else {
+                throw ValidationError("--fleet \(fleet): expected PREFIX:COUNT")
+            }
+            specs += (1...count).map { "\(parts[0])-\($0)=healthy" }
+        }
+        for spec in specs {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             let target = parts.count == 2 ? parts[1].split(separator: ":").map(String.init) : []
             guard parts.count == 2, let scenario = Scenario(rawValue: target[0]),

@@ -137,13 +137,27 @@ enum FreePort {
         return port
     }
 
-    /// A TCP socket bound to a free loopback port.
-    static func bind() throws -> (fd: Int32, port: Int) {
+    /// A free loopback port below the kernel's ephemeral range (32768 and up here), for a
+    /// server another process starts later: outgoing connections, which take ephemeral ports
+    /// all the time under a parallel test run, cannot take it in between.
+    static func reserveForChildProcess() throws -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20000..<32000)
+            if let (fd, bound) = try? bind(port: port) {
+                close(fd)
+                return bound
+            }
+        }
+        throw HarnessError("no free port in 20000..<32000")
+    }
+
+    /// A TCP socket bound to a free loopback port (`port`, or any when 0).
+    static func bind(port: Int = 0) throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }

@@ -32,14 +32,24 @@ struct ClusterPoller: Sendable {
         }
     }
 
-    /// One round: the endpoints of the cluster are fetched concurrently.
-    func pollRound(after previous: ClusterSnapshot, runTest: Bool) async throws -> ClusterSnapshot {
-        async let config = client.fetch(.config, as: OCSPConfig.self)
-        async let status = client.fetch(.status, as: OCSPStatus.self)
-        async let nodes = client.fetch(.nodes, as: [ClusterNode].self)
-        async let test: Fetch<OCSPStatus>? = runTest ? client.fetch(.test, as: OCSPStatus.self) : nil
-        let results = try await (config, status, nodes, test)
-        return apply(results.0, results.1, results.2, results.3, to: previous)
+    /// One round. By default the endpoints are requested one after the other over one kept-alive
+    /// connection: one TLS handshake and one idle connection per cluster, which is what lets a
+    /// single exporter hold a fleet of thousands. `concurrently` requests them all at once
+    /// (for /probe, whose whole round must fit the scrape timeout).
+    func pollRound(after previous: ClusterSnapshot, runTest: Bool, concurrently: Bool = false) async throws -> ClusterSnapshot {
+        if concurrently {
+            async let config = client.fetch(.config, as: OCSPConfig.self)
+            async let status = client.fetch(.status, as: OCSPStatus.self)
+            async let nodes = client.fetch(.nodes, as: [ClusterNode].self)
+            async let test: Fetch<OCSPStatus>? = runTest ? client.fetch(.test, as: OCSPStatus.self) : nil
+            let results = try await (config, status, nodes, test)
+            return apply(results.0, results.1, results.2, results.3, to: previous)
+        }
+        let config = try await client.fetch(.config, as: OCSPConfig.self)
+        let status = try await client.fetch(.status, as: OCSPStatus.self)
+        let nodes = try await client.fetch(.nodes, as: [ClusterNode].self)
+        let test = runTest ? try await client.fetch(.test, as: OCSPStatus.self) : nil
+        return apply(config, status, nodes, test, to: previous)
     }
 
     func apply(

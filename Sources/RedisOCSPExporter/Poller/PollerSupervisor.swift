@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
@@ -14,6 +15,17 @@ public actor PollerSupervisor: Service {
         /// What the client was built for: a change means a new client.
         var dnsOverrides: [String: String]
         var maxConcurrentRequests: Int
+        var idleTimeout: TimeAmount
+    }
+
+    /// Fleets up to this size keep each cluster's connections open between polls.
+    static let keepAliveFleetLimit = 1000
+
+    /// How long an idle connection stays in the pool. An idle TLS connection holds about
+    /// 40 KB, so a fleet of thousands keeps each cluster's connection for its round only;
+    /// smaller fleets keep it for the next poll and skip the handshake.
+    static func idleTimeout(clusters: Int) -> TimeAmount {
+        clusters <= keepAliveFleetLimit ? .seconds(90) : .seconds(2)
     }
 
     let store: SnapshotStore
@@ -51,7 +63,10 @@ public actor PollerSupervisor: Service {
             config.clusters.first { $0.name == new.name }?.sameSettings(as: new) ?? false
         }.map(\.name))
         let overrides = ClusterClient.dnsOverrides(for: newConfig.clusters)
-        let newClient = client.map { $0.dnsOverrides != overrides || $0.maxConcurrentRequests != newConfig.maxConcurrentRequests } ?? true
+        let newClient = client.map {
+            $0.dnsOverrides != overrides || $0.maxConcurrentRequests != newConfig.maxConcurrentRequests
+                || $0.idleTimeout != Self.idleTimeout(clusters: newConfig.clusters.count)
+        } ?? true
         // Removed and changed clusters stop; with a new client, every poller moves to it.
         await stop(Array(running.keys.filter { newClient || !unchanged.contains($0) }))
         if newClient {
@@ -59,12 +74,12 @@ public actor PollerSupervisor: Service {
             var configuration = HTTPClient.Configuration()
             configuration.redirectConfiguration = .disallow
             configuration.decompression = .disabled
-            configuration.connectionPool.idleTimeout = .seconds(90)
+            configuration.connectionPool.idleTimeout = Self.idleTimeout(clusters: newConfig.clusters.count)
             configuration.dnsOverride = overrides
             client = Client(
                 http: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration),
                 limiter: RequestLimiter(limit: newConfig.maxConcurrentRequests), dnsOverrides: overrides,
-                maxConcurrentRequests: newConfig.maxConcurrentRequests
+                maxConcurrentRequests: newConfig.maxConcurrentRequests, idleTimeout: configuration.connectionPool.idleTimeout
             )
         }
         store.setClusters(newConfig.clusters, keeping: unchanged)
@@ -112,7 +127,7 @@ public actor PollerSupervisor: Service {
             StaplingProber(cluster: name, config: $0, publish: { _ in }, logger: quiet, start: fresh.stapling)
         }
         async let stapling = prober?.probeRound(after: fresh.stapling)
-        guard var snapshot = try? await poller.pollRound(after: fresh, runTest: false) else { return nil }
+        guard var snapshot = try? await poller.pollRound(after: fresh, runTest: false, concurrently: true) else { return nil }
         snapshot.stapling = await stapling ?? []
         return snapshot
     }

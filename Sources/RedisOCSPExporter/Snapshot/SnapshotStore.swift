@@ -8,13 +8,31 @@ public final class SnapshotStore: Sendable {
         /// The cluster's pending and firing alerts, from the rule evaluator.
         public var alerts: [Alert] = []
         public var rendered: RenderedCluster
+        /// The store's generation when this entry was stored: tells a publisher whether the
+        /// entry changed while it was rendering.
+        var version: UInt64 = 0
     }
 
     private struct State {
         /// Sorted by cluster name, so the output is stable.
-        var entries: [Entry]
+        private(set) var entries: [Entry]
+        /// Position of each cluster in `entries`, so a publish does not search a large fleet.
+        private(set) var index: [String: Int]
         /// Bumped on every publish; lets readers reuse work done for an unchanged store.
         var generation: UInt64 = 0
+
+        init(entries: [Entry]) {
+            self.entries = entries
+            index = Dictionary(uniqueKeysWithValues: entries.indices.map { (entries[$0].snapshot.name, $0) })
+        }
+
+        mutating func replaceAll(_ new: [Entry]) {
+            self = State(entries: new)
+        }
+
+        mutating func replace(at position: Int, with entry: Entry) {
+            entries[position] = entry
+        }
     }
 
     private let state: Mutex<State>
@@ -36,10 +54,14 @@ public final class SnapshotStore: Sendable {
         })
         state.withLock { s in
             let old = Dictionary(uniqueKeysWithValues: s.entries.map { ($0.snapshot.name, $0) })
-            s.entries = clusters.map(\.name).sorted().map { name in
-                keeping.contains(name) ? old[name] ?? fresh[name]! : fresh[name]!
-            }
-            s.generation &+= 1
+            let generation = s.generation &+ 1
+            s.replaceAll(clusters.map(\.name).sorted().map { name in
+                if keeping.contains(name), let kept = old[name] { return kept }
+                var entry = fresh[name]!
+                entry.version = generation
+                return entry
+            })
+            s.generation = generation
         }
     }
 
@@ -70,7 +92,7 @@ public final class SnapshotStore: Sendable {
     }
 
     public func entry(_ cluster: String) -> Entry? {
-        state.withLock { $0.entries.first { $0.snapshot.name == cluster } }
+        state.withLock { s in s.index[cluster].map { s.entries[$0] } }
     }
 
     /// Applies `change` to a cluster's entry and renders the result. The render runs outside
@@ -79,15 +101,15 @@ public final class SnapshotStore: Sendable {
     @discardableResult
     private func update(_ cluster: String, _ change: (inout Entry) -> Bool) -> ClusterSnapshot? {
         while true {
-            guard var (entry, generation) = state.withLock({ s in
-                s.entries.first { $0.snapshot.name == cluster }.map { ($0, s.generation) }
-            }) else { return nil }
+            guard var entry = state.withLock({ s in s.index[cluster].map { s.entries[$0] } }) else { return nil }
+            let version = entry.version
             guard change(&entry) else { return entry.snapshot }
             entry.rendered = RenderedCluster(entry.snapshot, alerts: entry.alerts)
             let stored = state.withLock { s in
-                guard s.generation == generation, let index = s.entries.firstIndex(where: { $0.snapshot.name == cluster }) else { return false }
-                s.entries[index] = entry
+                guard let index = s.index[cluster], s.entries[index].version == version else { return false }
                 s.generation &+= 1
+                entry.version = s.generation
+                s.replace(at: index, with: entry)
                 return true
             }
             if stored { return entry.snapshot }

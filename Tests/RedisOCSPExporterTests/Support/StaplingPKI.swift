@@ -32,7 +32,7 @@ final class StaplingPKI: Sendable {
     init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stapling-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        responderPort = try FreePort.reserve()
+        responderPort = try FreePort.reserveForChildProcess()
         processes = Mutex([])
         try """
             [ca]
@@ -124,7 +124,7 @@ final class StaplingPKI: Sendable {
 
     /// Starts an `openssl s_server` for the case on a free loopback port; returns the port.
     func startServer(_ server: Server) async throws -> Int {
-        let port = try FreePort.reserve()
+        let port = try FreePort.reserveForChildProcess()
         let certificate = [.revoked, .outdated].contains(server) ? "revokee" : "leaf"
         var arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-www", "-cert", path("\(certificate).pem"),
                          "-key", path("\(certificate).key")]

@@ -1,0 +1,365 @@
+"""Runs the benchmark that bench/run builds for, and prints the results table.
+
+Everything is measured in this one run on this machine: the exporter beside nginx serving
+the exporter's exact bytes (the ceiling), a Go peer (client_golang) and a Python peer
+(prometheus_client) doing the same job against the same simulated clusters; then the
+exporter alone at growing fleet sizes; then idle memory with one cluster.
+"""
+import gzip
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(ROOT, ".build", "release")
+GO_PEER = os.path.join(ROOT, ".build", "bench", "go-peer")
+PY_PEER = os.path.join(ROOT, "bench", "peers", "python", "peer.py")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,100,1000,10000").split(",")]
+# The simulator runs in processes of at most this many clusters: a listening socket and an
+# accepted connection per cluster must fit one process's file descriptor limit.
+PER_SIMULATOR = 5000
+CORES = os.cpu_count() or 1
+SERVER_CPU, CLIENT_CPU = str(CORES - 1), "0"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+work = tempfile.mkdtemp(prefix="redis-ocsp-bench-")
+processes = []
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def start(arguments, **kwargs):
+    process = subprocess.Popen(arguments, stdout=kwargs.pop("stdout", subprocess.DEVNULL), stderr=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL, **kwargs)
+    processes.append(process)
+    return process
+
+
+def stop(process):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url, gzip_ok=False, timeout=30):
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"} if gzip_ok else {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.status, response.read()
+
+
+def wait_until(what, condition, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def simulators(count):
+    """Simulated clusters in processes of PER_SIMULATOR; returns [(name, url, ca_file)]."""
+    clusters, procs = [], []
+    for index, first in enumerate(range(0, count, PER_SIMULATOR)):
+        size = min(PER_SIMULATOR, count - first)
+        ca = os.path.join(work, f"ca-{index}.pem")
+        out = open(os.path.join(work, f"sim-{index}.out"), "w+")
+        procs.append(start([os.path.join(RELEASE, "redis-ocsp-simulator"), "--fleet", f"s{index}:{size}", "--ca-out", ca],
+                           stdout=out))
+        wait_until("the simulator", lambda: sum(1 for _ in open(out.name)) >= size)
+        for line in open(out.name):
+            name, _, url = line.split()
+            clusters.append((name, url, ca))
+    return clusters, procs
+
+
+def exporter_config(clusters, interval):
+    password = os.path.join(work, "password")
+    with open(password, "w") as f:
+        f.write("simulated\n")
+    path = os.path.join(work, f"exporter-{len(clusters)}.yml")
+    with open(path, "w") as f:
+        f.write(f"poll_interval: {interval}\nclusters:\n")
+        for name, url, ca in clusters:
+            f.write(f'  - {{name: {name}, url: "{url}", username: ocsp-monitor@example.com, '
+                    f"password_file: {password}, tls: {{ca_file: {ca}}}}}\n")
+    return path
+
+
+def peer_clusters_file(clusters):
+    path = os.path.join(work, "peer-clusters.txt")
+    with open(path, "w") as f:
+        for name, url, _ in clusters:
+            f.write(f"{name} {url}\n")
+    return path
+
+
+def start_exporter(config):
+    port = free_port()
+    process = start([os.path.join(RELEASE, "redis-ocsp-exporter"), f"--config.file={config}",
+                     f"--web.listen-address=127.0.0.1:{port}", "--log.level=error"])
+    return process, f"http://127.0.0.1:{port}"
+
+
+def samples(body):
+    return [line for line in body.decode().splitlines() if line and not line.startswith("#")]
+
+
+def cluster_series(body):
+    """Series derived from clusters (the redis_ocsp_* families with a cluster label)."""
+    return [line for line in samples(body) if line.startswith("redis_ocsp_") and "cluster=" in line]
+
+
+def pin(pid, cpu):
+    subprocess.run(["taskset", "-a", "-cp", cpu, str(pid)], check=True, stdout=subprocess.DEVNULL)
+
+
+def unit_seconds(text):
+    number, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60}[unit]
+
+
+def wrk(url, gzip_ok):
+    arguments = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c16", f"-d{SECONDS}s", "--latency", url]
+    if gzip_ok:
+        arguments[5:5] = ["-H", "Accept-Encoding: gzip"]
+    output = subprocess.run(arguments, check=True, capture_output=True, text=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        log(output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": unit_seconds(re.search(r"50%\s+(\S+)", output).group(1)),
+        "p99": unit_seconds(re.search(r"99%\s+(\S+)", output).group(1)),
+    }
+
+
+def rss(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def fmt_bytes(n):
+    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n / 1024:.1f} KiB"
+
+
+def verdict(ok):
+    return "PASS" if ok else "FAIL"
+
+
+def scrape_benchmark(rows, targets):
+    clusters, sims = simulators(10)
+    config = exporter_config(clusters, "30s")
+    peers_file = peer_clusters_file(clusters)
+    ca = clusters[0][2]
+    ours, ours_url = start_exporter(config)
+    go_port, py_port = free_port(), free_port()
+    go = start([GO_PEER, "-clusters", peers_file, "-ca", ca, "-listen", f"127.0.0.1:{go_port}", "-interval", "30s"])
+    py = start(["/usr/bin/python3", PY_PEER, "--clusters", peers_file, "--ca", ca, "--port", str(py_port), "--interval", "30"])
+    servers = {"redis-ocsp-exporter": (ours, ours_url + "/metrics"), "Go (client_golang)": (go, f"http://127.0.0.1:{go_port}/metrics"),
+               "Python (prometheus_client)": (py, f"http://127.0.0.1:{py_port}/metrics")}
+    for name, (_, url) in servers.items():
+        wait_until(f"{name} to export every cluster",
+                   lambda: sum(1 for line in cluster_series(get(url)[1]) if line.startswith("redis_ocsp_api_up")) == 30)
+
+    # The ceiling: nginx serving the exporter's exact bytes, and the same bytes gzipped.
+    site = os.path.join(work, "site")
+    os.makedirs(site, exist_ok=True)
+    body = get(servers["redis-ocsp-exporter"][1])[1]
+    with open(os.path.join(site, "metrics"), "wb") as f:
+        f.write(body)
+    with open(os.path.join(site, "metrics.gz"), "wb") as f:
+        f.write(gzip.compress(body))
+    nginx_port = free_port()
+    with open(os.path.join(work, "nginx.conf"), "w") as f:
+        f.write(f"""worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{nginx_port};
+        location = /metrics {{ root {site}; default_type "text/plain; version=0.0.4"; gzip_static on; }}
+    }}
+}}
+""")
+    nginx = start(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work])
+    wait_until("nginx", lambda: get(f"http://127.0.0.1:{nginx_port}/metrics")[0] == 200)
+    servers = {"nginx (same bytes)": (nginx, f"http://127.0.0.1:{nginx_port}/metrics"), **servers}
+
+    results = {}
+    for name, (process, url) in servers.items():
+        pin(process.pid, SERVER_CPU)
+        plain_body = get(url)[1]
+        gzip_body = get(url, gzip_ok=True)[1]
+        for mode in ("plain", "gzip"):
+            log(f"wrk: {name}, {mode}")
+            runs = [wrk(url, mode == "gzip") for _ in range(REPEATS)]
+            results[(name, mode)] = {
+                "rps": statistics.median(r["rps"] for r in runs), "min": min(r["rps"] for r in runs),
+                "max": max(r["rps"] for r in runs), "p50": statistics.median(r["p50"] for r in runs),
+                "p99": statistics.median(r["p99"] for r in runs),
+                "size": len(plain_body if mode == "plain" else gzip_body),
+                "series": len(cluster_series(plain_body)), "all": len(samples(plain_body)),
+            }
+    for process in [ours, go, py, nginx] + sims:
+        stop(process)
+
+    rows.append(f"### Scrapes: 10 clusters, wrk -t1 -c16 -d{SECONDS}s --latency, median of {REPEATS} runs "
+                f"(server on CPU {SERVER_CPU}, wrk on CPU {CLIENT_CPU})")
+    rows.append("")
+    rows.append("| server | mode | req/s (min-max) | p50 | p99 | body | cluster series (all) | vs nginx | ours vs it |")
+    rows.append("|---|---|---|---|---|---|---|---|---|")
+    for (name, mode), r in results.items():
+        ceiling = results[("nginx (same bytes)", mode)]["rps"]
+        mine = results[("redis-ocsp-exporter", mode)]["rps"]
+        rows.append(f"| {name} | {mode} | {r['rps']:,.0f} ({r['min']:,.0f}-{r['max']:,.0f}) | {r['p50'] * 1e3:.2f} ms | "
+                    f"{r['p99'] * 1e3:.2f} ms | {fmt_bytes(r['size'])} | {r['series']} ({r['all']}) | "
+                    f"{r['rps'] / ceiling:.2f}x | {mine / r['rps']:.2f}x |")
+    for mode in ("plain", "gzip"):
+        mine = results[("redis-ocsp-exporter", mode)]
+        targets.append((f"/metrics {mode}: >= 0.9x nginx", f"{mine['rps'] / results[('nginx (same bytes)', mode)]['rps']:.2f}x",
+                        mine["rps"] >= 0.9 * results[("nginx (same bytes)", mode)]["rps"]))
+        go_rps = results[("Go (client_golang)", mode)]["rps"]
+        targets.append((f"/metrics {mode}: >= 10x Go", f"{mine['rps'] / go_rps:.1f}x", mine["rps"] >= 10 * go_rps))
+        py_rps = results[("Python (prometheus_client)", mode)]["rps"]
+        targets.append((f"/metrics {mode}: >= 50x Python", f"{mine['rps'] / py_rps:.1f}x", mine["rps"] >= 50 * py_rps))
+        targets.append((f"/metrics {mode}: p99 < 2 ms at 16 connections", f"{mine['p99'] * 1e3:.2f} ms", mine["p99"] < 0.002))
+
+
+def scale_benchmark(rows, targets):
+    rows.append("### Fleet sizes (60 s poll interval; CPU and RSS over 30 s after the first round)")
+    rows.append("")
+    rows.append("| clusters | first round | steady CPU | RSS (max) | /metrics body | render | next scrape |")
+    rows.append("|---|---|---|---|---|---|---|")
+    for size in SIZES:
+        log(f"scale: {size} clusters")
+        clusters, sims = simulators(size)
+        config = exporter_config(clusters, "60s")
+        started = time.monotonic()
+        process, url = start_exporter(config)
+        wait_until("the first round", lambda: get(url + "/-/ready")[0] == 200, timeout=600)
+        first_round = time.monotonic() - started
+        cpu_before, peak, window = cpu_seconds(process.pid), 0, time.monotonic()
+        while time.monotonic() - window < 30:
+            peak = max(peak, rss(process.pid))
+            time.sleep(1)
+        cpu = (cpu_seconds(process.pid) - cpu_before) / (time.monotonic() - window)
+        body = get(url + "/metrics")[1]
+        render = float(re.search(rb"redis_ocsp_exporter_metrics_render_seconds (\S+)", body).group(1))
+        # A scrape right after: cached unless a poll changed something in between.
+        begin = time.monotonic()
+        get(url + "/metrics")
+        scrape = time.monotonic() - begin
+        peak = max(peak, rss(process.pid))
+        rows.append(f"| {size:,} | {first_round:.1f} s | {cpu:.3f} cores | {fmt_bytes(peak)} | {fmt_bytes(len(body))} | "
+                    f"{render * 1e3:.0f} ms | {scrape * 1e3:.0f} ms |")
+        if size == max(SIZES) and size >= 10000:
+            targets.append(("10,000 clusters: first round <= 30 s", f"{first_round:.1f} s", first_round <= 30))
+            targets.append(("10,000 clusters: RSS <= 256 MB", fmt_bytes(peak), peak <= 256e6))
+            targets.append(("10,000 clusters: steady CPU <= 0.25 core", f"{cpu:.3f}", cpu <= 0.25))
+            targets.append(("10,000 clusters: /metrics rendered <= 100 ms", f"{render * 1e3:.0f} ms", render <= 0.1))
+        stop(process)
+        for sim in sims:
+            stop(sim)
+
+
+def idle_benchmark(rows, targets):
+    clusters, sims = simulators(1)
+    config = exporter_config(clusters, "30s")
+    peers_file = peer_clusters_file(clusters)
+    ca = clusters[0][2]
+    ours, ours_url = start_exporter(config)
+    go_port, py_port = free_port(), free_port()
+    go = start([GO_PEER, "-clusters", peers_file, "-ca", ca, "-listen", f"127.0.0.1:{go_port}", "-interval", "30s"])
+    py = start(["/usr/bin/python3", PY_PEER, "--clusters", peers_file, "--ca", ca, "--port", str(py_port), "--interval", "30"])
+    urls = {"redis-ocsp-exporter": (ours, ours_url + "/metrics"), "Go (client_golang)": (go, f"http://127.0.0.1:{go_port}/metrics"),
+            "Python (prometheus_client)": (py, f"http://127.0.0.1:{py_port}/metrics")}
+    for name, (_, url) in urls.items():
+        wait_until(name, lambda: any(line.startswith("redis_ocsp_api_up") for line in cluster_series(get(url)[1])))
+        get(url)
+    time.sleep(10)
+    memory = {name: rss(process.pid) for name, (process, _) in urls.items()}
+    rows.append("### Idle, one cluster, after one poll and one scrape")
+    rows.append("")
+    rows.append("| exporter | RSS |")
+    rows.append("|---|---|")
+    for name, value in memory.items():
+        rows.append(f"| {name} | {fmt_bytes(value)} |")
+    targets.append(("idle RSS <= the Go peer's", f"{fmt_bytes(memory['redis-ocsp-exporter'])} vs {fmt_bytes(memory['Go (client_golang)'])}",
+                    memory["redis-ocsp-exporter"] <= memory["Go (client_golang)"]))
+    for process in [ours, go, py] + sims:
+        stop(process)
+
+
+def machine():
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    memory = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return f"{model}, {CORES} cores, {memory / 1048576:.0f} GiB, Linux {platform.release()}; {swift}"
+
+
+def main():
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    rows, targets = [f"Machine: {machine()}", ""], []
+    try:
+        if which in ("all", "scrape"):
+            scrape_benchmark(rows, targets)
+            rows.append("")
+        if which in ("all", "scale"):
+            scale_benchmark(rows, targets)
+            rows.append("")
+            idle_benchmark(rows, targets)
+            rows.append("")
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    rows.append("### Targets")
+    rows.append("")
+    rows.append("| target | measured | |")
+    rows.append("|---|---|---|")
+    for name, measured, ok in targets:
+        rows.append(f"| {name} | {measured} | {verdict(ok)} |")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
