@@ -52,9 +52,19 @@ public struct ExporterApp: Sendable {
         var serverLogger = logger
         // Hummingbird logs every request at info; that is noise for a scrape target.
         serverLogger.logLevel = max(logger.logLevel, .notice)
+        // With basic auth every request needs the router's check, so the fast path stays out.
+        let headers = web.headers
+        let useFastPath = web.users.isEmpty
+        let http1 = limits.http1 { () -> [any RemovableChannelHandler] in
+            guard useFastPath else { return [] }
+            let installer = MetricsFastPath.Installer { outstanding in
+                MetricsFastPath(path: telemetryPath, page: page, headers: headers, outstanding: outstanding)
+            }
+            return [installer]
+        }
         let server = Application(
             router: router,
-            server: try web.tls.map { try .tls(limits.http1, tlsConfiguration: $0) } ?? limits.http1,
+            server: try web.tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
             configuration: .init(
                 address: .hostname(listen.host, port: listen.port), serverName: "redis-ocsp-exporter",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)
@@ -97,9 +107,9 @@ public struct ServerLimits: Sendable {
 
     public init() {}
 
-    var http1: HTTPServerBuilder {
+    func http1(additionalChannelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler]) -> HTTPServerBuilder {
         .http1(configuration: .init(
-            idleTimeout: idleTimeout,
+            additionalChannelHandlers: additionalChannelHandlers(), idleTimeout: idleTimeout,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: maxHeaderBytes, maxHeaderListSize: maxHeaderBytes, maxHeaderFieldCount: 100)
         ))
     }

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import OCSPSimulator
-import RedisOCSPExporter
+@testable import RedisOCSPExporter
 import Testing
 
 @Suite(.serialized)
@@ -24,6 +24,35 @@ struct HTTPEndpointTests {
             #expect(clusterPart(inflated).contains("redis_ocsp_cert_status{cluster=\"a\",status=\"GOOD\"} 1"))
             let refused = try await harness.get("/metrics", headers: [("Accept-Encoding", "gzip;q=0, identity")])
             #expect(refused.headers.first { $0.0.lowercased() == "content-encoding" } == nil)
+        }
+    }
+
+    @Test(arguments: [
+        ("gzip", true), ("GZIP", true), ("deflate, gzip;q=0.5", true), ("br;q=1.0, *", true), (" gzip ; q=1 ", true),
+        ("gzip;q=0", false), ("gzip;q=0.0", false), ("deflate, br", false), ("identity", false), ("", false), ("gzipx", false),
+    ])
+    func acceptEncodingIsParsed(_ header: String, _ accepted: Bool) {
+        #expect(Routes.acceptsGzip(header) == accepted)
+    }
+
+    /// Scrapes answered from the cached page on the event loop keep pipelined responses in
+    /// order and carry the same bytes as the router would.
+    @Test func cachedScrapesKeepPipelinedResponsesInOrder() async throws {
+        try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], pollInterval: "1h") { harness in
+            try await harness.waitForRounds(1)
+            let first = String(buffer: try await harness.get("/metrics").body)
+            let again = String(buffer: try await harness.get("/metrics?x=1").body)
+            #expect(first.contains("redis_ocsp_api_up{cluster=\"a\",endpoint=\"config\"} 1"))
+            #expect(first.split(separator: "\n").filter { !$0.hasPrefix("process_") } == again.split(separator: "\n").filter { !$0.hasPrefix("process_") })
+            let connection = try RawConnection(port: harness.port)
+            connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+            var text = ""
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !text.contains("Healthy."), ContinuousClock.now < deadline { text += connection.receive(timeout: 0.5).text }
+            let landing = try #require(text.range(of: "<h1>redis-ocsp-exporter</h1>"))
+            let metrics = try #require(text.range(of: "# HELP redis_ocsp_enabled"))
+            let healthy = try #require(text.range(of: "Healthy."))
+            #expect(landing.lowerBound < metrics.lowerBound && metrics.lowerBound < healthy.lowerBound)
         }
     }
 

@@ -75,13 +75,16 @@ public enum Routes {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// True when Accept-Encoding lists gzip (or *) without q=0.
+    /// True when Accept-Encoding lists gzip (or *) without q=0. Parsed by hand: it runs on
+    /// every scrape, on the event loop.
     static func acceptsGzip(_ header: String?) -> Bool {
         guard let header else { return false }
-        for item in header.split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard let coding = parts.first, coding == "gzip" || coding == "*" else { continue }
-            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+        for item in header.utf8.split(separator: UInt8(ascii: ",")) {
+            let parts = item.split(separator: UInt8(ascii: ";")).map { part in
+                part.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed().map { $0 | 0x20 }
+            }
+            guard let coding = parts.first, coding.elementsEqual("gzip".utf8) || coding.elementsEqual("*".utf8) else { continue }
+            let q = parts.dropFirst().first { $0.starts(with: "q=".utf8) }.flatMap { Double(String(decoding: $0.dropFirst(2), as: UTF8.self)) } ?? 1
             if q > 0 { return true }
         }
         return false

@@ -18,7 +18,19 @@ public enum Exposition {
 
     /// HELP text escapes backslash and line feed only.
     public static func escapeHelp(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        // Byte by byte and only when needed: Foundation's replacingOccurrences costs more than
+        // serving a whole scrape.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") }) else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, 0x6E])
+            default: out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Numbers as Go's client does: integers without a fraction, NaN and ±Inf spelled out,

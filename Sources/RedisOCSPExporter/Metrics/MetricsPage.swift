@@ -28,6 +28,7 @@ public final class MetricsPage: Sendable {
     /// The exporter's own metric families from other components (notifier, reloader).
     private let selfMetrics: [@Sendable () -> String]
     private let cache = Mutex<Page?>(nil)
+    private let refreshing = Atomic(false)
 
     public init(store: SnapshotStore, selfMetrics: [@Sendable () -> String] = []) {
         self.store = store
@@ -49,14 +50,40 @@ public final class MetricsPage: Sendable {
         return gzip
     }
 
+    /// The body when the cached page still shows the current clusters and own metrics (and,
+    /// for gzip, is already compressed); nil when it has to be built, which may take long for
+    /// a large fleet. Process values due for a refresh are refreshed in the background and
+    /// served from the page before meanwhile, so a crowd of scrapes never waits on /proc.
+    func cached(gzip: Bool) -> ByteBuffer? {
+        guard let page = cache.withLock({ $0 }), page.generation == store.generation, page.ownPart == renderOwnPart() else {
+            return nil
+        }
+        if ContinuousClock.now - page.processReadAt >= Self.processRefresh,
+           refreshing.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            let compress = page.gzip != nil
+            Task.detached {
+                if compress { _ = try? self.gzipped() } else { _ = self.plain() }
+                self.refreshing.store(false, ordering: .releasing)
+            }
+        }
+        return gzip ? page.gzip : page.plain
+    }
+
+    private func fresh() -> Page? {
+        let generation = store.generation
+        let ownPart = renderOwnPart()
+        guard let cached = cache.withLock({ $0 }), cached.generation == generation, cached.ownPart == ownPart,
+              ContinuousClock.now - cached.processReadAt < Self.processRefresh
+        else { return nil }
+        return cached
+    }
+
     private func current() -> Page {
+        if let page = fresh() { return page }
         let generation = store.generation
         let ownPart = renderOwnPart()
         let now = ContinuousClock.now
         let cached = cache.withLock { $0 }
-        if let cached, cached.generation == generation, cached.ownPart == ownPart, now - cached.processReadAt < Self.processRefresh {
-            return cached
-        }
         var renderSeconds = cached?.renderSeconds ?? 0
         let clusterPart: ByteBuffer
         if let cached, cached.generation == generation {
@@ -86,11 +113,17 @@ public final class MetricsPage: Sendable {
         return page
     }
 
-    private func renderOwnPart() -> String {
-        var out = Exposition.header(name: "redis_ocsp_exporter_build_info", help: "Version of redis-ocsp-exporter; always 1.", type: .gauge)
+    private static let buildInfo: String = {
         var writer = SampleWriter(baseLabels: [])
         writer.sample("redis_ocsp_exporter_build_info", [("version", BuildInfo.version), ("revision", BuildInfo.revision)], 1)
-        out += String(decoding: writer.bytes, as: UTF8.self)
+        return Exposition.header(name: "redis_ocsp_exporter_build_info", help: "Version of redis-ocsp-exporter; always 1.", type: .gauge)
+            + String(decoding: writer.bytes, as: UTF8.self)
+    }()
+
+    /// The exporter's own small families; rendered on every scrape (a few microseconds) so
+    /// that a reload or a notification shows at once.
+    private func renderOwnPart() -> String {
+        var out = Self.buildInfo
         for render in selfMetrics { out += render() }
         return out
     }

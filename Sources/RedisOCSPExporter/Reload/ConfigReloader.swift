@@ -66,12 +66,15 @@ public actor ConfigReloader: Service {
         return .success(config)
     }
 
+    /// Rendered on every scrape, so the constant parts are made once.
+    private static let successfulHeader = Exposition.header(
+        name: "redis_ocsp_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", type: .gauge)
+    private static let timestampHeader = Exposition.header(
+        name: "redis_ocsp_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful configuration load.", type: .gauge)
+
     nonisolated func renderMetrics() -> String {
         let (successful, lastSuccess) = status.withLock { $0 }
-        return Exposition.header(name: "redis_ocsp_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", type: .gauge)
-            + "redis_ocsp_config_last_reload_successful \(successful ? 1 : 0)\n"
-            + Exposition.header(name: "redis_ocsp_config_last_reload_success_timestamp_seconds",
-                                help: "Unix time of the last successful configuration load.", type: .gauge)
-            + "redis_ocsp_config_last_reload_success_timestamp_seconds \(Exposition.formatValue(lastSuccess))\n"
+        return Self.successfulHeader + "redis_ocsp_config_last_reload_successful \(successful ? 1 : 0)\n"
+            + Self.timestampHeader + "redis_ocsp_config_last_reload_success_timestamp_seconds \(Exposition.formatValue(lastSuccess))\n"
     }
 }
