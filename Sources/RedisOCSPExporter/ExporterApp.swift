@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// The whole exporter wired together: pollers feeding the snapshot store and the rule
@@ -76,6 +77,7 @@ public struct ExporterApp: Sendable {
                 }
                 await onListening(port)
             },
+            eventLoopGroupProvider: .shared(Self.serverLoop),
             logger: serverLogger
         )
         let services: [any Service] = [pollers, rules, notifier, reloader, server]
@@ -83,6 +85,11 @@ public struct ExporterApp: Sendable {
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))
     }
+
+    /// One event loop serves HTTP, apart from the loops the REST client polls on. Serving a
+    /// cached page takes microseconds, so one thread is plenty, and with two, the kernel's
+    /// time slices between them turn into milliseconds of scrape latency on a busy core.
+    static let serverLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Runs until SIGTERM or SIGINT (or `shutdown()`), then stops polling, lets in-flight
     /// requests finish and returns.
