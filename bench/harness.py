@@ -155,8 +155,8 @@ def wrk(url, gzip_ok):
         log(output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": unit_seconds(re.search(r"50%\s+(\S+)", output).group(1)),
-        "p99": unit_seconds(re.search(r"99%\s+(\S+)", output).group(1)),
+        "p50": unit_seconds(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1)),
+        "p99": unit_seconds(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1)),
     }
 
 
@@ -289,7 +289,7 @@ def scale_benchmark(rows, targets):
             time.sleep(1)
         cpu = (cpu_seconds(process.pid) - cpu_before) / (time.monotonic() - window)
         body = get(url + "/metrics")[1]
-        render = float(re.search(rb"redis_ocsp_exporter_metrics_render_seconds (\S+)", body).group(1))
+        render = float(re.search(rb"^redis_ocsp_exporter_metrics_render_seconds (\S+)", body, re.MULTILINE).group(1))
         # A scrape right after: cached unless a poll changed something in between.
         begin = time.monotonic()
         get(url + "/metrics")
@@ -344,27 +344,25 @@ def machine():
 
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
-    rows, targets = [f"Machine: {machine()}", ""], []
+    targets = []
+    print(f"Machine: {machine()}\n", flush=True)
+    # Each part prints its table when done, so a long run shows progress.
+    parts = {"scrape": [scrape_benchmark], "scale": [scale_benchmark, idle_benchmark]}
     try:
-        if which in ("all", "scrape"):
-            scrape_benchmark(rows, targets)
-            rows.append("")
-        if which in ("all", "scale"):
-            scale_benchmark(rows, targets)
-            rows.append("")
-            idle_benchmark(rows, targets)
-            rows.append("")
+        for name, benchmarks in parts.items():
+            if which not in ("all", name):
+                continue
+            for benchmark in benchmarks:
+                rows = []
+                benchmark(rows, targets)
+                print("\n".join(rows) + "\n", flush=True)
     finally:
         for process in processes:
             if process.poll() is None:
                 process.kill()
         shutil.rmtree(work, ignore_errors=True)
-    rows.append("### Targets")
-    rows.append("")
-    rows.append("| target | measured | |")
-    rows.append("|---|---|---|")
-    for name, measured, ok in targets:
-        rows.append(f"| {name} | {measured} | {verdict(ok)} |")
+    rows = ["### Targets", "", "| target | measured | |", "|---|---|---|"]
+    rows += [f"| {name} | {measured} | {verdict(ok)} |" for name, measured, ok in targets]
     print("\n".join(rows))
 
 

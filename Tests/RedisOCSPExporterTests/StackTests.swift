@@ -95,6 +95,16 @@ struct StackTests {
         prometheusConfig["global"] = ["scrape_interval": "1s", "evaluation_interval": "1s"]
         var scrapeConfigs = try #require(prometheusConfig["scrape_configs"] as? [[String: Any]])
         scrapeConfigs[0]["static_configs"] = [["targets": ["127.0.0.1:\(exporterPort)"]]]
+        // And the multi-target example: two clusters scraped through /probe.
+        let probeExample = try Yams.load(yaml: String(contentsOf: root.appendingPathComponent("examples/prometheus-probe.yml"), encoding: .utf8))
+        var probeJob = try #require(((probeExample as? [String: Any])?["scrape_configs"] as? [[String: Any]])?.first)
+        probeJob["static_configs"] = [["targets": ["healthy", "revoked"]]]
+        probeJob["scrape_timeout"] = "1s"
+        var relabels = try #require(probeJob["relabel_configs"] as? [[String: Any]])
+        relabels[relabels.count - 1]["replacement"] = "127.0.0.1:\(exporterPort)"
+        probeJob["relabel_configs"] = relabels
+        let probeJobName = try #require(probeJob["job_name"] as? String)
+        scrapeConfigs.append(probeJob)
         prometheusConfig["scrape_configs"] = scrapeConfigs
         prometheusConfig["rule_files"] = [rulesFile]
         prometheusConfig["alerting"] = ["alertmanagers": [["static_configs": [["targets": ["127.0.0.1:\(alertmanager.port)"]]]]]]
@@ -105,7 +115,11 @@ struct StackTests {
         // The target is up and scraped without errors.
         try await eventually("the exporter target to be up") {
             let targets = (try await prometheus.api("targets") as? [String: Any])?["activeTargets"] as? [[String: Any]] ?? []
-            return targets.count == 1 && targets[0]["health"] as? String == "up" && (targets[0]["lastError"] as? String ?? "").isEmpty
+            return targets.count == 3 && targets.allSatisfy { $0["health"] as? String == "up" && ($0["lastError"] as? String ?? "").isEmpty }
+        }
+        try await eventually("the probed clusters to show their own state") {
+            try await prometheus.query("redis_ocsp_cert_status{job=\"\(probeJobName)\", instance=\"revoked\", cluster=\"revoked\", status=\"REVOKED\"} == 1").count == 1
+                && prometheus.query("redis_ocsp_cert_status{job=\"\(probeJobName)\", instance=\"healthy\", status=\"GOOD\"} == 1").count == 1
         }
 
         // Every family of the contract, for the right clusters.

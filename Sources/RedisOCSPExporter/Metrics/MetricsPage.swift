@@ -62,7 +62,8 @@ public final class MetricsPage: Sendable {
            refreshing.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
             let compress = page.gzip != nil
             Task.detached {
-                if compress { _ = try? self.gzipped() } else { _ = self.plain() }
+                // Compressed before it is stored, so gzip scrapes never find the new page without it.
+                _ = self.current(compress: compress)
                 self.refreshing.store(false, ordering: .releasing)
             }
         }
@@ -78,7 +79,7 @@ public final class MetricsPage: Sendable {
         return cached
     }
 
-    private func current() -> Page {
+    private func current(compress: Bool = false) -> Page {
         if let page = fresh() { return page }
         let generation = store.generation
         let ownPart = renderOwnPart()
@@ -104,10 +105,11 @@ public final class MetricsPage: Sendable {
         plain.writeString(ownPart)
         plain.writeString(renderPart)
         plain.writeString(processPart)
+        var uncompressed = plain
         let page = Page(
             generation: generation, clusterPart: clusterPart, ownPart: ownPart, processPart: processPart,
-            processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, plain: plain, gzip: nil,
-            renderSeconds: renderSeconds
+            processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, plain: plain,
+            gzip: compress ? try? uncompressed.compress(with: .gzip()) : nil, renderSeconds: renderSeconds
         )
         cache.withLock { $0 = page }
         return page
