@@ -180,8 +180,10 @@ def verdict(ok):
     return "PASS" if ok else "FAIL"
 
 
-def scrape_benchmark(rows, targets):
-    clusters, sims = simulators(10)
+def start_three(count):
+    """The exporter and the two peers over `count` simulated clusters, once each exports them
+    all; returns the simulators and {name: (process, metrics URL)}."""
+    clusters, sims = simulators(count)
     config = exporter_config(clusters, "30s")
     peers_file = peer_clusters_file(clusters)
     ca = clusters[0][2]
@@ -193,7 +195,13 @@ def scrape_benchmark(rows, targets):
                "Python (prometheus_client)": (py, f"http://127.0.0.1:{py_port}/metrics")}
     for name, (_, url) in servers.items():
         wait_until(f"{name} to export every cluster",
-                   lambda: sum(1 for line in cluster_series(get(url)[1]) if line.startswith("redis_ocsp_api_up")) == 30)
+                   lambda: sum(1 for line in cluster_series(get(url)[1]) if line.startswith("redis_ocsp_api_up")) == 3 * count)
+    return sims, servers
+
+
+def scrape_benchmark(rows, targets):
+    sims, servers = start_three(10)
+    ours, go, py = (process for process, _ in servers.values())
 
     # The ceiling: nginx serving the exporter's exact bytes, and the same bytes gzipped.
     site = os.path.join(work, "site")
@@ -308,18 +316,9 @@ def scale_benchmark(rows, targets):
 
 
 def idle_benchmark(rows, targets):
-    clusters, sims = simulators(1)
-    config = exporter_config(clusters, "30s")
-    peers_file = peer_clusters_file(clusters)
-    ca = clusters[0][2]
-    ours, ours_url = start_exporter(config)
-    go_port, py_port = free_port(), free_port()
-    go = start([GO_PEER, "-clusters", peers_file, "-ca", ca, "-listen", f"127.0.0.1:{go_port}", "-interval", "30s"])
-    py = start(["/usr/bin/python3", PY_PEER, "--clusters", peers_file, "--ca", ca, "--port", str(py_port), "--interval", "30"])
-    urls = {"redis-ocsp-exporter": (ours, ours_url + "/metrics"), "Go (client_golang)": (go, f"http://127.0.0.1:{go_port}/metrics"),
-            "Python (prometheus_client)": (py, f"http://127.0.0.1:{py_port}/metrics")}
-    for name, (_, url) in urls.items():
-        wait_until(name, lambda: any(line.startswith("redis_ocsp_api_up") for line in cluster_series(get(url)[1])))
+    sims, urls = start_three(1)
+    ours, go, py = (process for process, _ in urls.values())
+    for _, url in urls.values():
         get(url)
     time.sleep(10)
     memory = {name: rss(process.pid) for name, (process, _) in urls.items()}

@@ -118,8 +118,9 @@ struct StackTests {
             return targets.count == 3 && targets.allSatisfy { $0["health"] as? String == "up" && ($0["lastError"] as? String ?? "").isEmpty }
         }
         try await eventually("the probed clusters to show their own state") {
-            try await prometheus.query("redis_ocsp_cert_status{job=\"\(probeJobName)\", instance=\"revoked\", cluster=\"revoked\", status=\"REVOKED\"} == 1").count == 1
-                && prometheus.query("redis_ocsp_cert_status{job=\"\(probeJobName)\", instance=\"healthy\", status=\"GOOD\"} == 1").count == 1
+            let revoked = try await prometheus.query("redis_ocsp_cert_status{job=\"\(probeJobName)\", instance=\"revoked\", cluster=\"revoked\", status=\"REVOKED\"} == 1")
+            let healthy = try await prometheus.query("redis_ocsp_cert_status{job=\"\(probeJobName)\", instance=\"healthy\", status=\"GOOD\"} == 1")
+            return revoked.count == 1 && healthy.count == 1
         }
 
         // Every family of the contract, for the right clusters.
