@@ -22,6 +22,11 @@ public final class MetricsPage: Sendable {
         var gzip: ByteBuffer?
         /// Seconds the last assembly of the cluster part took.
         var renderSeconds: Double
+
+        /// Whether this page shows the store at `generation` and these own metrics.
+        func shows(generation: UInt64, ownPart: String) -> Bool {
+            self.generation == generation && self.ownPart == ownPart
+        }
     }
 
     private let store: SnapshotStore
@@ -55,7 +60,7 @@ public final class MetricsPage: Sendable {
     /// a large fleet. Process values due for a refresh are refreshed in the background and
     /// served from the page before meanwhile, so a crowd of scrapes never waits on /proc.
     func cached(gzip: Bool) -> ByteBuffer? {
-        guard let page = cache.withLock({ $0 }), page.generation == store.generation, page.ownPart == renderOwnPart() else {
+        guard let page = cache.withLock({ $0 }), page.shows(generation: store.generation, ownPart: renderOwnPart()) else {
             return nil
         }
         if ContinuousClock.now - page.processReadAt >= Self.processRefresh,
@@ -70,21 +75,14 @@ public final class MetricsPage: Sendable {
         return gzip ? page.gzip : page.plain
     }
 
-    private func fresh() -> Page? {
-        let generation = store.generation
-        let ownPart = renderOwnPart()
-        guard let cached = cache.withLock({ $0 }), cached.generation == generation, cached.ownPart == ownPart,
-              ContinuousClock.now - cached.processReadAt < Self.processRefresh
-        else { return nil }
-        return cached
-    }
-
     private func current(compress: Bool = false) -> Page {
-        if let page = fresh() { return page }
         let generation = store.generation
         let ownPart = renderOwnPart()
         let now = ContinuousClock.now
         let cached = cache.withLock { $0 }
+        if let cached, cached.shows(generation: generation, ownPart: ownPart), now - cached.processReadAt < Self.processRefresh {
+            return cached
+        }
         var renderSeconds = cached?.renderSeconds ?? 0
         let clusterPart: ByteBuffer
         if let cached, cached.generation == generation {
@@ -96,8 +94,7 @@ public final class MetricsPage: Sendable {
         }
         let fresh = cached.map { now - $0.processReadAt < Self.processRefresh } ?? false
         let processPart = fresh ? cached!.processPart : ProcessMetrics.render()
-        let renderPart = Exposition.header(name: "redis_ocsp_exporter_metrics_render_seconds",
-                                           help: "Seconds the last assembly of the cluster metrics took.", type: .gauge)
+        let renderPart = Self.renderSecondsHeader
             + "redis_ocsp_exporter_metrics_render_seconds \(Exposition.formatValue(renderSeconds))\n"
         var plain = ByteBuffer()
         plain.reserveCapacity(clusterPart.readableBytes + ownPart.utf8.count + renderPart.utf8.count + processPart.utf8.count)
@@ -114,6 +111,9 @@ public final class MetricsPage: Sendable {
         cache.withLock { $0 = page }
         return page
     }
+
+    private static let renderSecondsHeader = Exposition.header(
+        name: "redis_ocsp_exporter_metrics_render_seconds", help: "Seconds the last assembly of the cluster metrics took.", type: .gauge)
 
     private static let buildInfo: String = {
         var writer = SampleWriter(baseLabels: [])
