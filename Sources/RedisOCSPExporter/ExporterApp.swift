@@ -13,19 +13,20 @@ import ServiceLifecycle
 public struct ExporterApp: Sendable {
     public let store: SnapshotStore
     public let reloader: ConfigReloader
+    let fastPath = MetricsFastPath.Counters()
     private let group: ServiceGroup
 
     /// - Parameters:
     ///   - reload: reads the configuration again, for SIGHUP and POST /-/reload.
     ///   - enableLifecycle: serve POST /-/reload (as Prometheus's --web.enable-lifecycle).
-    ///   - web: TLS, authentication and headers of the exporter's own server.
+    ///   - web: TLS, authentication and headers of the exporter's own server, re-read as they change.
     ///   - limits: what the server allows a client.
     ///   - externalURL: how users reach this exporter; alerts link to it. Default: the listen address.
     ///   - now: wall-clock time in Unix seconds, replaceable so tests control time.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
         config: ExporterConfig, reload: (@Sendable () throws -> ExporterConfig)? = nil, listen: ListenAddress,
-        telemetryPath: String = "/metrics", externalURL: String? = nil, enableLifecycle: Bool = false, web: WebConfig = .plain,
+        telemetryPath: String = "/metrics", externalURL: String? = nil, enableLifecycle: Bool = false, web: WebConfigSource,
         limits: ServerLimits = ServerLimits(), logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
@@ -33,7 +34,7 @@ public struct ExporterApp: Sendable {
         self.store = store
         let notifier = AlertmanagerNotifier(
             config: config.alertmanager, evaluationInterval: config.evaluationInterval,
-            generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL(tls: web.tls != nil)) + "/",
+            generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL(tls: web.servesTLS)) + "/",
             logger: logger
         )
         let evaluator = AlertEvaluator(rules: config.rules, resendInterval: config.alertmanager?.resendInterval ?? .seconds(60), logger: logger)
@@ -45,7 +46,8 @@ public struct ExporterApp: Sendable {
             rules: rules, logger: logger, now: now
         )
         self.reloader = reloader
-        let page = MetricsPage(store: store, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics])
+        let fastPath = self.fastPath
+        let page = MetricsPage(store: store, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics, web.renderMetrics, fastPath.render])
         let router = Routes.router(
             telemetryPath: telemetryPath, store: store, page: page, reloader: enableLifecycle ? reloader : nil, web: web,
             probe: { name, limit in await pollers.probe(name, limit: limit) }
@@ -53,27 +55,24 @@ public struct ExporterApp: Sendable {
         var serverLogger = logger
         // Hummingbird logs every request at info; that is noise for a scrape target.
         serverLogger.logLevel = max(logger.logLevel, .notice)
-        // With basic auth every request needs the router's check, so the fast path stays out.
-        let headers = web.headers
-        let useFastPath = web.users.isEmpty
-        let http1 = limits.http1 { () -> [any RemovableChannelHandler] in
-            guard useFastPath else { return [] }
-            let installer = MetricsFastPath.Installer { outstanding in
-                MetricsFastPath(path: telemetryPath, page: page, headers: headers, outstanding: outstanding)
-            }
-            return [installer]
-        }
+        let serverName = "redis-ocsp-exporter"
+        let settings = MetricsFastPath.Settings(
+            path: telemetryPath, page: page, web: web, server: MetricsResponse.ServerFields(serverName: serverName), counters: fastPath)
+        let http1 = limits.http1 { [logger] in [MetricsFastPath.Installer(settings, logger: logger)] }
+        let builder: HTTPServerBuilder = web.servesTLS
+            ? HTTPServerBuilder { responder in ReloadingTLSChannel(base: HTTP1Channel(responder: responder, configuration: http1), web: web) }
+            : .http1(configuration: http1)
         let server = Application(
             router: router,
-            server: try web.tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
+            server: builder,
             configuration: .init(
-                address: .hostname(listen.host, port: listen.port), serverName: "redis-ocsp-exporter",
+                address: .hostname(listen.host, port: listen.port), serverName: serverName,
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)
             ),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
                 if externalURL == nil {
-                    notifier.setGeneratorURL(ListenAddress(host: listen.host, port: port).browsableURL(tls: web.tls != nil) + "/")
+                    notifier.setGeneratorURL(ListenAddress(host: listen.host, port: port).browsableURL(tls: web.servesTLS) + "/")
                 }
                 await onListening(port)
             },
@@ -114,10 +113,10 @@ public struct ServerLimits: Sendable {
 
     public init() {}
 
-    func http1(additionalChannelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler]) -> HTTPServerBuilder {
-        .http1(configuration: .init(
+    func http1(additionalChannelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler]) -> HTTP1Channel.Configuration {
+        .init(
             additionalChannelHandlers: additionalChannelHandlers(), idleTimeout: idleTimeout,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: maxHeaderBytes, maxHeaderListSize: maxHeaderBytes, maxHeaderFieldCount: 100)
-        ))
+        )
     }
 }

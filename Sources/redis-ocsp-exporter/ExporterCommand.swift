@@ -104,9 +104,9 @@ struct ExporterCommand: AsyncParsableCommand {
         var simulator: SimulatorServer?
         let load: @Sendable () throws -> ExporterConfig
         let config: ExporterConfig
-        let web: WebConfig
+        let web: WebConfigSource
         do {
-            web = try webConfigFile.map(WebConfig.load(file:)) ?? .plain
+            web = try webConfigFile.map { try WebConfigSource(file: $0, logger: logger) } ?? WebConfigSource()
             if demo {
                 let fleet = try await DemoFleet.start(logger: logger)
                 simulator = fleet.server
@@ -134,7 +134,7 @@ struct ExporterCommand: AsyncParsableCommand {
             enableLifecycle: enableLifecycle, web: web, limits: limits, logger: logger,
             onListening: { port in
                 let bound = ListenAddress(host: listen.host, port: port)
-                logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL(tls: web.tls != nil))\(path)"])
+                logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL(tls: web.servesTLS))\(path)"])
             }
         )
         var metadata: Logger.Metadata = ["version": "\(RedisOCSPExporter.BuildInfo.version)", "clusters": "\(config.clusters.count)"]

@@ -153,7 +153,7 @@ struct CommandLineTests {
         #expect(try await waitForMetric("redis_ocsp_api_error{cluster=\"one\",endpoint=\"config\",error_code=\"http_401\"}", 1))
         // The added cluster is polled, with the rotated (here: wrong) password.
         #expect(try await waitForMetric("redis_ocsp_api_error{cluster=\"two\",endpoint=\"config\",error_code=\"http_401\"}", 1))
-        #expect(Samples(try await scrape(port))["redis_ocsp_config_last_reload_successful"] == 1)
+        #expect(Samples(try await scrape(port))["redis_ocsp_exporter_config_last_reload_successful"] == 1)
         exporter.signal(SIGTERM)
         #expect(try await exporter.waitForExit(timeout: .seconds(15)) == 0)
         #expect(exporter.stderr.contains("configuration reloaded"))

@@ -261,4 +261,48 @@ struct ConfigLoaderTests {
         let found = issues("clusters:\n  - {name: a, url: \"https://x\"}\n" + section)
         #expect(found.contains { $0.contains(fragment) }, "expected \(fragment) in \(found)")
     }
+    func bytesFile(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = directory.appendingPathComponent(name).path
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    /// A secret file that is not UTF-8, or empty, stops the load; it is never read as no
+    /// secret (which would send no Authorization header).
+    @Test func secretFilesThatCannotBeDecodedAreRefused() {
+        let latin1 = bytesFile("latin1", Array("caf".utf8) + [0xE9, 0x0A])
+        let empty = file("empty", "\n")
+        for path in [latin1, empty] {
+            let reason = path == latin1 ? "is not UTF-8 text" : "is empty"
+            let password = issues("clusters:\n  - {name: a, url: \"https://x\", username: u, password_file: \(path)}")
+            #expect(password.contains { $0.contains("clusters[0] (a).password_file: cannot read \(path): \(reason)") }, "\(password)")
+            let token = issues("clusters:\n  - {name: a, url: \"https://x\"}\nalertmanager: {urls: [http://x], bearer_token_file: \(path)}")
+            #expect(token.contains { $0.contains("alertmanager.bearer_token_file: cannot read \(path): \(reason)") }, "\(token)")
+        }
+    }
+
+    /// password_file and bearer_token_file share one rule: the line endings at the end go,
+    /// anything else (spaces too) is part of the secret.
+    @Test func secretFilesAreTrimmedByOneRule() throws {
+        for (content, expected) in [("s3cret\n", "s3cret"), ("s3cret\r\n", "s3cret"), ("s3cret\n\n", "s3cret"), (" two words ", " two words ")] {
+            let path = file("secret-\(UUID().uuidString)", content)
+            let config = try ConfigLoader.load(yaml: """
+                clusters:
+                  - {name: a, url: "https://x", username: u, password_file: \(path)}
+                alertmanager: {urls: [http://x], bearer_token_file: \(path)}
+                """, source: "c.yml")
+            #expect(config.clusters[0].credentials?.password.value == expected, "\(content.debugDescription)")
+            #expect(config.alertmanager?.authorization?.value == "Bearer " + expected, "\(content.debugDescription)")
+        }
+    }
+
+    @Test func aConfigurationFileThatIsNotUTF8IsRefused() {
+        let path = bytesFile("latin1.yml", Array("# caf".utf8) + [0xE9] + Array("\nclusters:\n  - {name: a, url: \"https://x\"}\n".utf8))
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(file: path) }
+        do {
+            _ = try ConfigLoader.load(file: path)
+        } catch {
+            #expect("\(error)" == "\(path): cannot read the file: is not UTF-8 text")
+        }
+    }
 }

@@ -27,12 +27,21 @@ struct HTTPEndpointTests {
         }
     }
 
+    /// Header values as clients send them (Prometheus, curl --compressed, browsers, Python
+    /// requests, Go's transport) and the edge cases of RFC 9110 §12.5.3: an explicit weight for
+    /// gzip wins over `*`, `q=0` refuses, identity preferred over gzip is honoured.
     @Test(arguments: [
-        ("gzip", true), ("GZIP", true), ("deflate, gzip;q=0.5", true), ("br;q=1.0, *", true), (" gzip ; q=1 ", true),
-        ("gzip;q=0", false), ("gzip;q=0.0", false), ("deflate, br", false), ("identity", false), ("", false), ("gzipx", false),
+        ("gzip", true), ("GZIP", true), ("x-gzip", true), ("gzip, deflate, br", true), ("gzip, deflate, br, zstd", true),
+        ("gzip, deflate", true), ("deflate, gzip;q=0.5", true), ("br;q=1.0, gzip;q=0.8, *;q=0.1", true), ("br;q=1.0, *", true),
+        (" gzip ; q=1 ", true), ("gzip;Q=0.5", true), ("gzip;q=0.001", true), ("*", true), ("compress, gzip", true),
+        ("gzip;q=1.000", true), ("identity;q=0.5, gzip", true), ("gzip;q=0.5, identity;q=0.5", true),
+        ("gzip;q=0, *", false), ("gzip;q=0, *;q=1", false), ("*;q=0", false), ("*;q=0, identity", false), ("gzip;q=0", false),
+        ("gzip;q=0.0", false), ("gzip;q=0.000", false), ("deflate, br", false), ("identity", false), ("", false), (",", false),
+        ("gzipx", false), ("identity;q=1, gzip;q=0.5", false), ("gzip;q=1.5", false), ("gzip;q=abc", false), ("gzip;q=", false),
+        ("gzip;q=0.0001", false), ("deflate;q=0.5, br", false),
     ])
     func acceptEncodingIsParsed(_ header: String, _ accepted: Bool) {
-        #expect(Routes.acceptsGzip(header) == accepted)
+        #expect(AcceptEncoding.prefersGzip(header) == accepted, "\(header)")
     }
 
     /// Scrapes answered from the cached page on the event loop keep pipelined responses in
@@ -53,6 +62,66 @@ struct HTTPEndpointTests {
             let metrics = try #require(text.range(of: "# HELP redis_ocsp_enabled"))
             let healthy = try #require(text.range(of: "Healthy."))
             #expect(landing.lowerBound < metrics.lowerBound && metrics.lowerBound < healthy.lowerBound)
+        }
+    }
+
+    /// Reads one whole response (head and Content-Length bytes of body) from a raw connection.
+    func response(from connection: RawConnection) -> (head: [String: String], status: String, body: String, closed: Bool) {
+        var text = "", closed = false
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline, !closed {
+            if let end = text.range(of: "\r\n\r\n"),
+               let length = text[..<end.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") })
+                .flatMap({ Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }),
+               text.utf8.count - text[..<end.upperBound].utf8.count >= length { break }
+            let chunk = connection.receive(timeout: 0.2)
+            text += chunk.text
+            closed = chunk.closed
+        }
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let lines = parts[0].components(separatedBy: "\r\n")
+        var head: [String: String] = [:]
+        for line in lines.dropFirst() {
+            if let colon = line.firstIndex(of: ":") { head[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
+        return (head, lines[0], parts.dropFirst().joined(separator: "\r\n\r\n"), closed)
+    }
+
+    /// A connection's first scrape goes to the router; the next ones of an unchanged page are
+    /// answered by the fast path, with the same head (Date and Server included), and
+    /// `Connection: close` ends the connection after the answer on both paths.
+    @Test func repeatScrapesTakeTheFastPathWithTheRoutersHeadAndCloseWhenAsked() async throws {
+        try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], pollInterval: "1h") { harness in
+            try await harness.waitForRounds(1)
+            _ = try await harness.metrics()  // builds the page
+            let connection = try RawConnection(port: harness.port)
+            connection.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            let routed = response(from: connection)
+            let before = harness.app.fastPath.answered.load(ordering: .relaxed)
+            connection.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            let fast = response(from: connection)
+            #expect(harness.app.fastPath.answered.load(ordering: .relaxed) == before + 1, "the second scrape did not take the fast path")
+            #expect(routed.status == "HTTP/1.1 200 OK" && fast.status == "HTTP/1.1 200 OK")
+            #expect(Set(fast.head.keys) == Set(routed.head.keys), "router: \(routed.head.keys.sorted()), fast path: \(fast.head.keys.sorted())")
+            for name in ["date", "server", "content-type", "content-length", "vary"] {
+                #expect(fast.head[name] != nil, "fast path answer without \(name)")
+            }
+            #expect(fast.head["server"] == routed.head["server"])
+            #expect(fast.body.contains("redis_ocsp_cert_status{cluster=\"a\",status=\"GOOD\"} 1"))
+            #expect(!fast.closed)
+
+            connection.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n")
+            let last = response(from: connection)
+            #expect(harness.app.fastPath.answered.load(ordering: .relaxed) == before + 2)
+            #expect(last.status == "HTTP/1.1 200 OK")
+            #expect(last.closed || connection.receive(timeout: 2).closed, "the connection stayed open after Connection: close")
+
+            let routedClose = try RawConnection(port: harness.port)
+            routedClose.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let answer = response(from: routedClose)
+            #expect(answer.status == "HTTP/1.1 200 OK")
+            #expect(answer.closed || routedClose.receive(timeout: 2).closed)
+            #expect(try await harness.metrics()["redis_ocsp_exporter_metrics_fast_path_install_failures_total"] == 0)
         }
     }
 

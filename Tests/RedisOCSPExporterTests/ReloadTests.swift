@@ -16,7 +16,7 @@ struct ReloadTests {
             let requests = "redis_ocsp_api_request_duration_seconds_count{cluster=\"stays\",endpoint=\"config\"}"
             let before = try #require(m[requests])
             #expect(m["redis_ocsp_cert_status{cluster=\"goes\",status=\"REVOKED\"}"] == 1)
-            #expect(m["redis_ocsp_config_last_reload_successful"] == 1)
+            #expect(m["redis_ocsp_exporter_config_last_reload_successful"] == 1)
 
             try harness.writeConfig(["stays", "comes"])
             let reload = try await harness.get("/-/reload", method: .POST)
@@ -28,7 +28,7 @@ struct ReloadTests {
             #expect(!m.text.contains("cluster=\"goes\""))
             #expect(m["redis_ocsp_enabled{cluster=\"comes\"}"] == 0)
             #expect(try #require(m[requests]) > before)
-            #expect(m["redis_ocsp_config_last_reload_successful"] == 1)
+            #expect(m["redis_ocsp_exporter_config_last_reload_successful"] == 1)
 
             // An invalid configuration: refused, logged, the running one stays.
             try "clusters: [{name: broken}]\n".write(toFile: harness.configFile, atomically: true, encoding: .utf8)
@@ -37,7 +37,7 @@ struct ReloadTests {
             #expect(String(buffer: refused.body).contains("clusters[0] (broken).url: is required"))
             try await harness.waitForRounds(1)
             m = try await harness.metrics()
-            #expect(m["redis_ocsp_config_last_reload_successful"] == 0)
+            #expect(m["redis_ocsp_exporter_config_last_reload_successful"] == 0)
             #expect(m["redis_ocsp_enabled{cluster=\"comes\"}"] == 0)
             #expect(m["redis_ocsp_cert_status{cluster=\"stays\",status=\"GOOD\"}"] == 1)
         }

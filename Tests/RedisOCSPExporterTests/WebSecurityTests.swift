@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OCSPSimulator
 @testable import RedisOCSPExporter
 import Testing
@@ -12,10 +13,10 @@ struct WebSecurityTests {
         return url
     }()
 
-    func webConfig(_ yaml: String) throws -> WebConfig {
+    func webConfig(_ yaml: String) throws -> WebConfigSource {
         let path = directory.appendingPathComponent("web-\(UUID().uuidString).yml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return try WebConfig.load(file: path)
+        return try WebConfigSource(file: path, logger: Logger(label: "web"))
     }
 
     /// HTTP status curl got, or nil when the connection or handshake failed.
@@ -105,6 +106,19 @@ struct WebSecurityTests {
         } catch let error as ConfigError {
             #expect(error.description.contains(fragment), "\(error)")
             #expect(!error.description.contains("plaintext"), "the hash value is repeated in the message")
+        }
+    }
+    /// A web configuration that cannot be decoded stops the exporter: read as an empty
+    /// document it would serve without TLS and without authentication.
+    @Test func aWebConfigurationThatIsNotUTF8IsRefused() throws {
+        let path = directory.appendingPathComponent("latin1.yml").path
+        let yaml = Array("# Gr".utf8) + [0xFC, 0xDF] + Array("e\nbasic_auth_users: {alice: x}\n".utf8)
+        FileManager.default.createFile(atPath: path, contents: Data(yaml))
+        do {
+            _ = try WebConfig.load(file: path)
+            Issue.record("accepted a web configuration that is not UTF-8")
+        } catch let error as ConfigError {
+            #expect(error.description == "\(path): cannot read the file: is not UTF-8 text")
         }
     }
 }

@@ -60,8 +60,14 @@ public struct ClusterClient: Sendable {
         let start = ContinuousClock.now
         let result: Result<Value, APIFailure>
         do {
-            // A little past the client's own deadline, so its more precise errors win the race.
-            let (status, body) = try await limiter.withSlot { try await withDeadline(timeout + .milliseconds(250)) { try await send(endpoint) } }
+            // The wait for a slot counts against the timeout too: /probe promises an answer
+            // within the scrape timeout however busy the fleet is.
+            let deadline = start + timeout
+            let (status, body) = try await limiter.withSlot(deadline: deadline) {
+                let remaining = deadline - .now
+                // A little past the client's own deadline, so its more precise errors win the race.
+                return try await withDeadline(remaining + .milliseconds(250)) { try await send(endpoint, within: remaining) }
+            }
             if (200..<300).contains(status) {
                 do {
                     result = .success(try Value.decode(try JSONValue.parse(body.readableBytesView)))
@@ -83,7 +89,7 @@ public struct ClusterClient: Sendable {
     }
 
     @Sendable
-    private func send(_ endpoint: Endpoint) async throws -> (Int, ByteBuffer) {
+    private func send(_ endpoint: Endpoint, within limit: Duration) async throws -> (Int, ByteBuffer) {
         var request = HTTPClientRequest(url: baseURL + endpoint.path)
         request.method = HTTPMethod(rawValue: endpoint.method)
         request.headers.add(name: "Accept", value: "application/json")
@@ -91,7 +97,7 @@ public struct ClusterClient: Sendable {
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         if endpoint == .test { request.headers.add(name: "Content-Length", value: "0") }
         request.tlsConfiguration = tls
-        let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.seconds * 1e9)))
+        let response = try await http.execute(request, timeout: .nanoseconds(Int64(max(0, limit.seconds) * 1e9)))
         let body = try await response.body.collect(upTo: Self.maxBodyBytes)
         return (Int(response.status.code), body)
     }

@@ -1,11 +1,28 @@
+import DequeModule
 import Synchronization
 
 /// A counting semaphore for async code: bounds the REST requests in flight across all
-/// clusters, so a large fleet cannot open thousands of connections at once.
+/// clusters, so a large fleet cannot open thousands of connections at once. Waiters are
+/// served first come, first served; a wait ends at its deadline or on cancellation.
+///
+/// Every decision (take a slot, queue, hand a released slot over, give up) is made under the
+/// one lock, so a slot released while a waiter is on its way into the queue is handed to it,
+/// never left free while it sleeps.
 final class RequestLimiter: Sendable {
+    private enum Waiter {
+        /// Queued; its continuation is not installed yet.
+        case registered
+        case waiting(CheckedContinuation<Void, any Error>)
+        /// A released slot was handed over before the continuation was installed.
+        case granted
+        case failed(any Error)
+    }
+
     private struct State {
         var available: Int
-        var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var waiters: [UInt64: Waiter] = [:]
+        /// Arrival order; ids whose waiter gave up are skipped when met.
+        var queue: Deque<UInt64> = []
         var nextID: UInt64 = 0
     }
 
@@ -15,48 +32,94 @@ final class RequestLimiter: Sendable {
         state = Mutex(State(available: limit))
     }
 
-    /// Runs `body` once a slot is free. Cancellation while waiting throws CancellationError.
-    func withSlot<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        try await acquire()
+    /// Runs `body` once a slot is free. Waiting past `deadline` throws DeadlineExceeded;
+    /// cancellation while waiting throws CancellationError.
+    func withSlot<T: Sendable>(deadline: ContinuousClock.Instant, _ body: () async throws -> T) async throws -> T {
+        try await acquire(deadline: deadline)
         defer { release() }
         return try await body()
     }
 
-    private func acquire() async throws {
+    /// Slots free now, for tests.
+    var available: Int { state.withLock { $0.available } }
+
+    private func acquire(deadline: ContinuousClock.Instant) async throws {
         let id: UInt64? = state.withLock { s in
             if s.available > 0 {
                 s.available -= 1
                 return nil
             }
             s.nextID += 1
+            s.waiters[s.nextID] = .registered
+            s.queue.append(s.nextID)
             return s.nextID
         }
         guard let id else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let cancelled = state.withLock { s in
-                    if Task.isCancelled { return true }
-                    s.waiters.append((id, continuation))
-                    return false
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Ends the wait at the deadline; a no-op if the slot came first.
+                guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                self.fail(id, DeadlineExceeded())
+            }
+            defer { group.cancelAll() }
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    let settled: Result<Void, any Error>? = state.withLock { s in
+                        switch s.waiters[id] {
+                        case .registered?:
+                            s.waiters[id] = .waiting(continuation)
+                            return nil
+                        case .granted?:
+                            s.waiters[id] = nil
+                            return .success(())
+                        case .failed(let error)?:
+                            s.waiters[id] = nil
+                            return .failure(error)
+                        case .waiting?, nil:
+                            preconditionFailure("limiter waiter \(id) installed twice")
+                        }
+                    }
+                    if let settled { continuation.resume(with: settled) }
                 }
-                if cancelled { continuation.resume(throwing: CancellationError()) }
+            } onCancel: {
+                fail(id, CancellationError())
             }
-        } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in
-                guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return s.waiters.remove(at: index).continuation
-            }
-            waiter?.resume(throwing: CancellationError())
         }
+    }
+
+    /// Ends a waiter's wait with `error`, unless it already has its slot.
+    private func fail(_ id: UInt64, _ error: any Error) {
+        let continuation = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+            switch s.waiters[id] {
+            case .registered?:
+                s.waiters[id] = .failed(error)
+            case .waiting(let continuation)?:
+                s.waiters[id] = nil
+                return continuation
+            case .granted?, .failed?, nil:
+                break
+            }
+            return nil
+        }
+        continuation?.resume(throwing: error)
     }
 
     private func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, any Error>? in
-            if s.waiters.isEmpty {
-                s.available += 1
-                return nil
+            while let id = s.queue.popFirst() {
+                switch s.waiters[id] {
+                case .registered?:
+                    s.waiters[id] = .granted
+                    return nil
+                case .waiting(let continuation)?:
+                    s.waiters[id] = nil
+                    return continuation
+                case .granted?, .failed?, nil:
+                    continue  // gave up (or is about to learn it did); not a taker
+                }
             }
-            return s.waiters.removeFirst().continuation
+            s.available += 1
+            return nil
         }
         next?.resume()
     }

@@ -63,12 +63,8 @@ extension Reader {
             authorization = readCredentials(auth, field: "\(field).basic_auth").map {
                 Secret("Basic " + Data("\($0.username):\($0.password.value)".utf8).base64EncodedString())
             }
-        } else if let node = fields["bearer_token_file"], let path = string(node, "\(field).bearer_token_file") {
-            if let problem = ConfigLoader.fileProblem(path) {
-                issue("\(field).bearer_token_file", node, "cannot read \(path): \(problem)")
-            } else if let token = try? String(contentsOfFile: path, encoding: .utf8) {
-                authorization = Secret("Bearer " + token.trimmingCharacters(in: .whitespacesAndNewlines))
-            }
+        } else if let node = fields["bearer_token_file"], let token = secretFile(node, "\(field).bearer_token_file") {
+            authorization = Secret("Bearer " + token)
         }
         let (tls, _) = readTLS(fields["tls"], field: "\(field).tls", allowServerName: false)
         let capacity = int(fields["queue_capacity"], "\(field).queue_capacity", range: 1...1_000_000) ?? 10_000

@@ -15,47 +15,21 @@ public enum ConfigLoader {
     /// - Parameter shard: overrides the file's `shard:` (the `--shard` flag).
     public static func load(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             shard: Shard? = nil) throws -> ExporterConfig {
-        if let problem = fileProblem(path, limit: maxConfigBytes) {
-            throw ConfigError(source: path, issues: [.init(field: "", message: "cannot read the file: \(problem)")])
-        }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(source: path, issues: [.init(field: "", message: "not UTF-8 text")])
-        }
-        return try load(yaml: text, source: path, environment: environment, shard: shard)
+        try load(root: ConfigFile.document(path), source: path, environment: environment, shard: shard)
     }
 
     public static func load(yaml: String, source: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             shard: Shard? = nil) throws -> ExporterConfig {
+        try load(root: ConfigFile.parse(yaml: yaml, source: source), source: source, environment: environment, shard: shard)
+    }
+
+    private static func load(root: Node?, source: String, environment: [String: String], shard: Shard?) throws -> ExporterConfig {
         var reader = Reader(source: source, environment: environment)
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigError(source: source, issues: [.init(field: "", message: "not valid YAML: \(error)")])
-        }
         let config = reader.readRoot(root)
         guard reader.issues.isEmpty, let config else {
             throw ConfigError(source: source, issues: reader.sortedIssues)
         }
         return config.sharded(shard ?? config.shard)
-    }
-
-    /// Files the configuration points at (secrets, certificates) are small; a larger one is a mistake.
-    static let maxFileBytes = 1 << 20
-    /// A fleet of 10,000 clusters takes under 2 MB of configuration.
-    static let maxConfigBytes = 32 << 20
-
-    /// Why a file cannot be read, or nil when it can. Only regular files qualify: a device or
-    /// a pipe (/dev/zero, a FIFO) would make the read endless.
-    static func fileProblem(_ path: String, limit: Int = maxFileBytes) -> String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return "no such file" }
-        switch attributes[.type] as? FileAttributeType {
-        case .typeRegular?: break
-        case .typeDirectory?: return "is a directory"
-        default: return "is not a regular file"
-        }
-        if let size = attributes[.size] as? Int, size > limit { return "larger than \(limit) bytes" }
-        return FileManager.default.isReadableFile(atPath: path) ? nil : "permission denied"
     }
 }
 
@@ -146,6 +120,17 @@ struct Reader {
             return nil
         }
         return value
+    }
+
+    /// The secret in the file the field names (password_file, bearer_token_file).
+    mutating func secretFile(_ node: Node?, _ field: String) -> String? {
+        guard let path = string(node, field) else { return nil }
+        switch ConfigFile.secret(path) {
+        case .success(let secret): return secret
+        case .failure(let error):
+            issue(field, node, "cannot read \(path): \(error.reason)")
+            return nil
+        }
     }
 
     mutating func readRoot(_ root: Node?) -> ExporterConfig? {
@@ -304,16 +289,8 @@ struct Reader {
         var password: String?
         if let node = fields["password"] {
             password = string(node, "\(field).password")
-        } else if let node = fields["password_file"], let path = string(node, "\(field).password_file") {
-            if let problem = ConfigLoader.fileProblem(path) {
-                issue("\(field).password_file", node, "cannot read \(path): \(problem)")
-            } else if var text = try? String(contentsOfFile: path, encoding: .utf8) {
-                // Secret files written with `echo` end in a newline that is not part of the password.
-                while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-                password = text
-            } else {
-                issue("\(field).password_file", node, "\(path) is not UTF-8 text")
-            }
+        } else if let node = fields["password_file"] {
+            password = secretFile(node, "\(field).password_file")
         } else if let node = fields["password_env"], let variable = string(node, "\(field).password_env") {
             if let value = environment[variable] {
                 password = value
@@ -371,7 +348,7 @@ struct Reader {
     /// there are none.
     mutating func pemCertificates(_ node: Node?, _ field: String) -> [NIOSSLCertificate]? {
         guard let node, let path = string(node, field) else { return nil }
-        if let problem = ConfigLoader.fileProblem(path) {
+        if let problem = ConfigFile.problem(path) {
             issue(field, node, "cannot read \(path): \(problem)")
             return nil
         }
@@ -385,7 +362,7 @@ struct Reader {
     /// The private key of a PEM file the field names. Messages give the path, never the content.
     mutating func pemPrivateKey(_ node: Node?, _ field: String) -> NIOSSLPrivateKey? {
         guard let node, let path = string(node, field) else { return nil }
-        if let problem = ConfigLoader.fileProblem(path) {
+        if let problem = ConfigFile.problem(path) {
             issue(field, node, "cannot read \(path): \(problem)")
             return nil
         }
@@ -467,12 +444,7 @@ extension ConfigLoader {
         if flags.insecureSkipVerify { tls.append((scalar("insecure_skip_verify"), .scalar(.init("true")))) }
         if !tls.isEmpty { cluster.append((scalar("tls"), .mapping(.init(tls)))) }
         let root = Node.mapping(.init([(scalar("clusters"), .sequence(.init([.mapping(.init(cluster))])))]))
-        var reader = Reader(source: "command-line flags", environment: environment)
-        let config = reader.readRoot(root)
-        guard reader.issues.isEmpty, let config else {
-            throw ConfigError(source: "command-line flags (--cluster.*)", issues: reader.sortedIssues)
-        }
-        return config.sharded(shard)
+        return try load(root: root, source: "command-line flags (--cluster.*)", environment: environment, shard: shard)
     }
 }
 

@@ -11,16 +11,18 @@ public enum Routes {
     ///   - web: authentication and headers from --web.config.file.
     ///   - probe: polls one cluster now, for /probe?target=NAME; nil for an unknown name.
     public static func router(
-        telemetryPath: String, store: SnapshotStore, page: MetricsPage, reloader: ConfigReloader?, web: WebConfig = .plain,
+        telemetryPath: String, store: SnapshotStore, page: MetricsPage, reloader: ConfigReloader?, web: WebConfigSource,
         probe: @escaping @Sendable (String, Duration) async -> ClusterSnapshot? = { _, _ in nil }
     ) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
-        if !web.headers.isEmpty { router.add(middleware: ResponseHeaders(headers: web.headers)) }
-        if !web.users.isEmpty { router.add(middleware: BasicAuthGuard(users: web.users)) }
+        // Both read the configuration in force on every request: a reload may add users or headers.
+        router.add(middleware: ResponseHeaders(web: web))
+        router.add(middleware: BasicAuthGuard(web: web, verifier: PasswordVerifier()))
         let readPaths = [telemetryPath, "/probe", "/", "/api/v1/alerts", "/-/healthy", "/-/ready"]
         router.add(middleware: MethodGuard(readPaths: Set(readPaths), lifecyclePaths: ["/-/reload"]))
         router.get(RouterPath(telemetryPath)) { request, _ -> Response in
-            acceptsGzip(request.headers[.acceptEncoding]) ? exposition(try page.gzipped(), gzip: true) : exposition(page.plain(), gzip: false)
+            AcceptEncoding.prefersGzip(request.headers[.acceptEncoding])
+                ? MetricsResponse.response(try page.gzipped(), gzip: true) : MetricsResponse.response(page.plain(), gzip: false)
         }
         router.get("/probe") { request, _ -> Response in
             guard let target = request.uri.queryParameters.get("target"), !target.isEmpty else {
@@ -30,7 +32,8 @@ public enum Routes {
                 return plain(.badRequest, "Unknown target \"\(target)\": not a configured cluster of this exporter.\n")
             }
             var body = MetricsPage.renderClusters([RenderedCluster(snapshot, alerts: [])])
-            return acceptsGzip(request.headers[.acceptEncoding]) ? exposition(try body.compress(with: .gzip()), gzip: true) : exposition(body, gzip: false)
+            return AcceptEncoding.prefersGzip(request.headers[.acceptEncoding])
+                ? MetricsResponse.response(try body.compress(with: .gzip()), gzip: true) : MetricsResponse.response(body, gzip: false)
         }
         router.get("/") { _, _ -> Response in
             let html = LandingPage.render(store.read().entries, telemetryPath: telemetryPath)
@@ -65,29 +68,8 @@ public enum Routes {
         return .milliseconds(Int64(max(0.1, min(seconds - 0.5, 300)) * 1000))
     }
 
-    static func exposition(_ body: ByteBuffer, gzip: Bool) -> Response {
-        var headers: HTTPFields = [.contentType: Exposition.contentType, .vary: "Accept-Encoding"]
-        if gzip { headers[.contentEncoding] = "gzip" }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
-    }
-
     static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    /// True when Accept-Encoding lists gzip (or *) without q=0. Parsed by hand: it runs on
-    /// every scrape, on the event loop.
-    static func acceptsGzip(_ header: String?) -> Bool {
-        guard let header else { return false }
-        for item in header.utf8.split(separator: UInt8(ascii: ",")) {
-            let parts = item.split(separator: UInt8(ascii: ";")).map { part in
-                part.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed().map { $0 | 0x20 }
-            }
-            guard let coding = parts.first, coding.elementsEqual("gzip".utf8) || coding.elementsEqual("*".utf8) else { continue }
-            let q = parts.dropFirst().first { $0.starts(with: "q=".utf8) }.flatMap { Double(String(decoding: $0.dropFirst(2), as: UTF8.self)) } ?? 1
-            if q > 0 { return true }
-        }
-        return false
     }
 }
 

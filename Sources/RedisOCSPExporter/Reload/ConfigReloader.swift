@@ -6,7 +6,7 @@ import UnixSignals
 
 /// Reloads the configuration on SIGHUP or POST /-/reload. A valid new configuration is
 /// applied to every component at once; an invalid one changes nothing, is logged, and shows
-/// as redis_ocsp_config_last_reload_successful 0.
+/// as redis_ocsp_exporter_config_last_reload_successful 0.
 public actor ConfigReloader: Service {
     let load: @Sendable () throws -> ExporterConfig
     let supervisor: PollerSupervisor
@@ -68,13 +68,13 @@ public actor ConfigReloader: Service {
 
     /// Rendered on every scrape, so the constant parts are made once.
     private static let successfulHeader = Exposition.header(
-        name: "redis_ocsp_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", type: .gauge)
+        name: "redis_ocsp_exporter_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", type: .gauge)
     private static let timestampHeader = Exposition.header(
-        name: "redis_ocsp_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful configuration load.", type: .gauge)
+        name: "redis_ocsp_exporter_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful configuration load.", type: .gauge)
 
     nonisolated func renderMetrics() -> String {
         let (successful, lastSuccess) = status.withLock { $0 }
-        return Self.successfulHeader + "redis_ocsp_config_last_reload_successful \(successful ? 1 : 0)\n"
-            + Self.timestampHeader + "redis_ocsp_config_last_reload_success_timestamp_seconds \(Exposition.formatValue(lastSuccess))\n"
+        return Self.successfulHeader + "redis_ocsp_exporter_config_last_reload_successful \(successful ? 1 : 0)\n"
+            + Self.timestampHeader + "redis_ocsp_exporter_config_last_reload_success_timestamp_seconds \(Exposition.formatValue(lastSuccess))\n"
     }
 }

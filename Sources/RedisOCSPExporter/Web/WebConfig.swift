@@ -10,20 +10,13 @@ public struct WebConfig: Sendable {
     /// bcrypt hash by user name; empty means no authentication.
     public var users: [String: String]
     public var headers: [(name: String, value: String)]
+    /// The files the configuration names (certificate, key, client CA), watched for changes.
+    var files: [String] = []
 
     public static let plain = WebConfig(tls: nil, users: [:], headers: [])
 
     public static func load(file path: String) throws -> WebConfig {
-        if let problem = ConfigLoader.fileProblem(path) {
-            throw ConfigError(source: path, issues: [.init(field: "", message: "cannot read the file: \(problem)")])
-        }
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigError(source: path, issues: [.init(field: "", message: "not valid YAML: \(error)")])
-        }
+        let root = try ConfigFile.document(path)
         var reader = Reader(source: path, environment: [:])
         let config = reader.readWebConfig(root)
         guard reader.issues.isEmpty, let config else { throw ConfigError(source: path, issues: reader.sortedIssues) }
@@ -42,13 +35,13 @@ extension Reader {
     mutating func readWebConfig(_ root: Node?) -> WebConfig? {
         guard let top = mapping(root, "", allowed: ["tls_server_config", "basic_auth_users", "http_server_config"]) else { return nil }
         var config = WebConfig.plain
-        if top["tls_server_config"] != nil { config.tls = readServerTLS(top["tls_server_config"]) }
+        if top["tls_server_config"] != nil { (config.tls, config.files) = readServerTLS(top["tls_server_config"]) }
         if let users = mapping(top["basic_auth_users"], "basic_auth_users", allowed: []) {
             for (user, node) in users {
                 guard let hash = string(node, "basic_auth_users.\(user)") else { continue }
-                if BCrypt.parse(hash) == nil {
+                if !BcryptHash.isWellFormed(hash) {
                     // The hash itself is not repeated: it is a secret too.
-                    issue("basic_auth_users.\(user)", node, "is not a bcrypt hash (make one with: htpasswd -nBC 10 \(user))")
+                    issue("basic_auth_users.\(user)", node, "is not a bcrypt hash with a cost of \(BcryptHash.costs.lowerBound) to \(BcryptHash.costs.upperBound) (make one with: htpasswd -nBC 10 \(user))")
                 }
                 config.users[user] = hash
             }
@@ -73,16 +66,17 @@ extension Reader {
         return config
     }
 
-    private mutating func readServerTLS(_ node: Node?) -> TLSConfiguration? {
+    /// The server's TLS settings and the files they were read from.
+    private mutating func readServerTLS(_ node: Node?) -> (TLSConfiguration?, [String]) {
         let field = "tls_server_config"
         guard let fields = mapping(node, field, allowed: ["cert_file", "key_file", "client_auth_type", "client_ca_file",
-                                                          "min_version", "max_version"]) else { return nil }
+                                                          "min_version", "max_version"]) else { return (nil, []) }
         let before = issues.count
         for name in ["cert_file", "key_file"] where fields[name] == nil {
             issue("\(field).\(name)", node, "is required")
         }
         let chain = pemCertificates(fields["cert_file"], "\(field).cert_file")
-        guard let key = pemPrivateKey(fields["key_file"], "\(field).key_file"), let chain else { return nil }
+        guard let key = pemPrivateKey(fields["key_file"], "\(field).key_file"), let chain else { return (nil, []) }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
         for (name, apply) in [("min_version", { (t: inout TLSConfiguration, v: TLSVersion) in t.minimumTLSVersion = v }),
@@ -108,6 +102,7 @@ extension Reader {
         } else if authType != "NoClientCert" {
             issue("\(field).client_ca_file", node, "is required with client_auth_type \(authType)")
         }
-        return issues.count == before ? tls : nil
+        let files = ["cert_file", "key_file", "client_ca_file"].compactMap { fields[$0]?.scalar?.string }
+        return issues.count == before ? (tls, files) : (nil, [])
     }
 }

@@ -18,7 +18,7 @@ final class ExporterHarness: Sendable {
     /// Runs `body` with a started harness and stops it afterwards, also when `body` throws.
     static func with<T>(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
-        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfig = .plain,
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfigSource? = nil,
         limits: ServerLimits = ServerLimits(), _ body: (ExporterHarness) async throws -> T
     ) async throws -> T {
         let harness = try await start(clusters, pollInterval: pollInterval, timeout: timeout, extraClusterYAML: extraClusterYAML,
@@ -39,7 +39,7 @@ final class ExporterHarness: Sendable {
     ///     are served by the simulator for configurations written later.
     static func start(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
-        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfig = .plain,
+        extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfigSource? = nil,
         limits: ServerLimits = ServerLimits()
     ) async throws -> ExporterHarness {
         let simulator = try await SimulatorServer.start(clusters)
@@ -72,7 +72,7 @@ final class ExporterHarness: Sendable {
         logger.logLevel = .critical
         let app = try ExporterApp(
             config: config, reload: { try ConfigLoader.load(file: configFile) }, listen: ListenAddress(host: "127.0.0.1", port: 0),
-            enableLifecycle: true, web: web, limits: limits, logger: logger,
+            enableLifecycle: true, web: try web ?? WebConfigSource(), limits: limits, logger: logger,
             onListening: { port in
                 continuation.yield(port)
                 continuation.finish()
