@@ -122,3 +122,93 @@ struct WebSecurityTests {
         }
     }
 }
+
+/// Certificates and users replaced on disk take effect for new connections without a
+/// restart; a broken replacement keeps the last good configuration and is counted.
+@Suite(.serialized)
+struct WebConfigRotationTests {
+    let directory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rotation-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    func shell(_ command: String) async throws -> String {
+        try await Subprocess.run(["sh", "-c", command], allowFailure: true).output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Replaces `path` the way cert-manager and editors do: a new file renamed over the old.
+    func replace(_ path: String, with content: String) throws {
+        try content.write(toFile: path + ".new", atomically: false, encoding: .utf8)
+        _ = rename(path + ".new", path)
+    }
+
+    func hash(_ user: String, _ password: String) async throws -> String {
+        try #require(try await TestCertificates.run("htpasswd", "-nbB", "-C", "5", user, password).split(separator: ":").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func renewedCertificatesAndChangedUsersAreServedWithoutARestart() async throws {
+        let first = directory.appendingPathComponent("first"), second = directory.appendingPathComponent("second")
+        for dir in [first, second] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        let old = try await TestCertificates.makeServerAndClients(in: first)
+        let new = try await TestCertificates.makeServerAndClients(in: second)
+        let cert = directory.appendingPathComponent("tls.crt").path, key = directory.appendingPathComponent("tls.key").path
+        try replace(cert, with: String(contentsOfFile: old["server"]!, encoding: .utf8))
+        try replace(key, with: String(contentsOfFile: old["serverKey"]!, encoding: .utf8))
+        let webFile = directory.appendingPathComponent("web.yml").path
+        let tls = "tls_server_config: {cert_file: \(cert), key_file: \(key)}\n"
+        try replace(webFile, with: tls + "basic_auth_users: {alice: \(try await hash("alice", "first"))}\n")
+        let web = try WebConfigSource(file: webFile, logger: Logger(label: "web"))
+
+        try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], web: web) { harness in
+            let servedSerial = "openssl s_client -connect 127.0.0.1:\(harness.port) -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -serial"
+            func serial(_ pem: String) async throws -> String { try await shell("openssl x509 -noout -serial -in \(pem)") }
+            func status(_ ca: String, _ credentials: String) async throws -> String {
+                try await shell("curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert \(ca) -u '\(credentials)' https://127.0.0.1:\(harness.port)/metrics")
+            }
+            func metric(_ ca: String, _ credentials: String, _ name: String) async throws -> Double? {
+                Samples(try await shell("curl -s --max-time 10 --cacert \(ca) -u '\(credentials)' https://127.0.0.1:\(harness.port)/metrics"))[name]
+            }
+            #expect(try await shell(servedSerial) == serial(old["server"]!))
+            #expect(try await status(old["ca"]!, "alice:first") == "200")
+
+            // Renewed: the next connection gets the new certificate.
+            try replace(cert, with: String(contentsOfFile: new["server"]!, encoding: .utf8))
+            try replace(key, with: String(contentsOfFile: new["serverKey"]!, encoding: .utf8))
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await shell(servedSerial) == serial(new["server"]!))
+            #expect(try await status(new["ca"]!, "alice:first") == "200")
+            #expect(try await metric(new["ca"]!, "alice:first", "redis_ocsp_exporter_web_config_last_reload_successful") == 1)
+
+            // Half a renewal (a certificate whose key has not arrived) and a file that is not
+            // a certificate: refused, counted, and the last good certificate stays.
+            try replace(cert, with: String(contentsOfFile: old["server"]!, encoding: .utf8))
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await shell(servedSerial) == serial(new["server"]!))
+            try replace(cert, with: "not a certificate\n")
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await shell(servedSerial) == serial(new["server"]!))
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await metric(new["ca"]!, "alice:first", "redis_ocsp_exporter_web_config_reload_failures_total") == 2)
+            #expect(try await metric(new["ca"]!, "alice:first", "redis_ocsp_exporter_web_config_last_reload_successful") == 0)
+
+            // Fixed, and the users changed: the old password no longer opens, the new one does.
+            try replace(cert, with: String(contentsOfFile: new["server"]!, encoding: .utf8))
+            try replace(webFile, with: tls + "basic_auth_users: {bob: \(try await hash("bob", "second"))}\n")
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await status(new["ca"]!, "bob:second")  // the request that looks at the files
+            #expect(try await status(new["ca"]!, "alice:first") == "401")
+            #expect(try await status(new["ca"]!, "bob:second") == "200")
+            #expect(try await metric(new["ca"]!, "bob:second", "redis_ocsp_exporter_web_config_last_reload_successful") == 1)
+
+            // Switching TLS off is refused: the exporter never falls back to plain HTTP.
+            try replace(webFile, with: "basic_auth_users: {bob: \(try await hash("bob", "second"))}\n")
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await status(new["ca"]!, "bob:second")
+            #expect(try await status(new["ca"]!, "bob:second") == "200")
+            #expect(try await shell("curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:\(harness.port)/metrics") == "000")
+            #expect(try await metric(new["ca"]!, "bob:second", "redis_ocsp_exporter_web_config_last_reload_successful") == 0)
+        }
+    }
+}

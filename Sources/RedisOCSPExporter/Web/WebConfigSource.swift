@@ -89,10 +89,11 @@ public final class WebConfigSource: Sendable {
     func check() {
         guard let path else { return }
         let (fingerprints, tls) = state.withLock { ($0.fingerprints, $0.config.tls != nil) }
-        let files = [path] + config.files
-        let changed = files.map(Self.fingerprint) != fingerprints
+        let seen = ([path] + config.files).map(Self.fingerprint)
         defer { state.withLock { $0.checkedAt = .now; $0.checking = false } }
-        guard changed else { return }
+        guard seen != fingerprints else { return }
+        // Remembered even if the load fails: broken files are tried again when they change, not every second.
+        state.withLock { $0.fingerprints = seen }
         do {
             let (config, context, fingerprints) = try Self.load(path, tls: tls)
             state.withLock { s in
