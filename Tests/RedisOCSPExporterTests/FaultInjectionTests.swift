@@ -1,13 +1,35 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import OCSPSimulator
-import RedisOCSPExporter
+import RedisSoftwareAPI
+@testable import RedisOCSPExporter
 import Testing
 
 /// Network faults between the exporter and a cluster, made by a loopback proxy: each ends in
 /// its error_code on the affected cluster and changes nothing for the others.
 @Suite(.serialized)
 struct FaultInjectionTests {
+    /// A reset connection is a connection failure however slow the machine is: reported at
+    /// once, not retried until the timeout passes and turns it into a `timeout`.
+    @Test func aResetIsReportedAtOnceAsAConnectionFailure() async throws {
+        let simulator = try await SimulatorServer.start([SimulatedCluster(name: "a", scenario: .healthy)])
+        let proxy = try FaultProxy(upstreamPort: Int(simulator.urls["a"]!.split(separator: ":").last!)!, fault: .reset)
+        let config = try ConfigLoader.load(yaml: """
+            clusters: [{name: a, url: "https://127.0.0.1:\(proxy.port)", tls: {insecure_skip_verify: true}, timeout: 5s}]
+            """, source: "reset.yml")
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: PollerSupervisor.httpConfiguration(clusters: 1, dnsOverrides: [:]))
+        let client = ClusterClient(http: http, limiter: RequestLimiter(limit: 1), cluster: config.clusters[0])
+        for _ in 0..<3 {
+            let fetch = try await client.fetch(.config, as: OCSPConfig.self)
+            #expect(fetch.result.failure?.code == APIFailure.connectionFailed, "\(fetch.result)")
+            #expect(fetch.duration < 2.5, "took \(fetch.duration) s of the 5 s timeout")
+        }
+        try await http.shutdown()
+        proxy.stop()
+        await simulator.stop()
+    }
+
     @Test func eachFaultGetsItsErrorCodeAndSparesTheOthers() async throws {
         let names = ["control", "reset", "corrupt", "delay-long", "delay-short"]
         let plainNames = ["stall", "truncate"]
@@ -70,5 +92,11 @@ struct FaultInjectionTests {
             #expect(snapshots[name]?.status?.certStatus == .good)
         }
         #expect(try #require(snapshots["delay-short"]?.health(.status)?.latency.sum) >= 0.3 * 2)
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let failure) = self { failure } else { nil }
     }
 }

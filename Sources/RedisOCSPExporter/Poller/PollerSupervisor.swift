@@ -57,6 +57,19 @@ public actor PollerSupervisor: Service {
     }
 
     /// Starts, stops and restarts pollers so that exactly `newConfig`'s clusters are polled.
+    /// The REST client's settings for a fleet of `clusters`.
+    static func httpConfiguration(clusters: Int, dnsOverrides: [String: String]) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.connectionPool.idleTimeout = idleTimeout(clusters: clusters)
+        // A connection that fails is reported at once as what it was (refused, reset, TLS), not
+        // retried until the timeout passes and makes it a `timeout`: the next round tries again.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.dnsOverride = dnsOverrides
+        return configuration
+    }
+
     public func apply(_ newConfig: ExporterConfig) async {
         // Clusters whose settings are unchanged keep their pollers and data.
         let unchanged = Set(newConfig.clusters.filter { new in
@@ -71,11 +84,7 @@ public actor PollerSupervisor: Service {
         await stop(Array(running.keys.filter { newClient || !unchanged.contains($0) }))
         if newClient {
             try? await client?.http.shutdown()
-            var configuration = HTTPClient.Configuration()
-            configuration.redirectConfiguration = .disallow
-            configuration.decompression = .disabled
-            configuration.connectionPool.idleTimeout = Self.idleTimeout(clusters: newConfig.clusters.count)
-            configuration.dnsOverride = overrides
+            let configuration = Self.httpConfiguration(clusters: newConfig.clusters.count, dnsOverrides: overrides)
             client = Client(
                 http: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration),
                 limiter: RequestLimiter(limit: newConfig.maxConcurrentRequests), dnsOverrides: overrides,
