@@ -92,8 +92,16 @@ public struct ExporterApp: Sendable {
 
     /// Runs until SIGTERM or SIGINT (or `shutdown()`), then stops polling, lets in-flight
     /// requests finish and returns.
+    /// Cancelling the calling task shuts down gracefully too: the services run apart from the
+    /// caller's cancellation, which would otherwise tear down connections mid-answer.
     public func run() async throws {
-        try await group.run()
+        let group = self.group
+        let running = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await running.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 
     /// Shuts down as SIGTERM does.

@@ -100,6 +100,14 @@ final class ExporterHarness: Sendable {
         self.task = task
     }
 
+    /// Stops by cancelling the task that runs the exporter, as an embedding program might.
+    func cancel() async {
+        task.cancel()
+        _ = try? await task.value
+        await simulator.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     func stop() async {
         await app.shutdown()
         _ = try? await task.value
