@@ -51,7 +51,7 @@ struct FaultInjectionTests {
             let upstream = tlsSimulator.urls[name] ?? plainSimulator.urls[name]!
             proxies[name] = try FaultProxy(upstreamPort: port(upstream), fault: fault)
         }
-        var yaml = "poll_interval: 500ms\ntimeout: 2s\nclusters:\n"
+        var yaml = "poll_interval: 500ms\ntimeout: 3s\nclusters:\n"
         for name in names + plainNames {
             let scheme = plainNames.contains(name) ? "http" : "https"
             let url = proxies[name].map { "\(scheme)://127.0.0.1:\($0.port)" } ?? tlsSimulator.urls[name]!

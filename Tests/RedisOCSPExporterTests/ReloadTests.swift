@@ -39,6 +39,13 @@ struct ReloadTests {
             m = try await harness.metrics()
             #expect(m["redis_ocsp_exporter_config_last_reload_successful"] == 0)
             #expect(m["redis_ocsp_enabled{cluster=\"comes\"}"] == 0)
+
+            // A file that cannot be decoded is refused the same way, naming the file.
+            FileManager.default.createFile(atPath: harness.configFile, contents: Data([0x23, 0x20, 0xE9, 0x0A]))
+            let undecodable = try await harness.get("/-/reload", method: .POST)
+            #expect(undecodable.status == 500)
+            #expect(String(buffer: undecodable.body).contains("\(harness.configFile): cannot read the file: is not UTF-8 text"))
+            #expect(try await harness.metrics()["redis_ocsp_enabled{cluster=\"comes\"}"] == 0)
             #expect(m["redis_ocsp_cert_status{cluster=\"stays\",status=\"GOOD\"}"] == 1)
         }
     }

@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -35,10 +38,12 @@ struct BasicAuthGuard: RouterMiddleware {
 }
 
 /// Checks passwords against bcrypt hashes without letting anyone who can reach the port take
-/// the exporter's threads: bcrypt runs on one thread of its own (never on an event loop or the
-/// concurrency pool, where it would stop the polling), a bounded number of checks wait for it
-/// and the rest are turned away at once. Credentials that passed are remembered (by their
-/// SHA-256, never in clear), since Prometheus sends the same ones on every scrape.
+/// the exporter's CPU: bcrypt runs on one thread of its own at the lowest scheduling priority
+/// (never on an event loop or the concurrency pool, where it would stop the polling), so a
+/// flood of wrong passwords slows only the password checks. Checks wait for that thread in
+/// turn, without holding any other; past `maxPending` they are turned away at once.
+/// Credentials that passed are remembered (by their SHA-256, never in clear), since
+/// Prometheus sends the same ones on every scrape.
 final class PasswordVerifier: Sendable {
     enum Outcome { case accepted, refused, busy }
 
@@ -46,15 +51,17 @@ final class PasswordVerifier: Sendable {
     private static let pool: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
+        // nice 19 for that thread alone: on Linux, setpriority with who 0 applies to the calling thread.
+        pool.submit { _ in _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19) }
         return pool
     }()
 
-    /// Checks running or queued at once; more are answered 429.
+    /// Checks running or waiting at once; more are answered 429.
     let maxPending: Int
     private let pending = Atomic(0)
     private let known = Mutex<Set<Data>>([])
 
-    init(maxPending: Int = 8) {
+    init(maxPending: Int = 64) {
         self.maxPending = maxPending
     }
 
