@@ -29,6 +29,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "RedisSoftwareAPI"),
+        // The source revision of a release build (scripts/release defines it).
+        .target(name: "CBuildInfo"),
         // The TLS stapling probe, on the system's OpenSSL (libssl-dev).
         .target(name: "CStaplingProbe", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(
@@ -36,6 +38,7 @@ let package = Package(
             dependencies: [
                 "RedisSoftwareAPI",
                 "CStaplingProbe",
+                "CBuildInfo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

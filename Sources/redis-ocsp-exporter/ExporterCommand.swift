@@ -14,7 +14,7 @@ struct ExporterCommand: AsyncParsableCommand {
             Give a configuration file (--config.file), a single cluster (--cluster.url and friends, or their \
             REDIS_OCSP_CLUSTER_* environment variables), or --demo to run against built-in simulated clusters.
             """,
-        version: RedisOCSPExporter.BuildInfo.version
+        version: RedisOCSPExporter.BuildInfo.description
     )
 
     @Option(name: .customLong("config.file"), help: "Path to the YAML configuration file.")
@@ -137,7 +137,10 @@ struct ExporterCommand: AsyncParsableCommand {
                 logger.info("listening", metadata: ["address": "\(bound)", "metrics": "\(bound.browsableURL(tls: web.servesTLS))\(path)"])
             }
         )
-        var metadata: Logger.Metadata = ["version": "\(RedisOCSPExporter.BuildInfo.version)", "clusters": "\(config.clusters.count)"]
+        var metadata: Logger.Metadata = [
+            "version": "\(RedisOCSPExporter.BuildInfo.version)", "revision": "\(RedisOCSPExporter.BuildInfo.revision)",
+            "clusters": "\(config.clusters.count)",
+        ]
         if let shard = config.shard { metadata["shard"] = "\(shard)" }
         logger.info("starting redis-ocsp-exporter", metadata: metadata)
         do {

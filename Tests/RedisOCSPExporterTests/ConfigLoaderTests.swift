@@ -305,4 +305,15 @@ struct ConfigLoaderTests {
             #expect("\(error)" == "\(path): cannot read the file: is not UTF-8 text")
         }
     }
+
+    /// File paths may name environment variables: systemd's LoadCredential= hands secrets over
+    /// in ${CREDENTIALS_DIRECTORY}, whose path is known only when the service starts.
+    @Test func filePathsNameEnvironmentVariables() throws {
+        _ = file("prod-east", "from systemd\n")
+        let yaml = "clusters:\n  - {name: a, url: \"https://x\", username: u, password_file: \"${CREDENTIALS_DIRECTORY}/prod-east\"}"
+        let config = try ConfigLoader.load(yaml: yaml, source: "c.yml", environment: ["CREDENTIALS_DIRECTORY": directory.path])
+        #expect(config.clusters[0].credentials?.password.value == "from systemd")
+        #expect(issues(yaml) == ["c.yml: line 2: clusters[0] (a).password_file: environment variable CREDENTIALS_DIRECTORY (in \"${CREDENTIALS_DIRECTORY}/prod-east\") is not set"])
+        #expect(issues("clusters:\n  - {name: a, url: \"https://x\", tls: {ca_file: \"${X/ca.pem\"}}").contains { $0.contains("tls.ca_file: \"${X/ca.pem\" has ${ without a closing }") })
+    }
 }

@@ -122,9 +122,38 @@ struct Reader {
         return value
     }
 
+    /// A file path, with `${NAME}` replaced by that environment variable, so that a path can
+    /// name systemd's `${CREDENTIALS_DIRECTORY}` (LoadCredential=) or a mounted secrets folder.
+    mutating func path(_ node: Node?, _ field: String) -> String? {
+        guard let text = string(node, field) else { return nil }
+        switch expand(text) {
+        case .success(let path): return path
+        case .failure(let problem):
+            issue(field, node, problem.reason)
+            return nil
+        }
+    }
+
+    func expand(_ text: String) -> Result<String, ConfigFile.Unreadable> {
+        var result = "", rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            result += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                return .failure(.init(reason: "\"\(text)\" has ${ without a closing }"))
+            }
+            let name = String(rest[start.upperBound..<end])
+            guard let value = environment[name] else {
+                return .failure(.init(reason: "environment variable \(name) (in \"\(text)\") is not set"))
+            }
+            result += value
+            rest = rest[rest.index(after: end)...]
+        }
+        return .success(result + rest)
+    }
+
     /// The secret in the file the field names (password_file, bearer_token_file).
     mutating func secretFile(_ node: Node?, _ field: String) -> String? {
-        guard let path = string(node, field) else { return nil }
+        guard let path = path(node, field) else { return nil }
         switch ConfigFile.secret(path) {
         case .success(let secret): return secret
         case .failure(let error):
@@ -241,7 +270,7 @@ struct Reader {
             issue("\(field).endpoints", other, "must be a list of host:port")
         }
         let serverName = hostName(fields["server_name"], "\(field).server_name")
-        let caFile = string(fields["ca_file"], "\(field).ca_file")
+        let caFile = path(fields["ca_file"], "\(field).ca_file")
         if caFile != nil { _ = pemCertificates(fields["ca_file"], "\(field).ca_file") }
         return StaplingProbeConfig(
             endpoints: endpoints, serverName: serverName, caFile: caFile,
@@ -347,7 +376,7 @@ struct Reader {
     /// The certificates of a PEM file the field names; nil, with the reason reported, when
     /// there are none.
     mutating func pemCertificates(_ node: Node?, _ field: String) -> [NIOSSLCertificate]? {
-        guard let node, let path = string(node, field) else { return nil }
+        guard let node, let path = path(node, field) else { return nil }
         if let problem = ConfigFile.problem(path) {
             issue(field, node, "cannot read \(path): \(problem)")
             return nil
@@ -361,7 +390,7 @@ struct Reader {
 
     /// The private key of a PEM file the field names. Messages give the path, never the content.
     mutating func pemPrivateKey(_ node: Node?, _ field: String) -> NIOSSLPrivateKey? {
-        guard let node, let path = string(node, field) else { return nil }
+        guard let node, let path = path(node, field) else { return nil }
         if let problem = ConfigFile.problem(path) {
             issue(field, node, "cannot read \(path): \(problem)")
             return nil

@@ -17,7 +17,7 @@ public struct WebConfig: Sendable {
 
     public static func load(file path: String) throws -> WebConfig {
         let root = try ConfigFile.document(path)
-        var reader = Reader(source: path, environment: [:])
+        var reader = Reader(source: path, environment: ProcessInfo.processInfo.environment)
         let config = reader.readWebConfig(root)
         guard reader.issues.isEmpty, let config else { throw ConfigError(source: path, issues: reader.sortedIssues) }
         return config
@@ -102,7 +102,7 @@ extension Reader {
         } else if authType != "NoClientCert" {
             issue("\(field).client_ca_file", node, "is required with client_auth_type \(authType)")
         }
-        let files = ["cert_file", "key_file", "client_ca_file"].compactMap { fields[$0]?.scalar?.string }
+        let files = ["cert_file", "key_file", "client_ca_file"].compactMap { fields[$0]?.scalar.flatMap { try? expand($0.string).get() } }
         return issues.count == before ? (tls, files) : (nil, [])
     }
 }
