@@ -1,4 +1,5 @@
 import Foundation
+import RedisOCSPExporter
 import Testing
 import Yams
 
@@ -36,21 +37,75 @@ struct ExamplesTests {
         }
     }
 
-    @Test func kubernetesSidecarExample() throws {
-        let text = try String(contentsOf: Self.examples.appendingPathComponent("kubernetes/redis-ocsp-sidecar.yaml"), encoding: .utf8)
-        let documents = try Array(Yams.load_all(yaml: text)).compactMap { $0 as? [String: Any] }
-        let kinds = documents.compactMap { $0["kind"] as? String }
-        #expect(Set(kinds) == ["Secret", "ConfigMap", "Deployment", "Service", "ServiceMonitor", "PrometheusRule"])
-        let deployment = try #require(documents.first { $0["kind"] as? String == "Deployment" })
-        let containers = ((((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])?["containers"] as? [[String: Any]]) ?? []
-        #expect(containers.count == 2, "the exporter runs beside a client")
-        let exporter = try #require(containers.first { $0["name"] as? String == "redis-ocsp-exporter" })
-        #expect((exporter["args"] as? [String])?.contains("--config.file=/etc/redis-ocsp/config.yml") == true)
+    /// The objects `kubectl kustomize` renders from an overlay of examples/kubernetes.
+    static func kustomize(_ overlay: String) async throws -> [[String: Any]] {
+        let rendered = try await Subprocess.run(["kubectl", "kustomize", examples.appendingPathComponent("kubernetes/overlays/\(overlay)").path]).output
+        return try Array(Yams.load_all(yaml: rendered)).compactMap { $0 as? [String: Any] }
+    }
 
-        let rule = try #require(documents.first { $0["kind"] as? String == "PrometheusRule" })
-        let groups = (rule["spec"] as? [String: Any])?["groups"] as? [Any]
+    static func object(_ documents: [[String: Any]], _ kind: String) throws -> [String: Any] {
+        try #require(documents.first { $0["kind"] as? String == kind }, "no \(kind)")
+    }
+
+    static func dig(_ value: Any?, _ path: String...) -> Any? {
+        path.reduce(value) { ($0 as? [String: Any])?[$1] }
+    }
+
+    /// Both overlays render, their Service is what the ServiceMonitor selects and selects
+    /// their pods, and the PrometheusRule carries exactly the rules of alerts/.
+    @Test(arguments: ["sidecar", "standalone"])
+    func kubernetesOverlaysRender(_ overlay: String) async throws {
+        let documents = try await Self.kustomize(overlay)
+        let workload = overlay == "sidecar" ? "Deployment" : "StatefulSet"
+        #expect(Set(documents.compactMap { $0["kind"] as? String }) == ["Secret", "ConfigMap", workload, "Service", "ServiceMonitor", "PrometheusRule"])
+        let pods = try Self.object(documents, workload)
+        let containers = Self.dig(pods, "spec", "template", "spec", "containers") as? [[String: Any]] ?? []
+        let exporter = try #require(containers.first { $0["name"] as? String == "redis-ocsp-exporter" })
+        let args = exporter["args"] as? [String] ?? []
+        #expect(args.contains("--config.file=/etc/redis-ocsp/config.yml"))
+        if overlay == "sidecar" {
+            #expect(containers.count == 2, "the exporter runs beside a client")
+        } else {
+            #expect(Self.dig(pods, "spec", "replicas") as? Int == 3)
+            #expect(args.contains("--shard=$(POD_INDEX)/3"))
+            let env = exporter["env"] as? [[String: Any]] ?? []
+            #expect(env.contains { $0["name"] as? String == "POD_INDEX"
+                && Self.dig($0, "valueFrom", "fieldRef", "fieldPath") as? String == "metadata.labels['apps.kubernetes.io/pod-index']" })
+        }
+        let podLabels = Self.dig(pods, "spec", "template", "metadata", "labels") as? [String: String] ?? [:]
+        let service = try Self.object(documents, "Service")
+        let selector = Self.dig(service, "spec", "selector") as? [String: String] ?? [:]
+        #expect(!selector.isEmpty && selector.allSatisfy { podLabels[$0.key] == $0.value }, "the Service selects no pod of the \(workload)")
+        let serviceLabels = Self.dig(service, "metadata", "labels") as? [String: String] ?? [:]
+        let monitor = try Self.object(documents, "ServiceMonitor")
+        let wanted = Self.dig(monitor, "spec", "selector", "matchLabels") as? [String: String] ?? [:]
+        #expect(!wanted.isEmpty && wanted.allSatisfy { serviceLabels[$0.key] == $0.value }, "the ServiceMonitor does not select the Service")
+        #expect(serviceLabels["job-name"] == "redis-ocsp", "alerts/ expect job=redis-ocsp")
+        let ports = (Self.dig(service, "spec", "ports") as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect((Self.dig(monitor, "spec", "endpoints") as? [[String: Any]] ?? []).allSatisfy { ports.contains($0["port"] as? String ?? "") })
+
+        let volumes = (Self.dig(pods, "spec", "template", "spec", "volumes") as? [[String: Any]] ?? [])
+        #expect(volumes.contains { Self.dig($0, "configMap", "name") as? String == Self.dig(try? Self.object(documents, "ConfigMap"), "metadata", "name") as? String })
+        #expect(volumes.contains { Self.dig($0, "secret", "secretName") as? String == Self.dig(try? Self.object(documents, "Secret"), "metadata", "name") as? String })
+
+        let groups = Self.dig(try Self.object(documents, "PrometheusRule"), "spec", "groups") as? [Any]
         let alerts = try Yams.load(yaml: String(contentsOfFile: AlertRulesTests.rulesFile, encoding: .utf8)) as? [String: Any]
         #expect(groups.map { NSArray(array: $0) } == (alerts?["groups"] as? [Any]).map { NSArray(array: $0) },
                 "the PrometheusRule's groups differ from alerts/redis-ocsp.rules.yml")
+    }
+
+    /// The configuration in the ConfigMap is one the exporter accepts (with the files it names).
+    @Test func theKubernetesConfigurationIsValid() async throws {
+        let documents = try await Self.kustomize("standalone")
+        let yaml = try #require(Self.dig(try Self.object(documents, "ConfigMap"), "data", "config.yml") as? String)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("k8s-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (ca, _, _) = try await TestCertificates.make(in: directory)
+        try "change-me\n".write(toFile: directory.appendingPathComponent("password").path, atomically: true, encoding: .utf8)
+        let local = yaml.replacingOccurrences(of: "/run/secrets/redis-ocsp/password", with: directory.appendingPathComponent("password").path)
+            .replacingOccurrences(of: "/etc/redis-ocsp/ca.pem", with: ca)
+        let config = try ConfigLoader.load(yaml: local, source: "ConfigMap config.yml")
+        #expect(config.clusters.map(\.name) == ["prod-east"])
     }
 }
