@@ -1,6 +1,6 @@
 import RedisSoftwareAPI
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A request as the simulated REST API sees it.
 public struct SimRequest: Sendable {
@@ -97,7 +97,7 @@ public final class SimulatedCluster: Sendable {
         var requests = 0
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     public init(
         name: String, scenario: Scenario, username: String = "ocsp-monitor@example.com", password: String = "simulated",
@@ -112,20 +112,20 @@ public final class SimulatedCluster: Sendable {
         self.changePeriod = changePeriod
         self.clock = clock
         self.started = clock()
-        state = Mutex(State(scenario: scenario))
+        state = NIOLockedValueBox(State(scenario: scenario))
     }
 
     public var scenario: Scenario {
-        get { state.withLock { $0.scenario } }
-        set { state.withLock { $0 = State(scenario: newValue, requests: $0.requests) } }
+        get { state.withLockedValue { $0.scenario } }
+        set { state.withLockedValue { $0 = State(scenario: newValue, requests: $0.requests) } }
     }
 
     /// Requests answered so far, for tests that check the client's behaviour.
-    public var requestCount: Int { state.withLock { $0.requests } }
+    public var requestCount: Int { state.withLockedValue { $0.requests } }
 
     /// The scenario in force now; `changing` resolves to its current step.
     public func effectiveScenario() -> Scenario {
-        let scenario = state.withLock { $0.scenario }
+        let scenario = state.withLockedValue { $0.scenario }
         guard scenario == .changing else { return scenario }
         let periodSeconds = max(1, changePeriod.components.seconds)
         let step = Int((clock() - started) / periodSeconds) % Scenario.changingCycle.count
@@ -133,7 +133,7 @@ public final class SimulatedCluster: Sendable {
     }
 
     public func handle(_ request: SimRequest) async -> SimResponse {
-        state.withLock { $0.requests += 1 }
+        state.withLockedValue { $0.requests += 1 }
         let scenario = effectiveScenario()
         if scenario == .slow { try? await Task.sleep(for: slowDelay) }
         guard authorized(request.authorization), scenario != .unauthorized else {
@@ -177,7 +177,7 @@ public final class SimulatedCluster: Sendable {
     }
 
     private func settings(for scenario: Scenario) -> OCSPSettings {
-        if let changed = state.withLock({ $0.settings }) { return changed }
+        if let changed = state.withLockedValue({ $0.settings }) { return changed }
         var s = OCSPSettings()
         switch scenario {
         case .disabled: s.enabled = false
@@ -236,7 +236,7 @@ public final class SimulatedCluster: Sendable {
             return .error(400, "no_responder_url", "Cannot enable OCSP: the proxy certificate has no responder URL")
         }
         let result = s
-        state.withLock { $0.settings = result }
+        state.withLockedValue { $0.settings = result }
         return .json(200, configObject(result))
     }
 
@@ -250,7 +250,7 @@ public final class SimulatedCluster: Sendable {
         case .malformedJSON:
             return SimResponse(status: 200, contentType: "application/json", body: Array(#"{"cert_status": "GOOD", "produced_at": "Wed, 22 De"#.utf8))
         default:
-            if let tested = state.withLock({ $0.testedStatus }), tested.scenario == scenario { return .json(200, tested.object) }
+            if let tested = state.withLockedValue({ $0.testedStatus }), tested.scenario == scenario { return .json(200, tested.object) }
             return .json(200, statusObject(scenario))
         }
     }
@@ -316,7 +316,7 @@ public final class SimulatedCluster: Sendable {
                 fresh["next_update"] = httpDate(now + s.queryFrequency + 3600)
             }
             // The answer is cached only while OCSP is enabled, as the API reference says.
-            if s.enabled { state.withLock { $0.testedStatus = (scenario, fresh) } }
+            if s.enabled { state.withLockedValue { $0.testedStatus = (scenario, fresh) } }
             return .json(200, fresh)
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import OCSPSimulator
 import RedisSoftwareAPI
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// The simulator must answer as the API reference documents, errors included.
@@ -109,33 +109,33 @@ struct SimulatedClusterTests {
 
     @Test func testCachesItsAnswerOnlyWhileOCSPIsEnabled() async {
         let clock = Clock()
-        let cluster = SimulatedCluster(name: "a", scenario: .stale, clock: { clock.t.withLock { $0 } })
+        let cluster = SimulatedCluster(name: "a", scenario: .stale, clock: { clock.t.withLockedValue { $0 } })
         let before = await call(cluster, "GET", "/v1/ocsp/status").1?["next_update"]
-        clock.t.withLock { $0 += 100 }
+        clock.t.withLockedValue { $0 += 100 }
         let tested = await call(cluster, "POST", "/v1/ocsp/test").1
         #expect(tested?["cert_status"] == .string("GOOD"))
         #expect(await call(cluster, "GET", "/v1/ocsp/status").1?["next_update"] == before)
 
-        let healthy = SimulatedCluster(name: "h", scenario: .healthy, clock: { clock.t.withLock { $0 } })
-        clock.t.withLock { $0 += 5000 }
+        let healthy = SimulatedCluster(name: "h", scenario: .healthy, clock: { clock.t.withLockedValue { $0 } })
+        clock.t.withLockedValue { $0 += 5000 }
         let fresh = await call(healthy, "POST", "/v1/ocsp/test").1
-        #expect(fresh?["produced_at"] == .string(HTTPDate.format(clock.t.withLock { $0 })))
+        #expect(fresh?["produced_at"] == .string(HTTPDate.format(clock.t.withLockedValue { $0 })))
         #expect(await call(healthy, "GET", "/v1/ocsp/status").1?["produced_at"] == fresh?["produced_at"])
 
-        let disabled = SimulatedCluster(name: "d", scenario: .disabled, clock: { clock.t.withLock { $0 } })
+        let disabled = SimulatedCluster(name: "d", scenario: .disabled, clock: { clock.t.withLockedValue { $0 } })
         let cached = await call(disabled, "GET", "/v1/ocsp/status").1?["produced_at"]
-        clock.t.withLock { $0 += 10 }
+        clock.t.withLockedValue { $0 += 10 }
         #expect(await call(disabled, "POST", "/v1/ocsp/test").0 == 200)
         #expect(await call(disabled, "GET", "/v1/ocsp/status").1?["produced_at"] == cached)
     }
 
     @Test func changingMovesThroughItsCycleWithTime() async {
         let clock = Clock()
-        let cluster = SimulatedCluster(name: "c", scenario: .changing, changePeriod: .seconds(10), clock: { clock.t.withLock { $0 } })
+        let cluster = SimulatedCluster(name: "c", scenario: .changing, changePeriod: .seconds(10), clock: { clock.t.withLockedValue { $0 } })
         var seen: [Scenario] = []
         for _ in 0..<6 {
             seen.append(cluster.effectiveScenario())
-            clock.t.withLock { $0 += 10 }
+            clock.t.withLockedValue { $0 += 10 }
         }
         #expect(seen == [.healthy, .expiring, .stale, .revoked, .disabled, .healthy])
     }
@@ -167,5 +167,5 @@ struct SimulatedClusterTests {
 
 /// A settable wall clock for the simulator.
 final class Clock: Sendable {
-    let t = Mutex<Int64>(1_800_000_000)
+    let t = NIOLockedValueBox<Int64>(1_800_000_000)
 }

@@ -1,5 +1,5 @@
 import DequeModule
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A counting semaphore for async code: bounds the REST requests in flight across all
 /// clusters, so a large fleet cannot open thousands of connections at once. Waiters are
@@ -26,10 +26,10 @@ final class RequestLimiter: Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     init(limit: Int) {
-        state = Mutex(State(available: limit))
+        state = NIOLockedValueBox(State(available: limit))
     }
 
     /// Runs `body` once a slot is free. Waiting past `deadline` throws DeadlineExceeded;
@@ -41,10 +41,10 @@ final class RequestLimiter: Sendable {
     }
 
     /// Slots free now, for tests.
-    var available: Int { state.withLock { $0.available } }
+    var available: Int { state.withLockedValue { $0.available } }
 
     private func acquire(deadline: ContinuousClock.Instant) async throws {
-        let id: UInt64? = state.withLock { s in
+        let id: UInt64? = state.withLockedValue { s in
             if s.available > 0 {
                 s.available -= 1
                 return nil
@@ -64,7 +64,7 @@ final class RequestLimiter: Sendable {
             defer { group.cancelAll() }
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let settled: Result<Void, any Error>? = state.withLock { s in
+                    let settled: Result<Void, any Error>? = state.withLockedValue { s in
                         switch s.waiters[id] {
                         case .registered?:
                             s.waiters[id] = .waiting(continuation)
@@ -89,7 +89,7 @@ final class RequestLimiter: Sendable {
 
     /// Ends a waiter's wait with `error`, unless it already has its slot.
     private func fail(_ id: UInt64, _ error: any Error) {
-        let continuation = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+        let continuation = state.withLockedValue { s -> CheckedContinuation<Void, any Error>? in
             switch s.waiters[id] {
             case .registered?:
                 s.waiters[id] = .failed(error)
@@ -105,7 +105,7 @@ final class RequestLimiter: Sendable {
     }
 
     private func release() {
-        let next = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+        let next = state.withLockedValue { s -> CheckedContinuation<Void, any Error>? in
             while let id = s.queue.popFirst() {
                 switch s.waiters[id] {
                 case .registered?:

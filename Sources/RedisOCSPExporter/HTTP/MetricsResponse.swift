@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RedisSoftwareAPI
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The one place a /metrics answer's head is made, for the router and for the fast path.
 enum MetricsResponse {
@@ -21,7 +21,7 @@ enum MetricsResponse {
     /// without it: the Date (made at most once a second) and the Server name.
     final class ServerFields: Sendable {
         let serverName: String
-        private let date = Mutex<(second: Int64, text: String)>((0, ""))
+        private let date = NIOLockedValueBox<(second: Int64, text: String)>((0, ""))
 
         init(serverName: String) {
             self.serverName = serverName
@@ -29,7 +29,7 @@ enum MetricsResponse {
 
         func add(to fields: inout HTTPFields) {
             let second = Int64(Date().timeIntervalSince1970)
-            fields[.date] = date.withLock { cached in
+            fields[.date] = date.withLockedValue { cached in
                 if cached.second != second { cached = (second, HTTPDate.format(second)) }
                 return cached.text
             }

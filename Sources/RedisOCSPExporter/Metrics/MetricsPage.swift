@@ -1,5 +1,6 @@
 import CompressNIO
 import NIOCore
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Builds the /metrics body. A scrape that finds nothing changed gets the same bytes as the
@@ -32,7 +33,7 @@ public final class MetricsPage: Sendable {
     private let store: SnapshotStore
     /// The exporter's own metric families from other components (notifier, reloader).
     private let selfMetrics: [@Sendable () -> String]
-    private let cache = Mutex<Page?>(nil)
+    private let cache = NIOLockedValueBox<Page?>(nil)
     private let refreshing = Atomic(false)
 
     public init(store: SnapshotStore, selfMetrics: [@Sendable () -> String] = []) {
@@ -49,7 +50,7 @@ public final class MetricsPage: Sendable {
         if let gzip = page.gzip { return gzip }
         var plain = page.plain
         let gzip = try plain.compress(with: .gzip())
-        cache.withLock { cached in
+        cache.withLockedValue { cached in
             if cached?.serial == page.serial { cached?.gzip = gzip }
         }
         return gzip
@@ -60,7 +61,7 @@ public final class MetricsPage: Sendable {
     /// a large fleet. Process values due for a refresh are refreshed in the background and
     /// served from the page before meanwhile, so a crowd of scrapes never waits on /proc.
     func cached(gzip: Bool) -> ByteBuffer? {
-        guard let page = cache.withLock({ $0 }), page.shows(generation: store.generation, ownPart: renderOwnPart()) else {
+        guard let page = cache.withLockedValue({ $0 }), page.shows(generation: store.generation, ownPart: renderOwnPart()) else {
             return nil
         }
         if ContinuousClock.now - page.processReadAt >= Self.processRefresh,
@@ -79,7 +80,7 @@ public final class MetricsPage: Sendable {
         let generation = store.generation
         let ownPart = renderOwnPart()
         let now = ContinuousClock.now
-        let cached = cache.withLock { $0 }
+        let cached = cache.withLockedValue { $0 }
         if let cached, cached.shows(generation: generation, ownPart: ownPart), now - cached.processReadAt < Self.processRefresh {
             return cached
         }
@@ -108,7 +109,7 @@ public final class MetricsPage: Sendable {
             processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, plain: plain,
             gzip: compress ? try? uncompressed.compress(with: .gzip()) : nil, renderSeconds: renderSeconds
         )
-        cache.withLock { $0 = page }
+        cache.withLockedValue { $0 = page }
         return page
     }
 

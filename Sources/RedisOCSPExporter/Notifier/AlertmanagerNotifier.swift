@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Sends the evaluator's alerts to Alertmanager's v2 API. Callers only enqueue: a bounded
 /// queue (oldest dropped first) decouples them from a slow or unreachable Alertmanager, and
@@ -20,9 +20,9 @@ public final class AlertmanagerNotifier: Service, Sendable {
     }
 
     /// nil while no Alertmanager is configured; replaced on reload.
-    private let settings = Mutex<Settings?>(nil)
+    private let settings = NIOLockedValueBox<Settings?>(nil)
     /// Where alerts link to; set once the server knows its port, unless configured.
-    private let generatorURL: Mutex<String>
+    private let generatorURL: NIOLockedValueBox<String>
     let logger: Logger
 
     private struct State {
@@ -34,12 +34,12 @@ public final class AlertmanagerNotifier: Service, Sendable {
         var down: Set<String> = []
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
     public init(config: AlertmanagerConfig?, evaluationInterval: Duration, generatorURL: String, logger: Logger) {
-        self.generatorURL = Mutex(generatorURL)
+        self.generatorURL = NIOLockedValueBox(generatorURL)
         self.logger = logger
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         update(config: config, evaluationInterval: evaluationInterval)
@@ -47,20 +47,20 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// Takes a new `alertmanager:` section (on reload); nil stops sending.
     public func update(config: AlertmanagerConfig?, evaluationInterval: Duration) {
-        settings.withLock { $0 = config.map { Settings(config: $0, validFor: 4 * max($0.resendInterval.seconds, evaluationInterval.seconds)) } }
-        state.withLock { s in
+        settings.withLockedValue { $0 = config.map { Settings(config: $0, validFor: 4 * max($0.resendInterval.seconds, evaluationInterval.seconds)) } }
+        state.withLockedValue { s in
             if config == nil { s.queue.removeAll() } else { trim(&s) }
         }
     }
 
     func setGeneratorURL(_ url: String) {
-        generatorURL.withLock { $0 = url }
+        generatorURL.withLockedValue { $0 = url }
     }
 
     /// Queues alerts for sending; never blocks.
     public func enqueue(_ alerts: [Alert]) {
-        guard settings.withLock({ $0 != nil }) else { return }
-        state.withLock { s in
+        guard settings.withLockedValue({ $0 != nil }) else { return }
+        state.withLockedValue { s in
             s.queue.append(contentsOf: alerts)
             trim(&s)
         }
@@ -68,7 +68,7 @@ public final class AlertmanagerNotifier: Service, Sendable {
     }
 
     private func trim(_ s: inout State) {
-        guard let capacity = settings.withLock({ $0?.config.queueCapacity }) else { return }
+        guard let capacity = settings.withLockedValue({ $0?.config.queueCapacity }) else { return }
         let excess = s.queue.count - capacity
         if excess > 0 {
             s.queue.removeFirst(excess)
@@ -89,7 +89,7 @@ public final class AlertmanagerNotifier: Service, Sendable {
                         continue
                     }
                     // Every Alertmanager refused: keep the batch, ahead of newer alerts, and wait.
-                    self.state.withLock { s in
+                    self.state.withLockedValue { s in
                         s.queue.insert(contentsOf: batch, at: 0)
                         self.trim(&s)
                     }
@@ -103,7 +103,7 @@ public final class AlertmanagerNotifier: Service, Sendable {
     }
 
     private func nextBatch() -> [Alert]? {
-        state.withLock { s in
+        state.withLockedValue { s in
             guard !s.queue.isEmpty else { return nil }
             let batch = Array(s.queue.prefix(Self.batchSize))
             s.queue.removeFirst(batch.count)
@@ -113,7 +113,7 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// Posts one batch to every Alertmanager at once; true if at least one took it.
     private func send(_ batch: [Alert], http: HTTPClient) async -> Bool {
-        guard let current = settings.withLock({ $0 }) else { return true }
+        guard let current = settings.withLockedValue({ $0 }) else { return true }
         let body = ByteBuffer(bytes: payload(batch, now: Date().timeIntervalSince1970, settings: current))
         return await withTaskGroup(of: Bool.self) { group in
             for url in current.config.urls {
@@ -143,7 +143,7 @@ public final class AlertmanagerNotifier: Service, Sendable {
         } catch {
             problem = ClusterClient.classify(error).message
         }
-        let changed = state.withLock { s -> Bool in
+        let changed = state.withLockedValue { s -> Bool in
             if problem == nil {
                 s.sent[url, default: 0] += UInt64(count)
                 return s.down.remove(url) != nil
@@ -161,13 +161,13 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// The body of POST /api/v2/alerts.
     func payload(_ alerts: [Alert], now: Double) -> [UInt8] {
-        guard let current = settings.withLock({ $0 }) else { return [] }
+        guard let current = settings.withLockedValue({ $0 }) else { return [] }
         return payload(alerts, now: now, settings: current)
     }
 
     private func payload(_ alerts: [Alert], now: Double, settings: Settings) -> [UInt8] {
         let (config, validFor) = (settings.config, settings.validFor)
-        let generatorURL = generatorURL.withLock { $0 }
+        let generatorURL = generatorURL.withLockedValue { $0 }
         let objects: [[String: Any]] = alerts.map { alert in
             var labels = Dictionary(alert.labels.map { ($0.name, $0.value) }) { _, last in last }
             for label in config.externalLabels where labels[label.name] == nil { labels[label.name] = label.value }
@@ -184,8 +184,8 @@ public final class AlertmanagerNotifier: Service, Sendable {
 
     /// The notifier's own metrics, for /metrics.
     func renderMetrics() -> String {
-        guard let config = settings.withLock({ $0?.config }) else { return "" }
-        let s = state.withLock { $0 }
+        guard let config = settings.withLockedValue({ $0?.config }) else { return "" }
+        let s = state.withLockedValue { $0 }
         var out = ""
         func family(_ name: String, _ type: Exposition.MetricType, _ help: String, _ samples: [(String, Double)]) {
             out += Exposition.header(name: name, help: help, type: type)

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import UnixSignals
 
 /// Reloads the configuration on SIGHUP or POST /-/reload. A valid new configuration is
@@ -16,7 +16,7 @@ public actor ConfigReloader: Service {
     let logger: Logger
     let now: @Sendable () -> Double
     private var clusters: Set<String>
-    private nonisolated let status: Mutex<(successful: Bool, lastSuccess: Double)>
+    private nonisolated let status: NIOLockedValueBox<(successful: Bool, lastSuccess: Double)>
 
     init(
         initial: ExporterConfig, load: @escaping @Sendable () throws -> ExporterConfig, supervisor: PollerSupervisor,
@@ -30,7 +30,7 @@ public actor ConfigReloader: Service {
         self.logger = logger
         self.now = now
         clusters = Set(initial.clusters.map(\.name))
-        status = Mutex((true, now()))
+        status = NIOLockedValueBox((true, now()))
     }
 
     public func run() async throws {
@@ -46,7 +46,7 @@ public actor ConfigReloader: Service {
         do {
             config = try load()
         } catch {
-            status.withLock { $0.successful = false }
+            status.withLockedValue { $0.successful = false }
             logger.error("configuration reload failed; the previous configuration stays in force", metadata: ["error": "\(error)"])
             return .failure(error)
         }
@@ -62,7 +62,7 @@ public actor ConfigReloader: Service {
         ])
         clusters = names
         let at = now()
-        status.withLock { $0 = (true, at) }
+        status.withLockedValue { $0 = (true, at) }
         return .success(config)
     }
 
@@ -73,7 +73,7 @@ public actor ConfigReloader: Service {
         name: "redis_ocsp_exporter_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful configuration load.", type: .gauge)
 
     nonisolated func renderMetrics() -> String {
-        let (successful, lastSuccess) = status.withLock { $0 }
+        let (successful, lastSuccess) = status.withLockedValue { $0 }
         return Self.successfulHeader + "redis_ocsp_exporter_config_last_reload_successful \(successful ? 1 : 0)\n"
             + Self.timestampHeader + "redis_ocsp_exporter_config_last_reload_success_timestamp_seconds \(Exposition.formatValue(lastSuccess))\n"
     }

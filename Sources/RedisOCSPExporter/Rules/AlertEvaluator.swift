@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Runs the built-in rules over cluster snapshots and keeps each alert's state
 /// (inactive -> pending -> firing -> resolved), as Prometheus's rule manager does.
@@ -16,7 +16,7 @@ public final class AlertEvaluator: Sendable {
     /// first one still learns of the resolution (Prometheus keeps them 15 minutes too).
     static let resolvedRetention = 900.0
 
-    private let settings: Mutex<(rules: RulesConfig, resendInterval: Double)>
+    private let settings: NIOLockedValueBox<(rules: RulesConfig, resendInterval: Double)>
     let logger: Logger
     private struct ClusterState {
         var alerts: [String: Alert] = [:]
@@ -24,17 +24,17 @@ public final class AlertEvaluator: Sendable {
         var polledAt = -Double.infinity
     }
 
-    private let clusters = Mutex<[String: ClusterState]>([:])
+    private let clusters = NIOLockedValueBox<[String: ClusterState]>([:])
 
     public init(rules: RulesConfig, resendInterval: Duration, logger: Logger) {
-        self.settings = Mutex((rules, resendInterval.seconds))
+        self.settings = NIOLockedValueBox((rules, resendInterval.seconds))
         self.logger = logger
     }
 
     public func evaluate(_ snapshot: ClusterSnapshot, now: Double) -> Outcome {
         // A cluster not yet polled has no state to judge.
         guard let polledAt = snapshot.polledAt else { return Outcome(active: [], toSend: []) }
-        let (rules, resendInterval) = settings.withLock { $0 }
+        let (rules, resendInterval) = settings.withLockedValue { $0 }
         var holding: [String: (AlertCondition, [(name: String, value: String)])] = [:]
         for rule in RuleName.allCases {
             let settings = rules[rule]
@@ -46,7 +46,7 @@ public final class AlertEvaluator: Sendable {
                 holding[sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")] = (condition, sorted)
             }
         }
-        return clusters.withLock { all in
+        return clusters.withLockedValue { all in
             var cluster = all[snapshot.name] ?? ClusterState()
             guard polledAt >= cluster.polledAt else {
                 return Outcome(active: Self.active(cluster.alerts), toSend: [])
@@ -110,12 +110,12 @@ public final class AlertEvaluator: Sendable {
 
     /// Takes new rule settings (on reload); alerts in progress keep their state.
     public func update(rules: RulesConfig, resendInterval: Duration) {
-        settings.withLock { $0 = (rules, resendInterval.seconds) }
+        settings.withLockedValue { $0 = (rules, resendInterval.seconds) }
     }
 
     /// Forgets a cluster that is no longer configured.
     public func remove(cluster: String) {
-        _ = clusters.withLock { $0.removeValue(forKey: cluster) }
+        _ = clusters.withLockedValue { $0.removeValue(forKey: cluster) }
     }
 
     private func log(_ alert: Alert, _ message: Logger.Message) {

@@ -1,5 +1,5 @@
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Evaluates the rules for a cluster and passes the outcome on: active alerts to the store
 /// (for /metrics and the pages), alerts to send to the notifier.
@@ -27,22 +27,22 @@ public struct RuleEngine: Sendable {
 /// next_update that passes) take effect without waiting for the next poll.
 public final class RuleService: Service, Sendable {
     let engine: RuleEngine
-    private let interval: Mutex<Duration>
+    private let interval: NIOLockedValueBox<Duration>
 
     public init(engine: RuleEngine, interval: Duration) {
         self.engine = engine
-        self.interval = Mutex(interval)
+        self.interval = NIOLockedValueBox(interval)
     }
 
     /// Takes a new evaluation_interval (on reload), from the next wait on.
     public func update(interval: Duration) {
-        self.interval.withLock { $0 = interval }
+        self.interval.withLockedValue { $0 = interval }
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             // Ends when shutdown cancels the sleep.
-            while (try? await Task.sleep(for: self.interval.withLock { $0 })) != nil {
+            while (try? await Task.sleep(for: self.interval.withLockedValue { $0 })) != nil {
                 for entry in self.engine.store.read().entries { self.engine.evaluate(entry.snapshot) }
             }
         }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The latest snapshot of every configured cluster, with its rendered samples. Pollers
 /// publish, scrapes and pages read; a read never waits on a poll, only on a short lock.
@@ -35,14 +35,14 @@ public final class SnapshotStore: Sendable {
         }
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     public init(clusters: [ClusterConfig]) {
         let entries = clusters.sorted { $0.name < $1.name }.map { cluster -> Entry in
             let snapshot = ClusterSnapshot(cluster: cluster)
             return Entry(snapshot: snapshot, rendered: RenderedCluster(snapshot, alerts: []))
         }
-        state = Mutex(State(entries: entries))
+        state = NIOLockedValueBox(State(entries: entries))
     }
 
     /// Makes the store hold exactly `clusters`: entries named in `keeping` stay as they are,
@@ -52,7 +52,7 @@ public final class SnapshotStore: Sendable {
             let snapshot = ClusterSnapshot(cluster: cluster)
             return (cluster.name, Entry(snapshot: snapshot, rendered: RenderedCluster(snapshot, alerts: [])))
         })
-        state.withLock { s in
+        state.withLockedValue { s in
             let old = Dictionary(uniqueKeysWithValues: s.entries.map { ($0.snapshot.name, $0) })
             let generation = s.generation &+ 1
             s.replaceAll(clusters.map(\.name).sorted().map { name in
@@ -92,7 +92,7 @@ public final class SnapshotStore: Sendable {
     }
 
     public func entry(_ cluster: String) -> Entry? {
-        state.withLock { s in s.index[cluster].map { s.entries[$0] } }
+        state.withLockedValue { s in s.index[cluster].map { s.entries[$0] } }
     }
 
     /// Applies `change` to a cluster's entry and renders the result. The render runs outside
@@ -101,11 +101,11 @@ public final class SnapshotStore: Sendable {
     @discardableResult
     private func update(_ cluster: String, _ change: (inout Entry) -> Bool) -> ClusterSnapshot? {
         while true {
-            guard var entry = state.withLock({ s in s.index[cluster].map { s.entries[$0] } }) else { return nil }
+            guard var entry = state.withLockedValue({ s in s.index[cluster].map { s.entries[$0] } }) else { return nil }
             let version = entry.version
             guard change(&entry) else { return entry.snapshot }
             entry.rendered = RenderedCluster(entry.snapshot, alerts: entry.alerts)
-            let stored = state.withLock { s in
+            let stored = state.withLockedValue { s in
                 guard let index = s.index[cluster], s.entries[index].version == version else { return false }
                 s.generation &+= 1
                 entry.version = s.generation
@@ -124,14 +124,14 @@ public final class SnapshotStore: Sendable {
     }
 
     /// Changes whenever anything in the store does.
-    public var generation: UInt64 { state.withLock { $0.generation } }
+    public var generation: UInt64 { state.withLockedValue { $0.generation } }
 
     public func read() -> (entries: [Entry], generation: UInt64) {
-        state.withLock { ($0.entries, $0.generation) }
+        state.withLockedValue { ($0.entries, $0.generation) }
     }
 
     /// True once every cluster has finished at least one poll round.
     public var firstRoundDone: Bool {
-        state.withLock { s in s.entries.allSatisfy { $0.snapshot.polledAt != nil } }
+        state.withLockedValue { s in s.entries.allSatisfy { $0.snapshot.polledAt != nil } }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOPosix
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// HTTP basic authentication against the bcrypt hashes of the web configuration in force.
@@ -59,7 +60,7 @@ final class PasswordVerifier: Sendable {
     /// Checks running or waiting at once; more are answered 429.
     let maxPending: Int
     private let pending = Atomic(0)
-    private let known = Mutex<Set<Data>>([])
+    private let known = NIOLockedValueBox<Set<Data>>([])
 
     init(maxPending: Int = 64) {
         self.maxPending = maxPending
@@ -69,7 +70,7 @@ final class PasswordVerifier: Sendable {
         let hash = users[user]
         // The hash is part of the key: a user whose hash changes must prove the new password.
         let key = Data(SHA256.hash(data: Data("\(user)\u{0}\(password)\u{0}\(hash ?? "")".utf8)))
-        if hash != nil, known.withLock({ $0.contains(key) }) { return .accepted }
+        if hash != nil, known.withLockedValue({ $0.contains(key) }) { return .accepted }
         guard pending.wrappingAdd(1, ordering: .relaxed).oldValue < maxPending else {
             pending.wrappingSubtract(1, ordering: .relaxed)
             return .busy
@@ -80,7 +81,7 @@ final class PasswordVerifier: Sendable {
         let decoy = users.values.min() ?? ""
         let matches = (try? await Self.pool.runIfActive { BcryptHash.verify(password: password, hash: hash ?? decoy) }) ?? false
         guard matches, hash != nil else { return .refused }
-        known.withLock { set in
+        known.withLockedValue { set in
             // Bounded: a flood of different valid logins cannot grow it without limit.
             if set.count >= 1024 { set.removeAll() }
             set.insert(key)

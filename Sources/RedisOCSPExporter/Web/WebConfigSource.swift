@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The web configuration in force. As the Prometheus exporter-toolkit does, the file (and the
 /// certificate, key and CA files it names) is looked at again for new connections and
@@ -31,7 +31,7 @@ public final class WebConfigSource: Sendable {
 
     /// The file, or nil for a configuration given in code (tests, no --web.config.file).
     let path: String?
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     private let logger: Logger
     static let recheckInterval = Duration.seconds(1)
 
@@ -39,7 +39,7 @@ public final class WebConfigSource: Sendable {
     public init(fixed config: WebConfig = .plain) throws {
         path = nil
         logger = Logger(label: "web-config")
-        state = Mutex(State(config: config, sslContext: try config.tls.map(NIOSSLContext.init), fingerprints: [], checkedAt: .now))
+        state = NIOLockedValueBox(State(config: config, sslContext: try config.tls.map(NIOSSLContext.init), fingerprints: [], checkedAt: .now))
     }
 
     /// Loads `path`; throws the ConfigError of an invalid file, so the exporter does not start.
@@ -47,19 +47,19 @@ public final class WebConfigSource: Sendable {
         self.path = path
         self.logger = logger
         let (config, context, fingerprints) = try Self.load(path, tls: nil)
-        state = Mutex(State(config: config, sslContext: context, fingerprints: fingerprints, checkedAt: .now))
+        state = NIOLockedValueBox(State(config: config, sslContext: context, fingerprints: fingerprints, checkedAt: .now))
     }
 
-    public var config: WebConfig { state.withLock { $0.config } }
-    public var servesTLS: Bool { state.withLock { $0.sslContext != nil } }
+    public var config: WebConfig { state.withLockedValue { $0.config } }
+    public var servesTLS: Bool { state.withLockedValue { $0.sslContext != nil } }
 
     /// The TLS context for a new connection, after looking at the files when due. The look
     /// runs on a thread pool, never on the event loop.
     func sslContext(on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
-        guard dueForCheck() else { return eventLoop.makeSucceededFuture(state.withLock { $0.sslContext! }) }
+        guard dueForCheck() else { return eventLoop.makeSucceededFuture(state.withLockedValue { $0.sslContext! }) }
         return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
             self.check()
-            return self.state.withLock { $0.sslContext! }
+            return self.state.withLockedValue { $0.sslContext! }
         }
     }
 
@@ -72,13 +72,13 @@ public final class WebConfigSource: Sendable {
     /// Whether the files are due for a look (without claiming it): the fast path then leaves
     /// the request to the router, which looks.
     var isDueForCheck: Bool {
-        path != nil && state.withLock { !$0.checking && ContinuousClock.now - $0.checkedAt >= Self.recheckInterval }
+        path != nil && state.withLockedValue { !$0.checking && ContinuousClock.now - $0.checkedAt >= Self.recheckInterval }
     }
 
     /// Claims the next look at the files when one is due and none is running.
     private func dueForCheck() -> Bool {
         guard path != nil else { return false }
-        return state.withLock { s in
+        return state.withLockedValue { s in
             guard !s.checking, ContinuousClock.now - s.checkedAt >= Self.recheckInterval else { return false }
             s.checking = true
             return true
@@ -88,21 +88,21 @@ public final class WebConfigSource: Sendable {
     /// Loads the files again if any changed since the last load. Blocking: thread pool only.
     func check() {
         guard let path else { return }
-        let (fingerprints, tls) = state.withLock { ($0.fingerprints, $0.config.tls != nil) }
+        let (fingerprints, tls) = state.withLockedValue { ($0.fingerprints, $0.config.tls != nil) }
         let seen = ([path] + config.files).map(Self.fingerprint)
-        defer { state.withLock { $0.checkedAt = .now; $0.checking = false } }
+        defer { state.withLockedValue { $0.checkedAt = .now; $0.checking = false } }
         guard seen != fingerprints else { return }
         // Remembered even if the load fails: broken files are tried again when they change, not every second.
-        state.withLock { $0.fingerprints = seen }
+        state.withLockedValue { $0.fingerprints = seen }
         do {
             let (config, context, fingerprints) = try Self.load(path, tls: tls)
-            state.withLock { s in
+            state.withLockedValue { s in
                 (s.config, s.sslContext, s.fingerprints, s.lastError) = (config, context, fingerprints, nil)
             }
             logger.info("web configuration reloaded", metadata: ["file": "\(path)", "tls": "\(context != nil)", "users": "\(config.users.count)"])
         } catch {
             let message = "\(error)"
-            let first = state.withLock { s in
+            let first = state.withLockedValue { s in
                 s.failures += 1
                 defer { s.lastError = message }
                 return s.lastError != message
@@ -149,7 +149,7 @@ public final class WebConfigSource: Sendable {
 
     func renderMetrics() -> String {
         guard path != nil else { return "" }
-        let (failures, failing) = state.withLock { ($0.failures, $0.lastError != nil) }
+        let (failures, failing) = state.withLockedValue { ($0.failures, $0.lastError != nil) }
         return Self.failuresHeader + "redis_ocsp_exporter_web_config_reload_failures_total \(failures)\n"
             + Self.successfulHeader + "redis_ocsp_exporter_web_config_last_reload_successful \(failing ? 0 : 1)\n"
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A built binary of this package (by default `redis-ocsp-exporter`) run as a user runs it,
 /// with its output captured.
@@ -17,7 +17,7 @@ final class ExporterProcess: Sendable {
 
     private let process: Process
     private final class Output: Sendable {
-        let text = Mutex<(stdout: String, stderr: String)>(("", ""))
+        let text = NIOLockedValueBox<(stdout: String, stderr: String)>(("", ""))
     }
 
     private let output = Output()
@@ -34,14 +34,14 @@ final class ExporterProcess: Sendable {
         for (pipe, isErr) in [(out, false), (err, true)] {
             pipe.fileHandleForReading.readabilityHandler = { [output] handle in
                 let text = String(decoding: handle.availableData, as: UTF8.self)
-                output.text.withLock { if isErr { $0.stderr += text } else { $0.stdout += text } }
+                output.text.withLockedValue { if isErr { $0.stderr += text } else { $0.stdout += text } }
             }
         }
         try process.run()
     }
 
-    var stdout: String { output.text.withLock { $0.stdout } }
-    var stderr: String { output.text.withLock { $0.stderr } }
+    var stdout: String { output.text.withLockedValue { $0.stdout } }
+    var stderr: String { output.text.withLockedValue { $0.stderr } }
 
     /// Runs to completion; for commands that exit by themselves.
     static func run(_ arguments: [String], environment: [String: String] = [:],

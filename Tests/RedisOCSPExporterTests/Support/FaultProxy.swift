@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A loopback TCP proxy that breaks the connections it carries in one chosen way.
 final class FaultProxy: Sendable {
@@ -20,7 +20,7 @@ final class FaultProxy: Sendable {
     private let listener: Int32
     private let upstreamPort: Int
     private let fault: Fault
-    private let open = Mutex<[Int32]>([])
+    private let open = NIOLockedValueBox<[Int32]>([])
 
     init(upstreamPort: Int, fault: Fault) throws {
         self.upstreamPort = upstreamPort
@@ -58,7 +58,7 @@ final class FaultProxy: Sendable {
                 continue
             }
             let upstreamFD = dup(upstream.fd)
-            open.withLock { $0 += [client, upstreamFD] }
+            open.withLockedValue { $0 += [client, upstreamFD] }
             Thread.detachNewThread { [self] in pump(from: client, to: upstreamFD, transform: false) }
             Thread.detachNewThread { [self] in pump(from: upstreamFD, to: client, transform: true) }
         }
@@ -107,6 +107,6 @@ final class FaultProxy: Sendable {
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        for fd in open.withLock({ $0 }) { shutdown(fd, Int32(SHUT_RDWR)) }
+        for fd in open.withLockedValue({ $0 }) { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
 import OCSPSimulator
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A throwaway CA made with the openssl CLI, its real OCSP responder (`openssl ocsp -port`)
 /// on loopback, and real TLS servers (`openssl s_server`) that staple what a case needs.
 final class StaplingPKI: Sendable {
     let directory: URL
     let responderPort: Int
-    private let processes: Mutex<[Process]>
+    private let processes: NIOLockedValueBox<[Process]>
 
     /// The stapling cases: each names the served certificate and what is stapled.
     enum Server: String, CaseIterable, Sendable {
@@ -33,7 +33,7 @@ final class StaplingPKI: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stapling-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         responderPort = try FreePort.reserveForChildProcess()
-        processes = Mutex([])
+        processes = NIOLockedValueBox([])
         try """
             [ca]
             default_ca = ca_default
@@ -119,7 +119,7 @@ final class StaplingPKI: Sendable {
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        processes.withLock { $0.append(process) }
+        processes.withLockedValue { $0.append(process) }
     }
 
     /// Starts an `openssl s_server` for the case on a free loopback port; returns the port.
@@ -175,7 +175,7 @@ final class StaplingPKI: Sendable {
     }
 
     func stop() {
-        for process in processes.withLock({ $0 }) where process.isRunning {
+        for process in processes.withLockedValue({ $0 }) where process.isRunning {
             // SIGKILL: the openssl ocsp responder ignores SIGTERM while it waits in accept().
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
