@@ -4,8 +4,11 @@ import Foundation
 final class RawConnection {
     let fd: Int32
 
+    /// The descriptor is stored only once connected: a class whose initializer throws after
+    /// storing all its properties still runs deinit, which would close it a second time, and
+    /// a second close can hit a descriptor another thread (NIO) has opened under that number.
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -17,6 +20,7 @@ final class RawConnection {
             close(fd)
             throw HarnessError("cannot connect to port \(port)")
         }
+        self.fd = fd
     }
 
     func send(_ text: String) {
