@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "CBuildInfo"),
         // The TLS stapling probe, on the system's OpenSSL (libssl-dev).
         .target(name: "CStaplingProbe", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // The demo's stapling endpoints, on the same OpenSSL.
+        .target(name: "CStaplingServer", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("pthread")]),
         .target(
             name: "RedisOCSPExporter",
             dependencies: [
@@ -62,6 +64,7 @@ let package = Package(
             name: "OCSPSimulator",
             dependencies: [
                 "RedisSoftwareAPI",
+                "CStaplingServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

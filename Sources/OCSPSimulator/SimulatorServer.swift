@@ -95,5 +95,5 @@ public final class SimulatorServer: Sendable {
 
 public struct SimulatorError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

@@ -2,14 +2,41 @@ import Foundation
 import Logging
 import OCSPSimulator
 
-/// `--demo`: simulated clusters in several scenarios, served over loopback HTTPS, and the
-/// configuration file a user would write for them.
-enum DemoFleet {
+/// `--demo`: simulated clusters in several scenarios, served over loopback HTTPS, TLS
+/// endpoints that staple what their cluster reports (GOOD, REVOKED, nothing while OCSP is
+/// off), and the configuration file a user would write for them.
+struct DemoFleet {
     static let scenarios: [Scenario] = [.healthy, .disabled, .unsupported, .revoked, .stale, .expiring, .unauthorized, .changing]
+    /// The clusters with a stapling endpoint; the disabled one staples nothing, and the stale
+    /// one's endpoint is down (its proxy does not answer), so probe errors show too.
+    static let probed: Set<Scenario> = [.healthy, .revoked, .disabled]
 
-    /// Starts the simulated clusters and writes their configuration file.
-    static func start(logger: Logger) async throws -> (server: SimulatorServer, configFile: String) {
-        let clusters = scenarios.map { SimulatedCluster(name: "demo-\($0.rawValue.replacingOccurrences(of: "_", with: "-"))", scenario: $0) }
+    /// What the API of these clusters reports and their endpoints staple (valid for a week,
+    /// so a long demo stays as it started).
+    static func statuses(now: Int64) -> [Scenario: CertificateStatus] {
+        [
+            .healthy: CertificateStatus(certStatus: "GOOD", producedAt: now, thisUpdate: now - 60, nextUpdate: now + 7 * 86_400),
+            .revoked: CertificateStatus(certStatus: "REVOKED", producedAt: now, thisUpdate: now - 60, nextUpdate: now + 7 * 86_400,
+                                        revocationTime: now - 86_400),
+        ]
+    }
+
+    let server: SimulatorServer
+    let endpoints: [StaplingEndpoint]
+    let configFile: String
+
+    func stop() async {
+        for endpoint in endpoints { endpoint.stop() }
+        await server.stop()
+    }
+
+    /// Starts the simulated clusters and endpoints and writes their configuration file.
+    static func start(logger: Logger) async throws -> DemoFleet {
+        let statuses = statuses(now: Int64(Date().timeIntervalSince1970))
+        let clusters = scenarios.map { scenario in
+            SimulatedCluster(name: "demo-\(scenario.rawValue.replacingOccurrences(of: "_", with: "-"))", scenario: scenario,
+                             certificate: statuses[scenario])
+        }
         let server = try await SimulatorServer.start(clusters, logger: logger)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-ocsp-exporter-demo-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -19,7 +46,16 @@ enum DemoFleet {
         try server.ca.caCertificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
         try clusters[0].password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
         var yaml = "poll_interval: 15s\ntimeout: 5s\nclusters:\n"
-        for cluster in clusters {
+        var endpoints: [StaplingEndpoint] = []
+        for (cluster, scenario) in zip(clusters, scenarios) {
+            var probe = ""
+            if probed.contains(scenario) {
+                let endpoint = try StaplingEndpoint(issuer: server.ca, status: statuses[scenario])
+                endpoints.append(endpoint)
+                probe = "    stapling_probe: {endpoints: [\"127.0.0.1:\(endpoint.port)\"], ca_file: \(caFile)}\n"
+            } else if scenario == .stale {
+                probe = "    stapling_probe: {endpoints: [\"127.0.0.1:\(try closedPort())\"], timeout: 2s}\n"
+            }
             yaml += """
                   - name: \(cluster.name)
                     url: \(server.urls[cluster.name]!)
@@ -29,12 +65,27 @@ enum DemoFleet {
                     tls: {ca_file: \(caFile)}
                     labels: {environment: demo}
 
-                """
+                """ + probe
         }
         try yaml.write(toFile: configFile, atomically: true, encoding: .utf8)
         logger.info("demo: simulated clusters started", metadata: [
             "clusters": "\(clusters.map(\.name).joined(separator: ","))", "config_file": "\(configFile)",
         ])
-        return (server, configFile)
+        return DemoFleet(server: server, endpoints: endpoints, configFile: configFile)
+    }
+
+    /// A loopback port nothing listens on: bound once for its number, then closed.
+    static func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw SimulatorError("no free loopback port for the demo") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

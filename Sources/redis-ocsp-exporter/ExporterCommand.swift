@@ -101,7 +101,7 @@ struct ExporterCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in ExporterLogHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "redis-ocsp-exporter")
 
-        var simulator: SimulatorServer?
+        var demoFleet: DemoFleet?
         let load: @Sendable () throws -> ExporterConfig
         let config: ExporterConfig
         let web: WebConfigSource
@@ -109,7 +109,7 @@ struct ExporterCommand: AsyncParsableCommand {
             web = try webConfigFile.map { try WebConfigSource(file: $0, logger: logger) } ?? WebConfigSource()
             if demo {
                 let fleet = try await DemoFleet.start(logger: logger)
-                simulator = fleet.server
+                demoFleet = fleet
                 load = { [shard] in try ConfigLoader.load(file: fleet.configFile, shard: shard) }
             } else {
                 load = try configSource()
@@ -121,7 +121,7 @@ struct ExporterCommand: AsyncParsableCommand {
         }
         if configCheck {
             print("config OK: \(config.clusters.count) cluster(s)")
-            await simulator?.stop()
+            await demoFleet?.stop()
             return
         }
 
@@ -146,11 +146,11 @@ struct ExporterCommand: AsyncParsableCommand {
         do {
             try await app.run()
         } catch {
-            await simulator?.stop()
+            await demoFleet?.stop()
             logger.error("exporter stopped", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        await simulator?.stop()
+        await demoFleet?.stop()
         logger.info("stopped")
     }
 

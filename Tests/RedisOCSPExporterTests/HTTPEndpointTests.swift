@@ -57,7 +57,7 @@ struct HTTPEndpointTests {
             connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
             var text = ""
             let deadline = ContinuousClock.now + .seconds(5)
-            while !text.contains("Healthy."), ContinuousClock.now < deadline { text += connection.receive(timeout: 0.5).text }
+            while !text.contains("Healthy."), ContinuousClock.now < deadline { text += await connection.receive(timeout: 0.5).text }
             let landing = try #require(text.range(of: "<h1>redis-ocsp-exporter</h1>"))
             let metrics = try #require(text.range(of: "# HELP redis_ocsp_enabled"))
             let healthy = try #require(text.range(of: "Healthy."))
@@ -66,7 +66,7 @@ struct HTTPEndpointTests {
     }
 
     /// Reads one whole response (head and Content-Length bytes of body) from a raw connection.
-    func response(from connection: RawConnection) -> (head: [String: String], status: String, body: String, closed: Bool) {
+    func response(from connection: RawConnection) async -> (head: [String: String], status: String, body: String, closed: Bool) {
         var text = "", closed = false
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline, !closed {
@@ -74,7 +74,7 @@ struct HTTPEndpointTests {
                let length = text[..<end.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") })
                 .flatMap({ Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }),
                text.utf8.count - text[..<end.upperBound].utf8.count >= length { break }
-            let chunk = connection.receive(timeout: 0.2)
+            let chunk = await connection.receive(timeout: 0.2)
             text += chunk.text
             closed = chunk.closed
         }
@@ -96,10 +96,10 @@ struct HTTPEndpointTests {
             _ = try await harness.metrics()  // builds the page
             let connection = try RawConnection(port: harness.port)
             connection.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-            let routed = response(from: connection)
+            let routed = await response(from: connection)
             let before = harness.app.fastPath.answered.load(ordering: .relaxed)
             connection.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-            let fast = response(from: connection)
+            let fast = await response(from: connection)
             #expect(harness.app.fastPath.answered.load(ordering: .relaxed) == before + 1, "the second scrape did not take the fast path")
             #expect(routed.status == "HTTP/1.1 200 OK" && fast.status == "HTTP/1.1 200 OK")
             #expect(Set(fast.head.keys) == Set(routed.head.keys), "router: \(routed.head.keys.sorted()), fast path: \(fast.head.keys.sorted())")
@@ -111,16 +111,18 @@ struct HTTPEndpointTests {
             #expect(!fast.closed)
 
             connection.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n")
-            let last = response(from: connection)
+            let last = await response(from: connection)
             #expect(harness.app.fastPath.answered.load(ordering: .relaxed) == before + 2)
             #expect(last.status == "HTTP/1.1 200 OK")
-            #expect(last.closed || connection.receive(timeout: 2).closed, "the connection stayed open after Connection: close")
+            let closedAfterLast = last.closed ? true : await connection.receive(timeout: 2).closed
+            #expect(closedAfterLast, "the connection stayed open after Connection: close")
 
             let routedClose = try RawConnection(port: harness.port)
             routedClose.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            let answer = response(from: routedClose)
+            let answer = await response(from: routedClose)
             #expect(answer.status == "HTTP/1.1 200 OK")
-            #expect(answer.closed || routedClose.receive(timeout: 2).closed)
+            let closedAfterRouted = answer.closed ? true : await routedClose.receive(timeout: 2).closed
+            #expect(closedAfterRouted, "the connection stayed open after Connection: close on the router path")
             #expect(try await harness.metrics()["redis_ocsp_exporter_metrics_fast_path_install_failures_total"] == 0)
         }
     }

@@ -13,7 +13,7 @@ struct HardeningTests {
 
             let huge = try RawConnection(port: harness.port)
             huge.send("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 64 * 1024))\r\n\r\n")
-            let hugeAnswer = huge.receive(timeout: 5)
+            let hugeAnswer = await huge.receive(timeout: 5)
             #expect(hugeAnswer.text.hasPrefix("HTTP/1.1 4") || (hugeAnswer.closed && hugeAnswer.text.isEmpty), "\(hugeAnswer.text.prefix(200))")
             #expect(!hugeAnswer.text.contains("redis_ocsp_"))
 
@@ -21,7 +21,7 @@ struct HardeningTests {
                             "\u{0}\u{1}\u{2}\r\n\r\n"] {
                 let connection = try RawConnection(port: harness.port)
                 connection.send(garbage)
-                let answer = connection.receive(timeout: 5)
+                let answer = await connection.receive(timeout: 5)
                 #expect(answer.text.hasPrefix("HTTP/1.1 4") || answer.closed, "\(garbage.debugDescription): \(answer.text.prefix(100))")
                 #expect(!answer.text.contains("redis_ocsp_"))
             }
@@ -39,11 +39,11 @@ struct HardeningTests {
         limits.idleTimeout = .seconds(1)
         try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], limits: limits) { harness in
             let idle = try RawConnection(port: harness.port)
-            #expect(idle.receive(timeout: 5).closed, "an idle connection stays open")
+            #expect(await idle.receive(timeout: 5).closed, "an idle connection stays open")
             // A client that never finishes its request line is dropped too.
             let slow = try RawConnection(port: harness.port)
             slow.send("GET /met")
-            #expect(slow.receive(timeout: 5).closed, "a slow client stays connected")
+            #expect(await slow.receive(timeout: 5).closed, "a slow client stays connected")
             #expect(try await harness.get("/-/healthy").status == 200)
         }
     }
@@ -56,9 +56,9 @@ struct HardeningTests {
             try await Task.sleep(for: .milliseconds(200))
             let waiting = try RawConnection(port: harness.port)
             waiting.send("GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(waiting.receive(timeout: 1).text.isEmpty, "a third connection was served while two were open")
+            #expect(await waiting.receive(timeout: 1).text.isEmpty, "a third connection was served while two were open")
             held.removeAll()
-            let served = waiting.receive(timeout: 5).text
+            let served = await waiting.receive(timeout: 5).text
             #expect(served.hasPrefix("HTTP/1.1 200"), "\(served)")
         }
     }

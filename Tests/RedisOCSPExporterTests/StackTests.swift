@@ -169,7 +169,55 @@ struct StackTests {
             "$cluster": "(" + urls.keys.sorted().joined(separator: "|") + ")", "$job": "(\(job))",
             "$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m",
         ]
-        let queries = try DashboardQueries.all(in: root.appendingPathComponent("dashboards"))
+        try await expectEveryDashboardQueryReturnsData(prometheus, substitutions)
+
+        // The README's example queries, and its scrape configuration is the tested one.
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let examples = DashboardQueries.codeBlocks(readme, language: "promql").flatMap { $0.split(separator: "\n") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        #expect(examples.count >= 4)
+        for example in examples {
+            #expect(try await !prometheus.query(example).isEmpty, "README example returns nothing: \(example)")
+        }
+        let readmeScrape = try #require(DashboardQueries.codeBlocks(readme, language: "yaml").first { $0.contains("scrape_configs:") })
+        let readmeJobs = (try Yams.load(yaml: readmeScrape) as? [String: Any])?["scrape_configs"] as? [[String: Any]]
+        let exampleJobs = (try Yams.load(yaml: String(contentsOf: root.appendingPathComponent("examples/prometheus.yml"), encoding: .utf8)) as? [String: Any])?["scrape_configs"] as? [[String: Any]]
+        #expect(readmeJobs.map { NSArray(array: $0) } == exampleJobs.map { NSArray(array: $0) }, "README's scrape configuration differs from examples/prometheus.yml")
+    }
+
+    /// `--demo` as a new user runs it, scraped by the real Prometheus: every dashboard query
+    /// returns data, the stapled view included.
+    @Test func theDemoFillsEveryDashboardQuery() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("demo-stack-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = ExporterProcess.packageRoot
+        let exporter = try ExporterProcess(["--demo", "--web.listen-address=127.0.0.1:0"])
+        defer { exporter.signal(SIGTERM) }
+        let port = try await exporter.listeningPort()
+        var prometheusConfig = try #require(try Yams.load(yaml: String(contentsOf: root.appendingPathComponent("examples/prometheus.yml"), encoding: .utf8)) as? [String: Any])
+        prometheusConfig["global"] = ["scrape_interval": "1s", "evaluation_interval": "1s"]
+        var scrapeConfigs = try #require(prometheusConfig["scrape_configs"] as? [[String: Any]])
+        scrapeConfigs[0]["static_configs"] = [["targets": ["127.0.0.1:\(port)"]]]
+        prometheusConfig["scrape_configs"] = Array(scrapeConfigs.prefix(1))
+        let prometheus = try await PrometheusProcess(config: try Yams.dump(object: prometheusConfig), directory: dir)
+        defer { prometheus.stop() }
+        let job = try #require(scrapeConfigs[0]["job_name"] as? String)
+        var clusters: [String] = []
+        try await eventually("the demo's clusters to be scraped") {
+            clusters = try await prometheus.query("count by (cluster) (redis_ocsp_api_up)").compactMap { ($0["metric"] as? [String: String])?["cluster"] }
+            return clusters.count == 8
+        }
+        try await expectEveryDashboardQueryReturnsData(prometheus, [
+            "$cluster": "(" + clusters.sorted().joined(separator: "|") + ")", "$job": "(\(job))",
+            "$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m",
+        ])
+    }
+
+    /// Every PromQL expression of the dashboards, with variables as Grafana substitutes them,
+    /// parses and returns data (rate windows need a few scrapes, hence the wait).
+    func expectEveryDashboardQueryReturnsData(_ prometheus: PrometheusProcess, _ substitutions: [String: String]) async throws {
+        let queries = try DashboardQueries.all(in: ExporterProcess.packageRoot.appendingPathComponent("dashboards"))
         #expect(queries.count >= 15)
         func emptyQueries() async throws -> [String] {
             var empty: [String] = []
@@ -188,26 +236,12 @@ struct StackTests {
             }
             return empty
         }
-        // Rate windows need a few scrapes before they hold data.
         var empty: [String] = []
-        try await eventually("every dashboard query to return data") {
+        try await eventually("every dashboard query to return data", timeout: .seconds(90)) {
             empty = try await emptyQueries()
             return empty.isEmpty
         }
         #expect(empty.isEmpty, "dashboard queries without data:\n\(empty.joined(separator: "\n"))")
-
-        // The README's example queries, and its scrape configuration is the tested one.
-        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let examples = DashboardQueries.codeBlocks(readme, language: "promql").flatMap { $0.split(separator: "\n") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        #expect(examples.count >= 4)
-        for example in examples {
-            #expect(try await !prometheus.query(example).isEmpty, "README example returns nothing: \(example)")
-        }
-        let readmeScrape = try #require(DashboardQueries.codeBlocks(readme, language: "yaml").first { $0.contains("scrape_configs:") })
-        let readmeJobs = (try Yams.load(yaml: readmeScrape) as? [String: Any])?["scrape_configs"] as? [[String: Any]]
-        let exampleJobs = (try Yams.load(yaml: String(contentsOf: root.appendingPathComponent("examples/prometheus.yml"), encoding: .utf8)) as? [String: Any])?["scrape_configs"] as? [[String: Any]]
-        #expect(readmeJobs.map { NSArray(array: $0) } == exampleJobs.map { NSArray(array: $0) }, "README's scrape configuration differs from examples/prometheus.yml")
     }
 
     func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A plain TCP connection for sending what no well-behaved HTTP client would.
-final class RawConnection {
+final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     /// The descriptor is stored only once connected: a class whose initializer throws after
@@ -33,8 +33,16 @@ final class RawConnection {
         }
     }
 
-    /// What the server sends within `timeout`, and whether it closed the connection.
-    func receive(timeout: TimeInterval) -> (text: String, closed: Bool) {
+    /// What the server sends within `timeout`, and whether it closed the connection. The
+    /// blocking wait runs on a thread of its own: on one of Swift concurrency's few threads it
+    /// would starve the in-process exporter that is to answer.
+    func receive(timeout: TimeInterval) async -> (text: String, closed: Bool) {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.receiveBlocking(timeout: timeout)) }
+        }
+    }
+
+    private func receiveBlocking(timeout: TimeInterval) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)

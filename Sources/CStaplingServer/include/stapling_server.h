@@ -1,0 +1,28 @@
+#ifndef REDIS_OCSP_STAPLING_SERVER_H
+#define REDIS_OCSP_STAPLING_SERVER_H
+
+#include <stdint.h>
+
+/// A TLS endpoint on 127.0.0.1 that staples an OCSP response made in-process, as a Redis
+/// Software proxy staples its cluster's cached one, for the demo: every handshake gets a
+/// response with the given status and times, signed by the issuer then, or none.
+typedef struct rocsp_stapling_server rocsp_stapling_server;
+
+/// What the stapled response says.
+typedef enum {
+    ROCSP_STAPLE_GOOD = 0,
+    ROCSP_STAPLE_REVOKED = 1,
+    ROCSP_STAPLE_NONE = -1,
+} rocsp_staple;
+
+/// Starts serving on an ephemeral port (written to *port). PEM texts; the issuer signs the
+/// responses. Times are Unix seconds; revocation_time is used for ROCSP_STAPLE_REVOKED.
+/// Returns NULL and fills error (at least 256 bytes) on failure.
+rocsp_stapling_server *rocsp_stapling_server_start(const char *cert_pem, const char *key_pem, const char *issuer_pem,
+                                                   const char *issuer_key_pem, rocsp_staple staple, int64_t this_update,
+                                                   int64_t next_update, int64_t revocation_time, int *port, char *error);
+
+/// Stops accepting, waits for the serving thread and frees everything.
+void rocsp_stapling_server_stop(rocsp_stapling_server *server);
+
+#endif

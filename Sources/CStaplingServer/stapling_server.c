@@ -1,0 +1,168 @@
+// A stapling TLS endpoint for the demo, on the system's OpenSSL: one thread accepts on
+// loopback and completes each handshake, stapling an OCSP response signed then.
+#define _GNU_SOURCE
+#include "stapling_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+struct rocsp_stapling_server {
+    SSL_CTX *ctx;
+    X509 *cert, *issuer;
+    EVP_PKEY *issuer_key;
+    rocsp_staple staple;
+    int64_t this_update, next_update, revocation_time;
+    int listener;
+    int stop_pipe[2];
+    pthread_t thread;
+};
+
+static X509 *read_cert(const char *pem) {
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    return cert;
+}
+
+static EVP_PKEY *read_key(const char *pem) {
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    return key;
+}
+
+/// A DER OCSP response for the server's certificate, signed by its issuer; NULL on failure.
+static unsigned char *make_response(struct rocsp_stapling_server *server, int *length) {
+    unsigned char *der = NULL;
+    OCSP_BASICRESP *basic = OCSP_BASICRESP_new();
+    OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), server->cert, server->issuer);
+    ASN1_TIME *this_update = ASN1_TIME_set(NULL, (time_t)server->this_update);
+    ASN1_TIME *next_update = ASN1_TIME_set(NULL, (time_t)server->next_update);
+    ASN1_TIME *revoked_at = ASN1_TIME_set(NULL, (time_t)server->revocation_time);
+    OCSP_RESPONSE *response = NULL;
+    int status = server->staple == ROCSP_STAPLE_REVOKED ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
+    int reason = server->staple == ROCSP_STAPLE_REVOKED ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : -1;
+    if (basic && id && this_update && next_update && revoked_at
+        && OCSP_basic_add1_status(basic, id, status, reason, status == V_OCSP_CERTSTATUS_REVOKED ? revoked_at : NULL,
+                                  this_update, next_update)
+        && OCSP_basic_sign(basic, server->issuer, server->issuer_key, EVP_sha256(), NULL, 0)) {
+        response = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);
+    }
+    if (response) {
+        *length = i2d_OCSP_RESPONSE(response, &der);  // allocated with OPENSSL_malloc, as OpenSSL frees it
+        if (*length <= 0) der = NULL;
+    }
+    OCSP_RESPONSE_free(response);
+    OCSP_CERTID_free(id);
+    OCSP_BASICRESP_free(basic);
+    ASN1_TIME_free(this_update);
+    ASN1_TIME_free(next_update);
+    ASN1_TIME_free(revoked_at);
+    return der;
+}
+
+static int status_callback(SSL *ssl, void *arg) {
+    struct rocsp_stapling_server *server = arg;
+    int length = 0;
+    unsigned char *der = make_response(server, &length);
+    if (!der) return SSL_TLSEXT_ERR_NOACK;
+    if (!SSL_set_tlsext_status_ocsp_resp(ssl, der, length)) {
+        OPENSSL_free(der);
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static void *serve(void *arg) {
+    struct rocsp_stapling_server *server = arg;
+    struct pollfd fds[2] = {{.fd = server->listener, .events = POLLIN}, {.fd = server->stop_pipe[0], .events = POLLIN}};
+    while (poll(fds, 2, -1) >= 0 && !(fds[1].revents & POLLIN)) {
+        if (!(fds[0].revents & POLLIN)) continue;
+        int client = accept(server->listener, NULL, NULL);
+        if (client < 0) continue;
+        // A client that stalls the handshake holds the demo endpoint at most this long.
+        struct timeval limit = {.tv_sec = 5};
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+        SSL *ssl = SSL_new(server->ctx);
+        if (ssl && SSL_set_fd(ssl, client) && SSL_accept(ssl) == 1) SSL_shutdown(ssl);
+        SSL_free(ssl);
+        ERR_clear_error();
+        close(client);
+    }
+    return NULL;
+}
+
+static void free_server(struct rocsp_stapling_server *server) {
+    SSL_CTX_free(server->ctx);
+    X509_free(server->cert);
+    X509_free(server->issuer);
+    EVP_PKEY_free(server->issuer_key);
+    if (server->listener >= 0) close(server->listener);
+    if (server->stop_pipe[0] >= 0) close(server->stop_pipe[0]);
+    if (server->stop_pipe[1] >= 0) close(server->stop_pipe[1]);
+    free(server);
+}
+
+rocsp_stapling_server *rocsp_stapling_server_start(const char *cert_pem, const char *key_pem, const char *issuer_pem,
+                                                   const char *issuer_key_pem, rocsp_staple staple, int64_t this_update,
+                                                   int64_t next_update, int64_t revocation_time, int *port, char *error) {
+    struct rocsp_stapling_server *server = calloc(1, sizeof *server);
+    if (!server) return NULL;
+    server->listener = server->stop_pipe[0] = server->stop_pipe[1] = -1;
+    server->staple = staple;
+    server->this_update = this_update;
+    server->next_update = next_update;
+    server->revocation_time = revocation_time;
+    server->cert = read_cert(cert_pem);
+    server->issuer = read_cert(issuer_pem);
+    server->issuer_key = read_key(issuer_key_pem);
+    EVP_PKEY *key = read_key(key_pem);
+    server->ctx = SSL_CTX_new(TLS_server_method());
+    if (!server->cert || !server->issuer || !server->issuer_key || !key || !server->ctx
+        || !SSL_CTX_use_certificate(server->ctx, server->cert) || !SSL_CTX_use_PrivateKey(server->ctx, key)
+        || !SSL_CTX_add1_chain_cert(server->ctx, server->issuer)) {
+        snprintf(error, 256, "cannot set up the TLS context: %s", ERR_error_string(ERR_get_error(), NULL));
+        EVP_PKEY_free(key);
+        free_server(server);
+        return NULL;
+    }
+    EVP_PKEY_free(key);
+    if (staple != ROCSP_STAPLE_NONE) {
+        SSL_CTX_set_tlsext_status_cb(server->ctx, status_callback);
+        SSL_CTX_set_tlsext_status_arg(server->ctx, server);
+    }
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t length = sizeof address;
+    server->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (server->listener < 0 || bind(server->listener, (struct sockaddr *)&address, sizeof address) != 0
+        || listen(server->listener, 16) != 0 || getsockname(server->listener, (struct sockaddr *)&address, &length) != 0
+        || pipe2(server->stop_pipe, O_CLOEXEC) != 0 || pthread_create(&server->thread, NULL, serve, server) != 0) {
+        snprintf(error, 256, "cannot listen on loopback");
+        free_server(server);
+        return NULL;
+    }
+    *port = ntohs(address.sin_port);
+    return server;
+}
+
+void rocsp_stapling_server_stop(rocsp_stapling_server *server) {
+    if (!server) return;
+    (void)!write(server->stop_pipe[1], "x", 1);
+    pthread_join(server->thread, NULL);
+    free_server(server);
+}
