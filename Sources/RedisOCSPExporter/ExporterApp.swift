@@ -7,11 +7,12 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The whole exporter wired together: pollers feeding the snapshot store and the rule
-/// evaluator, the notifier, the reloader, and the HTTP server reading the store. `main`
+/// The whole exporter wired together: the scheduler's check rounds feeding the snapshot
+/// store and the rule engine, the notifier, the reloader, and the HTTP server reading both. `main`
 /// builds one from parsed flags; tests build one on a free port.
 public struct ExporterApp: Sendable {
     public let store: SnapshotStore
+    public let rules: RuleEngine
     public let reloader: ConfigReloader
     let fastPath = MetricsFastPath.Counters()
     private let group: ServiceGroup
@@ -37,20 +38,20 @@ public struct ExporterApp: Sendable {
             generatorURL: (externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? listen.browsableURL(tls: web.servesTLS)) + "/",
             logger: logger
         )
-        let evaluator = AlertEvaluator(rules: config.rules, resendInterval: config.alertmanager?.resendInterval ?? .seconds(60), logger: logger)
-        let engine = RuleEngine(evaluator: evaluator, store: store, notifier: notifier, now: now)
-        let pollers = PollerSupervisor(config: config, store: store, logger: logger, now: now, published: engine.evaluate)
-        let rules = RuleService(engine: engine, interval: config.evaluationInterval)
-        let reloader = ConfigReloader(
-            initial: config, load: reload ?? { config }, supervisor: pollers, evaluator: evaluator, notifier: notifier,
-            rules: rules, logger: logger, now: now
+        let rules = RuleEngine(
+            rules: config.rules, resendInterval: config.resendInterval, evaluationInterval: config.evaluationInterval, logger: logger,
+            notifier: notifier, store: store, now: now
         )
+        self.rules = rules
+        let scheduler = Scheduler(config: config, store: store, logger: logger, now: now, published: rules.evaluate)
+        let reloader = ConfigReloader(load: reload ?? { config }, components: [scheduler, rules, notifier], logger: logger, now: now)
         self.reloader = reloader
         let fastPath = self.fastPath
-        let page = MetricsPage(store: store, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics, web.renderMetrics, fastPath.render])
+        let page = MetricsPage(
+            store: store, rules: rules, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics, web.renderMetrics, fastPath.render])
         let router = Routes.router(
-            telemetryPath: telemetryPath, store: store, page: page, reloader: enableLifecycle ? reloader : nil, web: web,
-            probe: { name, limit in await pollers.probe(name, limit: limit) }
+            telemetryPath: telemetryPath, store: store, rules: rules, page: page, reloader: enableLifecycle ? reloader : nil, web: web,
+            probe: { name, limit in await scheduler.probe(name, limit: limit) }
         )
         var serverLogger = logger
         // Hummingbird logs every request at info; that is noise for a scrape target.
@@ -79,7 +80,7 @@ public struct ExporterApp: Sendable {
             eventLoopGroupProvider: .shared(Self.serverLoop),
             logger: serverLogger
         )
-        let services: [any Service] = [pollers, rules, notifier, reloader, server]
+        let services: [any Service] = [scheduler, rules, notifier, reloader, server]
         group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))

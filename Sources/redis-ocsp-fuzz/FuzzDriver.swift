@@ -17,7 +17,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = HTTPDate.parse(String(decoding: data, as: UTF8.self))
         case .apiJSON:
             // The error object of a failed request, then the three objects of successful ones.
-            _ = APIFailure.fromResponse(status: 400, body: data)
+            _ = CheckFailure.fromResponse(status: 400, body: data)
             guard let json = try? JSONValue.parse(data) else { return }
             _ = try? OCSPConfig.decode(json)
             _ = try? OCSPStatus.decode(json)

@@ -76,14 +76,14 @@ struct APIDecodingTests {
 
     @Test func errorClassificationPrefersTheAPIsErrorCode() {
         let body = Array(#"{"error_code": "ocsp_unsupported_by_capability", "message": "nope"}"#.utf8)
-        #expect(APIFailure.fromResponse(status: 406, body: body).code == "ocsp_unsupported_by_capability")
-        #expect(APIFailure.fromResponse(status: 400, body: Array(#"{"error_code": "invalid_ocsp_response"}"#.utf8)).code == "invalid_ocsp_response")
-        #expect(APIFailure.fromResponse(status: 500, body: Array("<html>oops</html>".utf8)).code == "http_500")
-        #expect(APIFailure.fromResponse(status: 401, body: [UInt8]()).code == "http_401")
-        #expect(APIFailure.fromResponse(status: 403, body: Array(#"{"message": "no"}"#.utf8)).code == "http_403")
+        #expect(CheckFailure.fromResponse(status: 406, body: body).code == "ocsp_unsupported_by_capability")
+        #expect(CheckFailure.fromResponse(status: 400, body: Array(#"{"error_code": "invalid_ocsp_response"}"#.utf8)).code == "invalid_ocsp_response")
+        #expect(CheckFailure.fromResponse(status: 500, body: Array("<html>oops</html>".utf8)).code == "http_500")
+        #expect(CheckFailure.fromResponse(status: 401, body: [UInt8]()).code == "http_401")
+        #expect(CheckFailure.fromResponse(status: 403, body: Array(#"{"message": "no"}"#.utf8)).code == "http_403")
         // A code that would make a strange or unbounded label falls back to the status.
-        #expect(APIFailure.fromResponse(status: 400, body: Array(#"{"error_code": "Bad Code\n"}"#.utf8)).code == "http_400")
-        #expect(APIFailure.fromResponse(status: 400, body: Array("{\"error_code\": \"\(String(repeating: "a", count: 65))\"}".utf8)).code == "http_400")
-        #expect(APIFailure.fromResponse(status: 400, body: Array(#"{"error_code": 7}"#.utf8)).code == "http_400")
+        #expect(CheckFailure.fromResponse(status: 400, body: Array(#"{"error_code": "Bad Code\n"}"#.utf8)).code == "http_400")
+        #expect(CheckFailure.fromResponse(status: 400, body: Array("{\"error_code\": \"\(String(repeating: "a", count: 65))\"}".utf8)).code == "http_400")
+        #expect(CheckFailure.fromResponse(status: 400, body: Array(#"{"error_code": 7}"#.utf8)).code == "http_400")
     }
 }

@@ -65,7 +65,7 @@ struct AlertRulesTests {
         // Built-in: the same snapshots, evaluated 15 minutes apart.
         var logger = Logger(label: "t")
         logger.logLevel = .critical
-        let evaluator = AlertEvaluator(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
+        let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
         var firing: [Alert] = []
         for entry in harness.app.store.read().entries {
             _ = evaluator.evaluate(entry.snapshot, now: now - evalOffset)

@@ -18,11 +18,11 @@ struct FaultInjectionTests {
         let config = try ConfigLoader.load(yaml: """
             clusters: [{name: a, url: "https://127.0.0.1:\(proxy.port)", tls: {insecure_skip_verify: true}, timeout: 5s}]
             """, source: "reset.yml")
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: PollerSupervisor.httpConfiguration(clusters: 1, dnsOverrides: [:]))
-        let client = ClusterClient(http: http, limiter: RequestLimiter(limit: 1), cluster: config.clusters[0])
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(clusters: 1, dnsOverrides: [:]))
+        let client = ClusterClient(http: http, cluster: config.clusters[0])
         for _ in 0..<3 {
-            let fetch = try await client.fetch(.config, as: OCSPConfig.self)
-            #expect(fetch.result.failure?.code == APIFailure.connectionFailed, "\(fetch.result)")
+            let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
+            #expect(fetch.result.failure?.code == CheckFailure.connectionFailed, "\(fetch.result)")
             #expect(fetch.duration < 2.5, "took \(fetch.duration) s of the 5 s timeout")
         }
         try await http.shutdown()
@@ -61,12 +61,12 @@ struct FaultInjectionTests {
         let store = SnapshotStore(clusters: config.clusters)
         var logger = Logger(label: "t")
         logger.logLevel = .critical
-        let pollers = PollerSupervisor(config: config, store: store, logger: logger) { _ in }
+        let pollers = Scheduler(config: config, store: store, logger: logger) { _ in }
         let task = Task { try await pollers.run() }
         // Two rounds each, so a fault on a reused connection shows too.
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline,
-              !store.read().entries.allSatisfy({ ($0.snapshot.health(.config)?.latency.count ?? 0) >= 2 }) {
+              !store.read().entries.allSatisfy({ ($0.snapshot.health("config")?.latency.count ?? 0) >= 2 }) {
             try await Task.sleep(for: .milliseconds(100))
         }
         task.cancel()
@@ -91,7 +91,7 @@ struct FaultInjectionTests {
             #expect(codes(name).isEmpty, "\(name) failed: \(codes(name))")
             #expect(snapshots[name]?.status?.certStatus == .good)
         }
-        #expect(try #require(snapshots["delay-short"]?.health(.status)?.latency.sum) >= 0.3 * 2)
+        #expect(try #require(snapshots["delay-short"]?.health("status")?.latency.sum) >= 0.3 * 2)
     }
 }
 

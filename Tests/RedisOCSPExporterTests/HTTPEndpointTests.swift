@@ -207,13 +207,13 @@ struct HTTPEndpointTests {
         let store = SnapshotStore(clusters: config.clusters)
         var logger = Logging.Logger(label: "t")
         logger.logLevel = .critical
-        let service = PollerSupervisor(config: config, store: store, logger: logger) { _ in }
+        let service = Scheduler(config: config, store: store, logger: logger) { _ in }
         let task = Task { try await service.run() }
         let deadline = ContinuousClock.now + .seconds(20)
         while !store.firstRoundDone, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         task.cancel()
         await simulator.stop()
-        let errors = Dictionary(uniqueKeysWithValues: store.read().entries.map { ($0.snapshot.name, $0.snapshot.health(.config)?.error?.code) })
+        let errors = Dictionary(uniqueKeysWithValues: store.read().entries.map { ($0.snapshot.name, $0.snapshot.health("config")?.error?.code) })
         #expect(errors["untrusted"] == "tls_error")
         #expect(errors["refused"] == "connection_failed")
         // An HTTP request to a TLS port gets no valid HTTP response back.

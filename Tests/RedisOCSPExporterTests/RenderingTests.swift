@@ -53,7 +53,7 @@ struct RenderingTests {
             s.status = OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: 1, thisUpdate: 2, nextUpdate: 3,
                                   revocationTime: nil, unparsedDates: [:])
             for i in s.endpoints.indices {
-                s.endpoints[i].record(Fetch<Int>(result: .failure(APIFailure(code: "timeout", message: "")), duration: 0.2), at: 10)
+                s.endpoints[i].record(Fetch<Int>(result: .failure(CheckFailure(code: "timeout", message: "")), duration: 0.2), at: 10)
             }
             snapshots.append(s)
         }

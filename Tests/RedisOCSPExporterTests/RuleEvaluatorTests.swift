@@ -15,7 +15,7 @@ struct RuleEvaluatorTests {
         config: OCSPConfig? = OCSPConfig(enabled: true, responderURL: "http://r", queryFrequency: 3600, responseTimeout: 1,
                                          recoveryFrequency: 60, recoveryMaxTries: 5),
         status: String? = "GOOD", nextUpdate: Double? = t0 + 7200, supported: Bool? = true, nodes: [ClusterNode]? = nil,
-        errors: [Endpoint: String] = [:], polledAt: Double = t0
+        errors: [String: String] = [:], polledAt: Double = t0
     ) throws -> ClusterSnapshot {
         var s = ClusterSnapshot(cluster: try cluster())
         s.polledAt = polledAt
@@ -28,7 +28,7 @@ struct RuleEvaluatorTests {
         s.nodes = nodes
         for i in s.endpoints.indices {
             if let code = errors[s.endpoints[i].endpoint] {
-                s.endpoints[i].record(Fetch<Int>(result: .failure(APIFailure(code: code, message: "m")), duration: 0.1), at: polledAt)
+                s.endpoints[i].record(Fetch<Int>(result: .failure(CheckFailure(code: code, message: "m")), duration: 0.1), at: polledAt)
             } else {
                 s.endpoints[i].record(Fetch<Int>(result: .success(1), duration: 0.1), at: polledAt)
             }
@@ -36,10 +36,10 @@ struct RuleEvaluatorTests {
         return s
     }
 
-    func evaluator(_ overrides: [RuleName: RuleSettings] = [:], resend: Duration = .seconds(60)) -> AlertEvaluator {
+    func evaluator(_ overrides: [RuleName: RuleSettings] = [:], resend: Duration = .seconds(60)) -> RuleEngine {
         var logger = Logger(label: "t")
         logger.logLevel = .critical
-        return AlertEvaluator(rules: RulesConfig(overrides: overrides), resendInterval: resend, logger: logger)
+        return RuleEngine(rules: RulesConfig(overrides: overrides), resendInterval: resend, logger: logger)
     }
 
     func names(_ alerts: [Alert], _ state: Alert.State? = nil) -> [String] {
@@ -55,15 +55,15 @@ struct RuleEvaluatorTests {
     @Test func eachRuleFiresOnItsCondition() throws {
         let cases: [(ClusterSnapshot, RuleName)] = [
             (try snapshot(config: OCSPConfig(enabled: false, responderURL: "http://r")), .disabled),
-            (try snapshot(config: nil, status: nil, supported: false, errors: [.config: APIFailure.unsupported, .status: APIFailure.unsupported]), .unsupportedNodes),
+            (try snapshot(config: nil, status: nil, supported: false, errors: ["config": CheckFailure.unsupported, "status": CheckFailure.unsupported]), .unsupportedNodes),
             (try snapshot(config: OCSPConfig(enabled: true, responderURL: "")), .noResponderURL),
-            (try snapshot(status: nil, errors: [.status: "no_responder_url"]), .noResponderURL),
+            (try snapshot(status: nil, errors: ["status": "no_responder_url"]), .noResponderURL),
             (try snapshot(status: "REVOKED"), .certRevoked),
             (try snapshot(status: "UNKNOWN"), .certStatusUnknown),
             (try snapshot(status: "SOMETHING"), .certStatusUnknown),
             (try snapshot(nextUpdate: Self.t0 - 1), .responseStale),
             (try snapshot(nextUpdate: Self.t0 + 1800), .responseExpiringSoon),
-            (try snapshot(config: nil, errors: [.config: "timeout"]), .apiDown),
+            (try snapshot(config: nil, errors: ["config": "timeout"]), .apiDown),
         ]
         for (snapshot, rule) in cases {
             // Far enough apart that every `for` has elapsed.
@@ -77,7 +77,7 @@ struct RuleEvaluatorTests {
     @Test func unsupportedAndNoResponderURLDoNotCountAsAPIDown() throws {
         let e = evaluator()
         let s = try snapshot(config: nil, status: nil, supported: false,
-                             errors: [.config: APIFailure.unsupported, .status: "no_responder_url"])
+                             errors: ["config": CheckFailure.unsupported, "status": "no_responder_url"])
         _ = e.evaluate(s, now: Self.t0)
         #expect(!names(e.evaluate(s, now: Self.t0 + 3600).active).contains(RuleName.apiDown.rawValue))
     }
@@ -106,8 +106,8 @@ struct RuleEvaluatorTests {
         // Resolved alerts are re-sent for a while, then forgotten.
         #expect(e.evaluate(healthy, now: Self.t0 + 430).toSend.isEmpty)
         #expect(e.evaluate(healthy, now: Self.t0 + 460).toSend.map(\.state) == [.resolved])
-        _ = e.evaluate(healthy, now: Self.t0 + 400 + AlertEvaluator.resolvedRetention + 1)
-        #expect(e.evaluate(healthy, now: Self.t0 + 400 + AlertEvaluator.resolvedRetention + 100).toSend.isEmpty)
+        _ = e.evaluate(healthy, now: Self.t0 + 400 + RuleEngine.resolvedRetention + 1)
+        #expect(e.evaluate(healthy, now: Self.t0 + 400 + RuleEngine.resolvedRetention + 100).toSend.isEmpty)
     }
 
     @Test func aPendingAlertThatClearsIsNeverSent() throws {
@@ -173,7 +173,7 @@ struct RuleEvaluatorTests {
 
     @Test func apiDownIsPerEndpoint() throws {
         let e = evaluator()
-        let s = try snapshot(config: nil, status: nil, errors: [.config: "http_500", .status: "timeout"])
+        let s = try snapshot(config: nil, status: nil, errors: ["config": "http_500", "status": "timeout"])
         _ = e.evaluate(s, now: Self.t0)
         let firing = e.evaluate(s, now: Self.t0 + 600).active
         #expect(firing.compactMap { a in a.labels.first { $0.name == "endpoint" }?.value } == ["config", "status"])
@@ -197,7 +197,7 @@ struct RuleEvaluatorTests {
 /// The staple rules on snapshots with a stapling probe result, including where they must stay quiet.
 extension RuleEvaluatorTests {
     func stapled(_ staple: Staple?, status: String? = "GOOD", nextUpdate: Double? = t0 + 7200, enabled: Bool = true,
-                 failure: APIFailure? = nil) throws -> ClusterSnapshot {
+                 failure: CheckFailure? = nil) throws -> ClusterSnapshot {
         var s = try snapshot(config: OCSPConfig(enabled: enabled, responderURL: "http://r"), status: status, nextUpdate: nextUpdate)
         var probe = StaplingProbeState(endpoint: "db:12000")
         probe.record(failure.map { .failure($0) } ?? .success(Handshake(leafNotAfter: nil, staple: staple)), duration: 0.01)
@@ -221,7 +221,7 @@ extension RuleEvaluatorTests {
         #expect(fired(try stapled(nil)) == ["RedisOCSPStapleMissing"])
         // OCSP off is RedisOCSPDisabled's case, and a failed probe proves nothing.
         #expect(fired(try stapled(nil, enabled: false)) == [])
-        #expect(fired(try stapled(nil, failure: APIFailure(code: "timeout", message: "m"))) == [])
+        #expect(fired(try stapled(nil, failure: CheckFailure(code: "timeout", message: "m"))) == [])
         #expect(fired(try stapled(staple(verified: false))) == ["RedisOCSPStapleInvalid"])
         #expect(fired(try stapled(staple(status: .revoked))) == ["RedisOCSPStapleMismatch"])
         #expect(fired(try stapled(staple(nextUpdate: Self.t0 + 3600))) == ["RedisOCSPStapleMismatch"])

@@ -70,20 +70,20 @@ struct StaplingProbeTests {
 
     @Test func failuresAreClassifiedLikeAPIErrors() async throws {
         let refused = await StaplingProbe.run(ProbeEndpoint("127.0.0.1:\(try FreePort.reserve())")!, config: Self.probeConfig())
-        #expect(refused.0.failureCode == APIFailure.connectionFailed)
+        #expect(refused.0.failureCode == CheckFailure.connectionFailed)
 
         // A listener that accepts and never answers: the handshake times out on time.
         let silent = try SilentListener()
         defer { silent.close() }
         let (stalled, duration) = await StaplingProbe.run(ProbeEndpoint("127.0.0.1:\(silent.port)")!, config: Self.probeConfig(timeout: .milliseconds(500)))
-        #expect(stalled.failureCode == APIFailure.timeout)
+        #expect(stalled.failureCode == CheckFailure.timeout)
         #expect(duration >= 0.45 && duration < 3, "took \(duration) s")
 
         // Plain HTTP where TLS is expected.
         let pki = try await StaplingPKI()
         defer { pki.stop() }
         let plain = await StaplingProbe.run(ProbeEndpoint("127.0.0.1:\(pki.responderPort)")!, config: Self.probeConfig())
-        #expect(plain.0.failureCode == APIFailure.tlsError, "\(plain.0)")
+        #expect(plain.0.failureCode == CheckFailure.tlsError, "\(plain.0)")
     }
 }
 
@@ -175,7 +175,7 @@ extension StaplingProbeTests {
             #expect(fired == RuleName.stapleRules.union([.certRevoked]))
             var logger = Logger(label: "t")
             logger.logLevel = .critical
-            let evaluator = AlertEvaluator(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
+            let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
             let now = Date().timeIntervalSince1970
             var byCluster: [String: Set<String>] = [:]
             for entry in harness.app.store.read().entries {
@@ -211,7 +211,7 @@ extension StaplingProbeTests {
         try await ExporterHarness.with([cluster], pollInterval: "200ms", extraClusterYAML: ["hung": yaml]) { harness in
             let start = ContinuousClock.now
             var slowest = Duration.zero
-            while harness.app.store.entry("hung")?.snapshot.stapling.contains(where: { $0.result == nil }) ?? true {
+            while harness.app.store.snapshot("hung")?.stapling.contains(where: { $0.result == nil }) ?? true {
                 let scrapeStart = ContinuousClock.now
                 let (status, _, _) = try await harness.get("/metrics")
                 #expect(status == 200)
@@ -221,7 +221,7 @@ extension StaplingProbeTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             // Polls went on every 200 ms while all probes hung.
-            #expect((harness.app.store.entry("hung")?.snapshot.health(.config)?.latency.count ?? 0) >= 5)
+            #expect((harness.app.store.snapshot("hung")?.health("config")?.latency.count ?? 0) >= 5)
             #expect(slowest < .seconds(1), "a scrape took \(slowest) while probes hung")
             let m = try await harness.metrics()
             for listener in listeners {
@@ -234,7 +234,7 @@ extension StaplingProbeTests {
     }
 }
 
-extension Result where Failure == APIFailure {
+extension Result where Failure == CheckFailure {
     var failureCode: String? {
         if case .failure(let failure) = self { failure.code } else { nil }
     }

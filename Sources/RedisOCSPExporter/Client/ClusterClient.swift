@@ -8,7 +8,7 @@ import NIOSSL
 
 /// What one request to one endpoint produced.
 public struct Fetch<Value: Sendable>: Sendable {
-    public var result: Result<Value, APIFailure>
+    public var result: Result<Value, CheckFailure>
     /// Wall time from sending the request to the end of the body, in seconds.
     public var duration: Double
 }
@@ -19,15 +19,13 @@ public struct ClusterClient: Sendable {
     public static let maxBodyBytes = 1 << 20
 
     let http: HTTPClient
-    let limiter: RequestLimiter
     let baseURL: String
     let authorization: String?
     let tls: TLSConfiguration
     let timeout: Duration
 
-    init(http: HTTPClient, limiter: RequestLimiter, cluster: ClusterConfig) {
+    init(http: HTTPClient, cluster: ClusterConfig) {
         self.http = http
-        self.limiter = limiter
         self.baseURL = Self.requestBase(for: cluster)
         self.authorization = cluster.credentials.map {
             "Basic " + Data("\($0.username):\($0.password.value)".utf8).base64EncodedString()
@@ -56,26 +54,24 @@ public struct ClusterClient: Sendable {
         return overrides
     }
 
-    func fetch<Value: APIObject>(_ endpoint: Endpoint, as: Value.Type = Value.self) async throws -> Fetch<Value> {
+    /// One request, within the cluster's timeout; throws only when cancelled.
+    func fetch<Value: APIObject>(method: String, path: String, as: Value.Type = Value.self) async throws -> Fetch<Value> {
         let start = ContinuousClock.now
-        let result: Result<Value, APIFailure>
+        let result: Result<Value, CheckFailure>
         do {
-            // The wait for a slot counts against the timeout too: /probe promises an answer
-            // within the scrape timeout however busy the fleet is.
-            let deadline = start + timeout
-            let (status, body) = try await limiter.withSlot(deadline: deadline) {
-                let remaining = deadline - .now
-                // A little past the client's own deadline, so its more precise errors win the race.
-                return try await withDeadline(remaining + .milliseconds(250)) { try await send(endpoint, within: remaining) }
+            let timeout = self.timeout
+            // A little past the client's own deadline, so its more precise errors win the race.
+            let (status, body) = try await withDeadline(timeout + .milliseconds(250)) {
+                try await send(method: method, path: path, within: timeout)
             }
             if (200..<300).contains(status) {
                 do {
                     result = .success(try Value.decode(try JSONValue.parse(body.readableBytesView)))
                 } catch {
-                    result = .failure(APIFailure(code: APIFailure.invalidResponse, message: error.description))
+                    result = .failure(CheckFailure(code: CheckFailure.invalidResponse, message: error.description))
                 }
             } else {
-                result = .failure(APIFailure.fromResponse(status: status, body: body.readableBytesView))
+                result = .failure(CheckFailure.fromResponse(status: status, body: body.readableBytesView))
             }
         } catch let error as CancellationError {
             throw error
@@ -89,13 +85,13 @@ public struct ClusterClient: Sendable {
     }
 
     @Sendable
-    private func send(_ endpoint: Endpoint, within limit: Duration) async throws -> (Int, ByteBuffer) {
-        var request = HTTPClientRequest(url: baseURL + endpoint.path)
-        request.method = HTTPMethod(rawValue: endpoint.method)
+    private func send(method: String, path: String, within limit: Duration) async throws -> (Int, ByteBuffer) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "redis-ocsp-exporter/\(BuildInfo.version)")
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        if endpoint == .test { request.headers.add(name: "Content-Length", value: "0") }
+        if method == "POST" { request.headers.add(name: "Content-Length", value: "0") }
         request.tlsConfiguration = tls
         let response = try await http.execute(request, timeout: .nanoseconds(Int64(max(0, limit.seconds) * 1e9)))
         let body = try await response.body.collect(upTo: Self.maxBodyBytes)
@@ -103,37 +99,37 @@ public struct ClusterClient: Sendable {
     }
 
     /// Maps transport errors to the contract's error codes.
-    static func classify(_ error: any Error) -> APIFailure {
+    static func classify(_ error: any Error) -> CheckFailure {
         let text = String(describing: error)
         switch error {
         case is DeadlineExceeded:
-            return APIFailure(code: APIFailure.timeout, message: "no complete answer within the timeout")
+            return CheckFailure(code: CheckFailure.timeout, message: "no complete answer within the timeout")
         case is NIOTooManyBytesError:
-            return APIFailure(code: APIFailure.responseTooLarge, message: "response body exceeds \(maxBodyBytes) bytes")
+            return CheckFailure(code: CheckFailure.responseTooLarge, message: "response body exceeds \(maxBodyBytes) bytes")
         case let error as HTTPClientError:
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
                  .getConnectionFromPoolTimeout:
-                return APIFailure(code: APIFailure.timeout, message: "request timed out (\(text))")
+                return CheckFailure(code: CheckFailure.timeout, message: "request timed out (\(text))")
             case .remoteConnectionClosed:
-                return APIFailure(code: APIFailure.connectionFailed, message: "connection closed by the server")
+                return CheckFailure(code: CheckFailure.connectionFailed, message: "connection closed by the server")
             default:
-                return APIFailure(code: APIFailure.connectionFailed, message: text)
+                return CheckFailure(code: CheckFailure.connectionFailed, message: text)
             }
         case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
             // The server hanging up mid-handshake is a dropped connection, not a certificate problem.
             if text.contains("EOF during handshake") || text.contains("uncleanShutdown") {
-                return APIFailure(code: APIFailure.connectionFailed, message: "connection closed during the TLS handshake")
+                return CheckFailure(code: CheckFailure.connectionFailed, message: "connection closed during the TLS handshake")
             }
-            return APIFailure(code: APIFailure.tlsError, message: "TLS failed: \(text)")
+            return CheckFailure(code: CheckFailure.tlsError, message: "TLS failed: \(text)")
         case let error as HTTPParserError:
             // An answer cut off mid-way is a dropped connection, not a malformed answer.
             if case .invalidEOFState = error {
-                return APIFailure(code: APIFailure.connectionFailed, message: "connection closed before the answer was complete")
+                return CheckFailure(code: CheckFailure.connectionFailed, message: "connection closed before the answer was complete")
             }
-            return APIFailure(code: APIFailure.invalidResponse, message: "not a valid HTTP response: \(text)")
+            return CheckFailure(code: CheckFailure.invalidResponse, message: "not a valid HTTP response: \(text)")
         default:
-            return APIFailure(code: APIFailure.connectionFailed, message: text)
+            return CheckFailure(code: CheckFailure.connectionFailed, message: text)
         }
     }
 }

@@ -19,7 +19,7 @@ extension Reader {
                 settings.severity = severity
             }
             settings.labels = readLabels(fields["labels"], field: "\(field).labels",
-                                         reserved: ConfigLoader.reservedLabelNames.union(["alertname", "cluster", "severity"]))
+                                         reserved: Reader.reservedLabelNames.union(["alertname", "cluster", "severity"]))
             if let annotations = mapping(fields["annotations"], "\(field).annotations", allowed: []) {
                 for (key, valueNode) in annotations {
                     if let text = string(valueNode, "\(field).annotations.\(key)") { settings.annotations[key] = text }
@@ -52,7 +52,7 @@ extension Reader {
             issue("\(field).urls", fields["urls"] ?? node, "must list at least one Alertmanager URL")
         }
         let timeout = duration(fields["timeout"], "\(field).timeout") ?? .seconds(10)
-        let resend = duration(fields["resend_interval"], "\(field).resend_interval") ?? .seconds(60)
+        let resend = duration(fields["resend_interval"], "\(field).resend_interval") ?? AlertmanagerConfig.defaultResendInterval
         let externalLabels = readLabels(fields["external_labels"], field: "\(field).external_labels",
                                         reserved: ["alertname", "cluster", "severity"])
         var authorization: Secret?

@@ -5,13 +5,6 @@ import Yams
 /// Reads and validates the YAML configuration. Every problem in the document is collected
 /// and reported at once, each naming the file, the line, the cluster and the field.
 public enum ConfigLoader {
-    /// Label names the exporter itself puts on cluster series; a static label may not reuse them.
-    static let reservedLabelNames: Set<String> = [
-        "cluster", "endpoint", "error_code", "status", "node", "addr", "software_version", "node_status",
-        "responder_url", "alertname", "alertstate", "severity", "le", "quantile", "version", "revision",
-        "job", "instance",
-    ]
-
     /// - Parameter shard: overrides the file's `shard:` (the `--shard` flag).
     public static func load(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             shard: Shard? = nil) throws -> ExporterConfig {
@@ -243,42 +236,6 @@ struct Reader {
         )
     }
 
-    /// The `stapling_probe:` section; its interval and timeout default to the cluster's.
-    mutating func readStaplingProbe(_ node: Node?, field: String, interval: Duration, timeout: Duration) -> StaplingProbeConfig? {
-        guard let node, let fields = mapping(node, field, allowed: ["endpoints", "server_name", "ca_file", "timeout", "interval"]) else {
-            return nil
-        }
-        var endpoints: [ProbeEndpoint] = []
-        switch fields["endpoints"] {
-        case .sequence(let items)?:
-            for (index, item) in items.enumerated() {
-                guard let text = string(item, "\(field).endpoints[\(index)]") else { continue }
-                if let endpoint = ProbeEndpoint(text) {
-                    if endpoints.contains(endpoint) {
-                        issue("\(field).endpoints[\(index)]", item, "\(text) is listed twice")
-                    } else {
-                        endpoints.append(endpoint)
-                    }
-                } else {
-                    issue("\(field).endpoints[\(index)]", item, "\"\(text)\" is not host:port (e.g. redis-12000.example.com:12000)")
-                }
-            }
-            if items.isEmpty { issue("\(field).endpoints", fields["endpoints"], "must list at least one host:port") }
-        case nil:
-            issue("\(field).endpoints", node, "is required: the host:port of each TLS endpoint to probe")
-        case let other?:
-            issue("\(field).endpoints", other, "must be a list of host:port")
-        }
-        let serverName = hostName(fields["server_name"], "\(field).server_name")
-        let caFile = path(fields["ca_file"], "\(field).ca_file")
-        if caFile != nil { _ = pemCertificates(fields["ca_file"], "\(field).ca_file") }
-        return StaplingProbeConfig(
-            endpoints: endpoints, serverName: serverName, caFile: caFile,
-            timeout: duration(fields["timeout"], "\(field).timeout") ?? timeout,
-            interval: duration(fields["interval"], "\(field).interval") ?? interval
-        )
-    }
-
     mutating func url(_ node: Node?, _ field: String, parent: Node) -> String? {
         guard node != nil else {
             issue(field, parent, "is required (the REST API base URL, e.g. https://cluster.example.com:9443)")
@@ -400,30 +357,6 @@ struct Reader {
             return nil
         }
         return key
-    }
-
-    mutating func readLabels(_ node: Node?, field: String, reserved: Set<String> = ConfigLoader.reservedLabelNames) -> [(name: String, value: String)] {
-        guard let fields = mapping(node, field, allowed: []) else { return [] }
-        var labels: [(name: String, value: String)] = []
-        for (name, valueNode) in fields {
-            let path = "\(field).\(name)"
-            guard isValidLabelName(name) else {
-                issue(path, valueNode, "\"\(name)\" is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
-                continue
-            }
-            guard !reserved.contains(name) else {
-                issue(path, valueNode, "\"\(name)\" is a label the exporter sets itself; choose another name")
-                continue
-            }
-            if let value = string(valueNode, path) { labels.append((name, value)) }
-        }
-        return labels.sorted { $0.name < $1.name }
-    }
-
-    func isValidLabelName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, !name.hasPrefix("__") else { return false }
-        func letter(_ c: UInt8) -> Bool { (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F }
-        return letter(first) && name.utf8.allSatisfy { letter($0) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
     /// server_name is implemented as a shared DNS override (connect to the URL's host, verify

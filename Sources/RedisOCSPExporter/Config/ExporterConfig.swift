@@ -20,6 +20,9 @@ public struct ExporterConfig: Sendable {
     public static let defaultTimeout = Duration.seconds(10)
     public static let defaultMaxConcurrentRequests = 64
     public static let defaultEvaluationInterval = Duration.seconds(15)
+
+    /// How often a firing alert is sent again, also without an Alertmanager (the rule engine keeps time).
+    public var resendInterval: Duration { alertmanager?.resendInterval ?? AlertmanagerConfig.defaultResendInterval }
 }
 
 /// Where and how the built-in evaluator's alerts are sent.
@@ -29,11 +32,13 @@ public struct AlertmanagerConfig: Sendable {
     public var timeout: Duration
     /// How often a firing alert is sent again (Prometheus's resend delay).
     public var resendInterval: Duration
-    public var externalLabels: [(name: String, value: String)]
+    public var externalLabels: Labels
     public var authorization: Secret?
     public var tls: TLSConfiguration
     /// Alerts waiting while Alertmanager is unreachable; the oldest are dropped past this.
     public var queueCapacity: Int
+
+    public static let defaultResendInterval = Duration.seconds(60)
 }
 
 /// One Redis Software cluster to poll.
@@ -50,22 +55,10 @@ public struct ClusterConfig: Sendable {
     public var tls: TLSConfiguration
     /// Host name the TLS certificate is checked against when it differs from the URL's host.
     public var serverName: String?
-    /// Static labels, sorted by name, added to every series of this cluster.
-    public var labels: [(name: String, value: String)]
+    /// Static labels added to every series of this cluster.
+    public var labels: Labels
     /// TLS endpoints to check for what they staple; nil when not configured.
     public var staplingProbe: StaplingProbeConfig?
-}
-
-/// Where and how often to look at the OCSP staple clients receive.
-public struct StaplingProbeConfig: Sendable, Equatable {
-    /// Database endpoints or the proxy, each probed on its own.
-    public var endpoints: [ProbeEndpoint]
-    /// SNI sent in the handshake; default: each endpoint's host.
-    public var serverName: String?
-    /// Extra certificates (PEM) to find the leaf's issuer in when the server does not send it.
-    public var caFile: String?
-    public var timeout: Duration
-    public var interval: Duration
 }
 
 /// One host:port the stapling probe connects to.
@@ -98,13 +91,23 @@ public struct ProbeEndpoint: Sendable, Hashable {
     }
 }
 
-public struct Credentials: Sendable {
+extension ClusterConfig: Equatable {
+    /// Whether two configurations poll the same way; a password read anew from its file
+    /// counts, so a rotated secret takes effect on reload.
+    public static func == (a: ClusterConfig, b: ClusterConfig) -> Bool {
+        a.name == b.name && a.baseURL == b.baseURL && a.credentials == b.credentials && a.pollInterval == b.pollInterval
+            && a.timeout == b.timeout && a.testInterval == b.testInterval && a.serverName == b.serverName && a.labels == b.labels
+            && a.tls.bestEffortEquals(b.tls) && a.staplingProbe == b.staplingProbe
+    }
+}
+
+public struct Credentials: Sendable, Equatable {
     public var username: String
     public var password: Secret
 }
 
 /// A string that never prints itself, so a secret cannot reach a log line by accident.
-public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     public let value: String
     public init(_ value: String) { self.value = value }
     public var description: String { "<secret>" }

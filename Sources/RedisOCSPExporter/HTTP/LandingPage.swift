@@ -3,7 +3,8 @@ import Foundation
 
 /// The HTML page at `/`: each cluster's last poll, OCSP state and current errors.
 enum LandingPage {
-    static func render(_ entries: [SnapshotStore.Entry], telemetryPath: String, now: Double = Date().timeIntervalSince1970) -> String {
+    static func render(_ entries: [SnapshotStore.Entry], alerts activeAlerts: (String) -> [Alert], telemetryPath: String,
+                       now: Double = Date().timeIntervalSince1970) -> String {
         var rows = ""
         for entry in entries {
             let s = entry.snapshot
@@ -14,8 +15,8 @@ enum LandingPage {
             let next = s.status?.nextUpdate.map { t in
                 "\(HTTPDate.format(t)) (\(t >= Int64(now) ? "in \(Int64(now).distance(to: t))s" : "\(t.distance(to: Int64(now)))s ago"))"
             } ?? "?"
-            let errors = s.endpoints.compactMap { h in h.error.map { "\(h.endpoint.rawValue): \($0.code) (\($0.message))" } }
-            let alerts = entry.alerts.map { alert in
+            let errors = s.endpoints.compactMap { h in h.error.map { "\(h.endpoint): \($0.code) (\($0.message))" } }
+            let alerts = activeAlerts(s.name).map { alert in
                 let endpoint = alert.labels.first { $0.name == "endpoint" }.map { " (\($0.value))" } ?? ""
                 return "<span class=\"alert-\(alert.state.rawValue) severity-\(escape(alert.severity))\">\(alert.rule.rawValue)\(escape(endpoint)) \(alert.state.rawValue)</span>"
             }

@@ -11,7 +11,7 @@ public enum Routes {
     ///   - web: authentication and headers from --web.config.file.
     ///   - probe: polls one cluster now, for /probe?target=NAME; nil for an unknown name.
     public static func router(
-        telemetryPath: String, store: SnapshotStore, page: MetricsPage, reloader: ConfigReloader?, web: WebConfigSource,
+        telemetryPath: String, store: SnapshotStore, rules: RuleEngine, page: MetricsPage, reloader: ConfigReloader?, web: WebConfigSource,
         probe: @escaping @Sendable (String, Duration) async -> ClusterSnapshot? = { _, _ in nil }
     ) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
@@ -31,17 +31,17 @@ public enum Routes {
             guard let snapshot = await probe(target, probeLimit(request.headers[scrapeTimeoutHeader])) else {
                 return plain(.badRequest, "Unknown target \"\(target)\": not a configured cluster of this exporter.\n")
             }
-            var body = MetricsPage.renderClusters([RenderedCluster(snapshot, alerts: [])])
+            var body = MetricsPage.renderClusters([RenderedCluster(snapshot)])
             return AcceptEncoding.prefersGzip(request.headers[.acceptEncoding])
                 ? MetricsResponse.response(try body.compress(with: .gzip()), gzip: true) : MetricsResponse.response(body, gzip: false)
         }
         router.get("/") { _, _ -> Response in
-            let html = LandingPage.render(store.read().entries, telemetryPath: telemetryPath)
+            let html = LandingPage.render(store.read().entries, alerts: rules.alerts, telemetryPath: telemetryPath)
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         router.get("/api/v1/alerts") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: AlertsAPI.render(store.read().entries.flatMap(\.alerts)))))
+                     body: .init(byteBuffer: ByteBuffer(bytes: AlertsAPI.render(store.read().entries.flatMap { rules.alerts($0.snapshot.name) }))))
         }
         router.get("/-/healthy") { _, _ in plain(.ok, "Healthy.\n") }
         router.post("/-/reload") { _, _ in

@@ -55,16 +55,21 @@ struct SampleWriter {
     var bytes: [UInt8] = []
     let baseLabels: [UInt8]
 
-    init(baseLabels: [(name: String, value: String)]) {
+    init(baseLabels: [(String, String)]) {
         var prefix: [UInt8] = []
-        for (i, label) in baseLabels.enumerated() {
+        for (i, (name, value)) in baseLabels.enumerated() {
             if i > 0 { prefix.append(UInt8(ascii: ",")) }
-            prefix.append(contentsOf: label.name.utf8)
+            prefix.append(contentsOf: name.utf8)
             prefix.append(contentsOf: "=\"".utf8)
-            Exposition.escapeLabelValue(label.value, into: &prefix)
+            Exposition.escapeLabelValue(value, into: &prefix)
             prefix.append(UInt8(ascii: "\""))
         }
         self.baseLabels = prefix
+    }
+
+    /// Labels escaped before, by another writer.
+    init(prefix: [UInt8]) {
+        baseLabels = prefix
     }
 
     mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {

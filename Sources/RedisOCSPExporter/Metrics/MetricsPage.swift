@@ -11,8 +11,14 @@ public final class MetricsPage: Sendable {
     /// How long the process_* values are reused; reading /proc costs more than serving a page.
     static let processRefresh = Duration.seconds(1)
 
+    /// What the cluster part shows: the store's and the rule engine's generations.
+    private struct Generation: Equatable {
+        var store: UInt64
+        var alerts: UInt64
+    }
+
     private struct Page {
-        var generation: UInt64
+        var generation: Generation
         var clusterPart: ByteBuffer
         var ownPart: String
         var processPart: String
@@ -25,20 +31,28 @@ public final class MetricsPage: Sendable {
         var renderSeconds: Double
 
         /// Whether this page shows the store at `generation` and these own metrics.
-        func shows(generation: UInt64, ownPart: String) -> Bool {
+        func shows(generation: Generation, ownPart: String) -> Bool {
             self.generation == generation && self.ownPart == ownPart
         }
     }
 
     private let store: SnapshotStore
+    /// Whose active alerts are the page's redis_ocsp_alerts family.
+    private let rules: RuleEngine?
+    private let renderer = ClusterRenderer()
     /// The exporter's own metric families from other components (notifier, reloader).
     private let selfMetrics: [@Sendable () -> String]
     private let cache = NIOLockedValueBox<Page?>(nil)
     private let refreshing = Atomic(false)
 
-    public init(store: SnapshotStore, selfMetrics: [@Sendable () -> String] = []) {
+    public init(store: SnapshotStore, rules: RuleEngine? = nil, selfMetrics: [@Sendable () -> String] = []) {
         self.store = store
+        self.rules = rules
         self.selfMetrics = selfMetrics
+    }
+
+    private var generation: Generation {
+        Generation(store: store.generation, alerts: rules?.generation ?? 0)
     }
 
     /// The uncompressed body.
@@ -61,7 +75,7 @@ public final class MetricsPage: Sendable {
     /// a large fleet. Process values due for a refresh are refreshed in the background and
     /// served from the page before meanwhile, so a crowd of scrapes never waits on /proc.
     func cached(gzip: Bool) -> ByteBuffer? {
-        guard let page = cache.withLockedValue({ $0 }), page.shows(generation: store.generation, ownPart: renderOwnPart()) else {
+        guard let page = cache.withLockedValue({ $0 }), page.shows(generation: generation, ownPart: renderOwnPart()) else {
             return nil
         }
         if ContinuousClock.now - page.processReadAt >= Self.processRefresh,
@@ -77,7 +91,7 @@ public final class MetricsPage: Sendable {
     }
 
     private func current(compress: Bool = false) -> Page {
-        let generation = store.generation
+        let generation = self.generation
         let ownPart = renderOwnPart()
         let now = ContinuousClock.now
         let cached = cache.withLockedValue { $0 }
@@ -90,7 +104,9 @@ public final class MetricsPage: Sendable {
             clusterPart = cached.clusterPart
         } else {
             let start = ContinuousClock.now
-            clusterPart = Self.renderClusters(store.read().entries.map(\.rendered))
+            let entries = store.read().entries
+            let alerts = rules?.renderedAlerts().byCluster ?? [:]
+            clusterPart = Self.renderClusters(renderer.render(entries), alerts: entries.map { alerts[$0.snapshot.name] ?? [] })
             renderSeconds = (ContinuousClock.now - start).seconds
         }
         let fresh = cached.map { now - $0.processReadAt < Self.processRefresh } ?? false
@@ -131,14 +147,20 @@ public final class MetricsPage: Sendable {
         return out
     }
 
-    /// Clusters' samples grouped by family, each family once with its HELP and TYPE.
-    static func renderClusters(_ clusters: [RenderedCluster]) -> ByteBuffer {
+    /// Clusters' samples grouped by family, each family once with its HELP and TYPE; the
+    /// alerts family (from the rule engine, one entry per cluster) comes with the others.
+    static func renderClusters(_ clusters: [RenderedCluster], alerts: [[UInt8]] = []) -> ByteBuffer {
         var out = ByteBuffer()
-        out.reserveCapacity(clusters.reduce(0) { $0 + $1.families.reduce(0) { $0 + $1.count } } + 8192)
-        for family in ClusterFamily.allCases {
-            guard clusters.contains(where: { !$0.families[family.rawValue].isEmpty }) else { continue }
+        out.reserveCapacity(clusters.reduce(0) { $0 + $1.families.reduce(0) { $0 + $1.count } } + alerts.reduce(0) { $0 + $1.count } + 8192)
+        for (position, family) in ClusterFamily.allCases.enumerated() {
+            let isAlerts = family == .alerts
+            guard isAlerts ? alerts.contains(where: { !$0.isEmpty }) : clusters.contains(where: { !$0.families[position].isEmpty }) else { continue }
             out.writeString(Exposition.header(name: family.name, help: family.help, type: family.type))
-            for cluster in clusters { out.writeBytes(cluster.families[family.rawValue]) }
+            if isAlerts {
+                for bytes in alerts { out.writeBytes(bytes) }
+            } else {
+                for cluster in clusters { out.writeBytes(cluster.families[position]) }
+            }
         }
         return out
     }

@@ -5,31 +5,23 @@ import NIOConcurrencyHelpers
 import UnixSignals
 
 /// Reloads the configuration on SIGHUP or POST /-/reload. A valid new configuration is
-/// applied to every component at once; an invalid one changes nothing, is logged, and shows
-/// as redis_ocsp_exporter_config_last_reload_successful 0.
+/// applied to every component at once, each through `Reloadable`; an invalid one changes
+/// nothing, is logged, and shows as redis_ocsp_exporter_config_last_reload_successful 0.
 public actor ConfigReloader: Service {
     let load: @Sendable () throws -> ExporterConfig
-    let supervisor: PollerSupervisor
-    let evaluator: AlertEvaluator
-    let notifier: AlertmanagerNotifier
-    let rules: RuleService
+    /// In the order they take the configuration: the scheduler first, so the rule engine
+    /// forgets removed clusters after their rounds have stopped.
+    let components: [any Reloadable]
     let logger: Logger
     let now: @Sendable () -> Double
-    private var clusters: Set<String>
     private nonisolated let status: NIOLockedValueBox<(successful: Bool, lastSuccess: Double)>
 
-    init(
-        initial: ExporterConfig, load: @escaping @Sendable () throws -> ExporterConfig, supervisor: PollerSupervisor,
-        evaluator: AlertEvaluator, notifier: AlertmanagerNotifier, rules: RuleService, logger: Logger, now: @escaping @Sendable () -> Double
-    ) {
+    init(load: @escaping @Sendable () throws -> ExporterConfig, components: [any Reloadable], logger: Logger,
+         now: @escaping @Sendable () -> Double) {
         self.load = load
-        self.supervisor = supervisor
-        self.evaluator = evaluator
-        self.notifier = notifier
-        self.rules = rules
+        self.components = components
         self.logger = logger
         self.now = now
-        clusters = Set(initial.clusters.map(\.name))
         status = NIOLockedValueBox((true, now()))
     }
 
@@ -50,17 +42,8 @@ public actor ConfigReloader: Service {
             logger.error("configuration reload failed; the previous configuration stays in force", metadata: ["error": "\(error)"])
             return .failure(error)
         }
-        await supervisor.apply(config)
-        let names = Set(config.clusters.map(\.name))
-        for removed in clusters.subtracting(names) { evaluator.remove(cluster: removed) }
-        evaluator.update(rules: config.rules, resendInterval: config.alertmanager?.resendInterval ?? .seconds(60))
-        notifier.update(config: config.alertmanager, evaluationInterval: config.evaluationInterval)
-        rules.update(interval: config.evaluationInterval)
-        logger.info("configuration reloaded", metadata: [
-            "clusters": "\(names.count)", "added": "\(names.subtracting(clusters).sorted().joined(separator: ","))",
-            "removed": "\(clusters.subtracting(names).sorted().joined(separator: ","))",
-        ])
-        clusters = names
+        for component in components { await component.apply(config) }
+        logger.info("configuration reloaded", metadata: ["clusters": "\(config.clusters.count)"])
         let at = now()
         status.withLockedValue { $0 = (true, at) }
         return .success(config)

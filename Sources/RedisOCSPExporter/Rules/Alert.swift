@@ -8,7 +8,7 @@ public struct Alert: Sendable, Equatable {
     public var cluster: String
     /// The complete label set, sorted by name: alertname, cluster, severity, the cluster's
     /// static labels, the rule's configured labels and the condition's own.
-    public var labels: [(name: String, value: String)]
+    public var labels: Labels
     public var annotations: [String: String]
     public var state: State
     /// Unix time the condition became true.
@@ -31,7 +31,7 @@ public struct Alert: Sendable, Equatable {
 /// The `{{ $labels.name }}` and `{{ $value }}` placeholders of Prometheus alert templates, so
 /// the same annotation text works in alerts/ and in the built-in evaluator.
 enum AnnotationTemplate {
-    static func expand(_ template: String, labels: [(name: String, value: String)], value: Double) -> String {
+    static func expand(_ template: String, labels: Labels, value: Double) -> String {
         var out = template
         guard out.contains("{{") else { return out }
         for label in labels {

@@ -11,7 +11,7 @@ struct AlertCondition: Sendable {
 
 extension RuleName {
     /// Error codes that are OCSP states with rules of their own, not an API outage.
-    static let codesNotCountedAsDown: Set<String> = [APIFailure.unsupported, "no_responder_url"]
+    static let codesNotCountedAsDown: Set<String> = [CheckFailure.unsupported, "no_responder_url"]
 
     /// Where this rule's condition holds for `snapshot` at `now` (Unix seconds). Each case
     /// mirrors the expression of the same alert in alerts/redis-ocsp.rules.yml.
@@ -47,7 +47,7 @@ extension RuleName {
         case .apiDown:
             return snapshot.endpoints.compactMap { health in
                 guard let error = health.error, !Self.codesNotCountedAsDown.contains(error.code) else { return nil }
-                return AlertCondition(rule: self, labels: [("endpoint", health.endpoint.rawValue)], value: 0,
+                return AlertCondition(rule: self, labels: [("endpoint", health.endpoint)], value: 0,
                                       extraAnnotations: ["error_code": error.code])
             }
         case .stapleMissing:

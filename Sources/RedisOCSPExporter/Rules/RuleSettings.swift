@@ -92,7 +92,7 @@ public struct RuleSettings: Sendable {
     public var enabled = true
     public var forDuration: Duration
     public var severity: String
-    public var labels: [(name: String, value: String)] = []
+    public var labels: Labels = []
     public var annotations: [String: String]
     /// RedisOCSPResponseExpiringSoon: how close next_update may come.
     public var threshold: Duration = .seconds(3600)

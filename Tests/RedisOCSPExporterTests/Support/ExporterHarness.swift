@@ -159,7 +159,7 @@ final class ExporterHarness: Sendable {
 
     /// Per cluster, the rounds completed: every round makes exactly one config request.
     private func roundsDone() -> [String: UInt64] {
-        Dictionary(uniqueKeysWithValues: app.store.read().entries.map { ($0.snapshot.name, $0.snapshot.health(.config)?.latency.count ?? 0) })
+        Dictionary(uniqueKeysWithValues: app.store.read().entries.map { ($0.snapshot.name, $0.snapshot.health("config")?.latency.count ?? 0) })
     }
 }
 

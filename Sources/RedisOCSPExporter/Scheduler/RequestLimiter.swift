@@ -1,8 +1,8 @@
 import DequeModule
 import NIOConcurrencyHelpers
 
-/// A counting semaphore for async code: bounds the REST requests in flight across all
-/// clusters, so a large fleet cannot open thousands of connections at once. Waiters are
+/// A counting semaphore for async code: bounds the check rounds in flight across all
+/// clusters (one slot per round), so a large fleet cannot open thousands of connections at once. Waiters are
 /// served first come, first served; a wait ends at its deadline or on cancellation.
 ///
 /// Every decision (take a slot, queue, hand a released slot over, give up) is made under the
@@ -43,7 +43,7 @@ final class RequestLimiter: Sendable {
     /// Slots free now, for tests.
     var available: Int { state.withLockedValue { $0.available } }
 
-    private func acquire(deadline: ContinuousClock.Instant) async throws {
+    func acquire(deadline: ContinuousClock.Instant) async throws {
         let id: UInt64? = state.withLockedValue { s in
             if s.available > 0 {
                 s.available -= 1
@@ -104,7 +104,7 @@ final class RequestLimiter: Sendable {
         continuation?.resume(throwing: error)
     }
 
-    private func release() {
+    func release() {
         let next = state.withLockedValue { s -> CheckedContinuation<Void, any Error>? in
             while let id = s.queue.popFirst() {
                 switch s.waiters[id] {

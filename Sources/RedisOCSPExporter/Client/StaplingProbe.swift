@@ -17,9 +17,9 @@ enum StaplingProbe {
 
     /// Probes `endpoint`; returns what the handshake showed, or why it failed, and the
     /// seconds it took.
-    static func run(_ endpoint: ProbeEndpoint, config: StaplingProbeConfig) async -> (Result<Handshake, APIFailure>, Double) {
+    static func run(_ endpoint: ProbeEndpoint, config: StaplingProbeConfig) async -> (Result<Handshake, CheckFailure>, Double) {
         let start = ContinuousClock.now
-        let result: Result<Handshake, APIFailure>
+        let result: Result<Handshake, CheckFailure>
         do {
             result = try await threads.runIfActive {
                 assert(MultiThreadedEventLoopGroup.currentEventLoop == nil, "the stapling probe blocks; never on an event loop")
@@ -30,20 +30,20 @@ enum StaplingProbe {
                 return interpret(raw)
             }
         } catch {
-            result = .failure(APIFailure(code: APIFailure.connectionFailed, message: "the probe thread pool is shut down"))
+            result = .failure(CheckFailure(code: CheckFailure.connectionFailed, message: "the probe thread pool is shut down"))
         }
         return (result, (ContinuousClock.now - start).seconds)
     }
 
-    static func interpret(_ raw: rocsp_result) -> Result<Handshake, APIFailure> {
+    static func interpret(_ raw: rocsp_result) -> Result<Handshake, CheckFailure> {
         let message = withUnsafeBytes(of: raw.message) { bytes in
             String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
         switch raw.error {
         case ROCSP_OK: break
-        case ROCSP_TIMEOUT: return .failure(APIFailure(code: APIFailure.timeout, message: message))
-        case ROCSP_TLS_ERROR: return .failure(APIFailure(code: APIFailure.tlsError, message: message))
-        default: return .failure(APIFailure(code: APIFailure.connectionFailed, message: message))
+        case ROCSP_TIMEOUT: return .failure(CheckFailure(code: CheckFailure.timeout, message: message))
+        case ROCSP_TLS_ERROR: return .failure(CheckFailure(code: CheckFailure.tlsError, message: message))
+        default: return .failure(CheckFailure(code: CheckFailure.connectionFailed, message: message))
         }
         func time(_ has: Int32, _ value: Int64) -> Int64? { has != 0 ? value : nil }
         var staple: Staple?

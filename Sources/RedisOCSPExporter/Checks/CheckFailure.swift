@@ -1,26 +1,8 @@
 import RedisSoftwareAPI
-/// The REST endpoints the exporter calls; `rawValue` is the `endpoint` label.
-public enum Endpoint: String, Sendable, CaseIterable, Comparable {
-    case config, status, nodes, test
 
-    public var method: String { self == .test ? "POST" : "GET" }
-
-    public var path: String {
-        switch self {
-        case .config: "/v1/ocsp"
-        case .status: "/v1/ocsp/status"
-        case .nodes: "/v1/nodes"
-        case .test: "/v1/ocsp/test"
-        }
-    }
-
-    public static func < (a: Endpoint, b: Endpoint) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
-
-/// A failed request, classified as the metrics contract says.
-public struct APIFailure: Error, Sendable, Equatable {
+/// Why a check failed, classified as the metrics contract says: the `error_code` label of
+/// the REST checks and of the stapling probe.
+public struct CheckFailure: Error, Sendable, Equatable {
     /// The `error_code` label: the API's own code, or one of the exporter's codes below.
     public var code: String
     /// Human-readable detail for logs and the landing page; never carries credentials.
@@ -40,15 +22,15 @@ public struct APIFailure: Error, Sendable, Equatable {
 
     /// Classifies an HTTP answer that is not a success: the body's `error_code` when it has a
     /// sane one, else `http_<status>`.
-    public static func fromResponse(status: Int, body: some Collection<UInt8>) -> APIFailure {
+    public static func fromResponse(status: Int, body: some Collection<UInt8>) -> CheckFailure {
         if case .object(let fields)? = try? JSONValue.parse(body), case .string(let code)? = fields["error_code"],
            isSaneCode(code)
         {
             var message = "HTTP \(status)"
             if case .string(let text)? = fields["message"] { message += ": \(text.prefix(200))" }
-            return APIFailure(code: code, message: message)
+            return CheckFailure(code: code, message: message)
         }
-        return APIFailure(code: "http_\(status)", message: "HTTP \(status)")
+        return CheckFailure(code: "http_\(status)", message: "HTTP \(status)")
     }
 
     /// error_code becomes a label value, so a server must not be able to mint unbounded or

@@ -1,0 +1,94 @@
+import Logging
+
+/// Runs some of a cluster's checks once and says what changed: the scheduler's rounds and
+/// /probe both go through here.
+enum CheckRound {
+    /// A cluster's checks that run together: its REST round, or one check that runs on its own.
+    enum Lane: Hashable, Sendable {
+        case rest
+        case own(String)
+    }
+
+    /// The new states of the checks that ran.
+    struct Outcome: Sendable {
+        var states: [(id: String, state: any Sendable)] = []
+        /// Set by a REST round: when it finished and the capability it showed.
+        var restRound: (finishedAt: Double, supported: Bool?)?
+    }
+
+    /// Each lane of `cluster` with its checks and interval.
+    static func lanes(for cluster: ClusterConfig) -> [(lane: Lane, checks: [any Check], interval: Duration)] {
+        var rest: [any Check] = []
+        var lanes: [(Lane, [any Check], Duration)] = []
+        for check in Checks.all {
+            switch check.schedule(for: cluster) {
+            case .restRound?: rest.append(check)
+            case .own(let interval)?: lanes.append((.own(check.id), [check], interval))
+            case nil: break
+            }
+        }
+        return (rest.isEmpty ? [] : [(.rest, rest, cluster.pollInterval)]) + lanes
+    }
+
+    /// Runs `checks` on the states in `snapshot`. A REST round requests its endpoints one
+    /// after the other over one kept-alive connection (one TLS handshake and one idle
+    /// connection per cluster, which is what lets one exporter hold a fleet of thousands);
+    /// `concurrently` requests them all at once, for /probe, whose whole round must fit the
+    /// scrape timeout.
+    static func run(_ lane: Lane, _ checks: [any Check], on snapshot: ClusterSnapshot, context: CheckContext,
+                    concurrently: Bool = false) async throws -> Outcome {
+        var outcome = Outcome()
+        if concurrently {
+            try await withThrowingTaskGroup(of: (String, any Sendable).self) { group in
+                for check in checks {
+                    let previous = snapshot.anyState(check.id)
+                    group.addTask { (check.id, try await check.runAny(context, previous: previous)) }
+                }
+                for try await (id, state) in group { outcome.states.append((id, state)) }
+            }
+        } else {
+            for check in checks {
+                outcome.states.append((check.id, try await check.runAny(context, previous: snapshot.anyState(check.id))))
+            }
+        }
+        if lane == .rest { finishREST(&outcome, checks, after: snapshot, context: context) }
+        return outcome
+    }
+
+    /// A REST round that could not start (no free slot before the deadline): each of its
+    /// checks records `failure`.
+    static func failed(_ checks: [any Check], on snapshot: ClusterSnapshot, failure: CheckFailure, duration: Double,
+                       context: CheckContext) -> Outcome {
+        var outcome = Outcome()
+        for check in checks {
+            guard var report = snapshot.anyState(check.id) as? any RESTReport else { continue }
+            report.fail(failure, duration: duration, at: context.now())
+            outcome.states.append((check.id, report))
+        }
+        finishREST(&outcome, checks, after: snapshot, context: context)
+        return outcome
+    }
+
+    private static func finishREST(_ outcome: inout Outcome, _ checks: [any Check], after snapshot: ClusterSnapshot, context: CheckContext) {
+        let reporting = Set(checks.compactMap { ($0 as? any RESTCheck)?.reportsCapability == true ? $0.id : nil })
+        let supported = RESTRound.capability(outcome.states.compactMap { id, state in
+            reporting.contains(id) ? .some((state as? any RESTReport)?.health.error) : nil
+        })
+        if supported != snapshot.supported, snapshot.polledAt != nil {
+            context.logger.info("OCSP capability changed", metadata: [
+                "cluster": "\(context.cluster.name)", "supported": "\(supported.map(String.init) ?? "unknown")",
+            ])
+        }
+        outcome.restRound = (context.now(), supported)
+    }
+}
+
+extension ClusterSnapshot {
+    mutating func apply(_ outcome: CheckRound.Outcome) {
+        for (id, state) in outcome.states { setAnyState(state, id) }
+        if let round = outcome.restRound {
+            polledAt = round.finishedAt
+            supported = round.supported
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import RedisSoftwareAPI
+
+/// `POST /v1/ocsp/test`: makes the cluster query its responder now. Only with the cluster's
+/// `test_interval`, since each call queries the responder; its request statistics are its
+/// whole output.
+struct OCSPTestCheck: RESTCheck {
+    let id = "test"
+    let method = "POST"
+    let path = "/v1/ocsp/test"
+    let families: [ClusterFamily] = []
+
+    func schedule(for cluster: ClusterConfig) -> CheckSchedule? {
+        cluster.testInterval.map { .restRound(every: $0) }
+    }
+
+    func render(answer status: OCSPStatus, into samples: inout ClusterSamples) {}
+}

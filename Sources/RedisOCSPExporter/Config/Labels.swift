@@ -1,0 +1,63 @@
+import Yams
+
+/// Label pairs sorted by name: a cluster's static labels, a rule's extra labels, an alert's
+/// labels, the notifier's external labels.
+public struct Labels: Sendable, Equatable, RandomAccessCollection, ExpressibleByArrayLiteral {
+    public struct Label: Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
+    private let pairs: [Label]
+
+    /// Sorted by name; where a name repeats, the later value wins.
+    public init(_ pairs: [(String, String)]) {
+        var byName: [String: String] = [:]
+        for (name, value) in pairs { byName[name] = value }
+        self.pairs = byName.sorted { $0.key < $1.key }.map { Label(name: $0.key, value: $0.value) }
+    }
+
+    public init(arrayLiteral elements: (String, String)...) { self.init(elements) }
+
+    public var startIndex: Int { pairs.startIndex }
+    public var endIndex: Int { pairs.endIndex }
+    public subscript(position: Int) -> Label { pairs[position] }
+
+    public var tuples: [(String, String)] { pairs.map { ($0.name, $0.value) } }
+
+    public subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
+}
+
+extension Reader {
+    /// Label names the exporter itself puts on cluster series; a static label may not reuse them.
+    static let reservedLabelNames: Set<String> = [
+        "cluster", "endpoint", "error_code", "status", "node", "addr", "software_version", "node_status",
+        "responder_url", "alertname", "alertstate", "severity", "le", "quantile", "version", "revision",
+        "job", "instance",
+    ]
+
+    /// A `labels:` mapping of valid Prometheus label names not in `reserved`.
+    mutating func readLabels(_ node: Node?, field: String, reserved: Set<String> = Reader.reservedLabelNames) -> Labels {
+        guard let fields = mapping(node, field, allowed: []) else { return [] }
+        var labels: [(String, String)] = []
+        for (name, valueNode) in fields {
+            let path = "\(field).\(name)"
+            guard Self.isValidLabelName(name) else {
+                issue(path, valueNode, "\"\(name)\" is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
+                continue
+            }
+            guard !reserved.contains(name) else {
+                issue(path, valueNode, "\"\(name)\" is a label the exporter sets itself; choose another name")
+                continue
+            }
+            if let value = string(valueNode, path) { labels.append((name, value)) }
+        }
+        return Labels(labels)
+    }
+
+    static func isValidLabelName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !name.hasPrefix("__") else { return false }
+        func letter(_ c: UInt8) -> Bool { (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F }
+        return letter(first) && name.utf8.allSatisfy { letter($0) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// The built-in rules: evaluates them on each new snapshot and again on a timer (so `for`
+/// durations and a next_update that passes take effect without new data), owns each alert's
+/// state (inactive -> pending -> firing -> resolved, as Prometheus's rule manager keeps it),
+/// renders the active alerts as their own part of the page, and hands the notifier what is
+/// due to be sent.
+public final class RuleEngine: Service, Reloadable, Sendable {
+    /// What one evaluation of a cluster produced.
+    public struct Outcome: Sendable {
+        /// Pending and firing alerts, for /metrics, /api/v1/alerts and the landing page.
+        public var active: [Alert]
+        /// Alerts to hand to the notifier now: newly firing or resolved, or due for a resend.
+        public var toSend: [Alert]
+    }
+
+    /// Resolved alerts are sent again for this long, so an Alertmanager that missed the
+    /// first one still learns of the resolution (Prometheus keeps them 15 minutes too).
+    static let resolvedRetention = 900.0
+
+    private struct Settings {
+        var rules: RulesConfig
+        var resendInterval: Double
+        var evaluationInterval: Duration
+    }
+
+    private let settings: NIOLockedValueBox<Settings>
+    let logger: Logger
+    /// Where alerts due to be sent go; nil in tests that read the outcome.
+    let notifier: AlertmanagerNotifier?
+    /// Whose snapshots the timer evaluates again.
+    let store: SnapshotStore?
+    let now: @Sendable () -> Double
+
+    private struct ClusterState {
+        var alerts: [String: Alert] = [:]
+        /// The poll time of the newest snapshot evaluated: an older one must not roll the state back.
+        var polledAt = -Double.infinity
+        /// The active alerts as redis_ocsp_alerts samples.
+        var rendered: [UInt8] = []
+    }
+
+    private struct State {
+        var clusters: [String: ClusterState] = [:]
+        /// Bumped whenever a cluster's active alerts change, so the page knows when to rebuild.
+        var generation: UInt64 = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    public init(rules: RulesConfig, resendInterval: Duration, evaluationInterval: Duration = ExporterConfig.defaultEvaluationInterval,
+                logger: Logger, notifier: AlertmanagerNotifier? = nil, store: SnapshotStore? = nil,
+                now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        settings = NIOLockedValueBox(Settings(rules: rules, resendInterval: resendInterval.seconds, evaluationInterval: evaluationInterval))
+        self.logger = logger
+        self.notifier = notifier
+        self.store = store
+        self.now = now
+    }
+
+    /// Evaluates a new snapshot now and hands the notifier what is due.
+    public func evaluate(_ snapshot: ClusterSnapshot) {
+        let outcome = evaluate(snapshot, now: now())
+        if !outcome.toSend.isEmpty { notifier?.enqueue(outcome.toSend) }
+    }
+
+    /// Re-evaluates every cluster on the evaluation interval until shutdown.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            // Ends when shutdown cancels the sleep.
+            while (try? await Task.sleep(for: self.settings.withLockedValue { $0.evaluationInterval })) != nil {
+                for entry in self.store?.read().entries ?? [] { self.evaluate(entry.snapshot) }
+            }
+        }
+    }
+
+    /// Takes new rule settings; alerts in progress keep their state, removed clusters' go.
+    public func apply(_ config: ExporterConfig) async {
+        settings.withLockedValue {
+            $0 = Settings(rules: config.rules, resendInterval: config.resendInterval.seconds, evaluationInterval: config.evaluationInterval)
+        }
+        let names = Set(config.clusters.map(\.name))
+        state.withLockedValue { s in
+            let before = s.clusters.count
+            s.clusters = s.clusters.filter { names.contains($0.key) }
+            if s.clusters.count != before { s.generation &+= 1 }
+        }
+    }
+
+    public func evaluate(_ snapshot: ClusterSnapshot, now: Double) -> Outcome {
+        // A cluster not yet polled has no state to judge.
+        guard let polledAt = snapshot.polledAt else { return Outcome(active: [], toSend: []) }
+        let settings = self.settings.withLockedValue { $0 }
+        let (rules, resendInterval) = (settings.rules, settings.resendInterval)
+        var holding: [String: (AlertCondition, Labels)] = [:]
+        for rule in RuleName.allCases {
+            let settings = rules[rule]
+            guard settings.enabled else { continue }
+            for condition in rule.conditions(snapshot, now: now, settings: settings) {
+                var labels = [("alertname", rule.rawValue), ("cluster", snapshot.name), ("severity", settings.severity)]
+                labels += snapshot.labels.tuples + settings.labels.tuples + condition.labels
+                let sorted = Labels(labels)
+                holding[sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")] = (condition, sorted)
+            }
+        }
+        return state.withLockedValue { s in
+            var cluster = s.clusters[snapshot.name] ?? ClusterState()
+            guard polledAt >= cluster.polledAt else {
+                return Outcome(active: Self.active(cluster.alerts), toSend: [])
+            }
+            cluster.polledAt = polledAt
+            var current = cluster.alerts
+            var toSend: [Alert] = []
+            for (key, (condition, labels)) in holding {
+                let settings = rules[condition.rule]
+                var alert = current[key].flatMap { $0.state == .resolved ? nil : $0 } ?? Alert(
+                    rule: condition.rule, cluster: snapshot.name, labels: labels, annotations: [:], state: .pending,
+                    activeAt: now, resolvedAt: nil, value: condition.value
+                )
+                alert.value = condition.value
+                alert.annotations = settings.annotations.mapValues { AnnotationTemplate.expand($0, labels: labels, value: condition.value) }
+                    .merging(condition.extraAnnotations) { configured, _ in configured }
+                let wasFiring = alert.state == .firing
+                if alert.state == .pending, now - alert.activeAt >= settings.forDuration.seconds {
+                    alert.state = .firing
+                }
+                if current[key]?.state != alert.state || current[key] == nil {
+                    log(alert, "alert \(alert.state.rawValue)")
+                }
+                if alert.state == .firing, !wasFiring || alert.lastSentAt.map({ now - $0 >= resendInterval }) ?? true {
+                    alert.lastSentAt = now
+                    toSend.append(alert)
+                }
+                current[key] = alert
+            }
+            for (key, var alert) in current where holding[key] == nil {
+                switch alert.state {
+                case .pending:
+                    current[key] = nil
+                    log(alert, "alert inactive")
+                case .firing:
+                    alert.state = .resolved
+                    alert.resolvedAt = now
+                    alert.lastSentAt = now
+                    log(alert, "alert resolved")
+                    toSend.append(alert)
+                    current[key] = alert
+                case .resolved:
+                    if now - (alert.resolvedAt ?? now) > Self.resolvedRetention {
+                        current[key] = nil
+                    } else if alert.lastSentAt.map({ now - $0 >= resendInterval }) ?? true {
+                        alert.lastSentAt = now
+                        toSend.append(alert)
+                        current[key] = alert
+                    }
+                }
+            }
+            let active = Self.active(current)
+            if active != Self.active(cluster.alerts) || s.clusters[snapshot.name] == nil {
+                cluster.rendered = Self.render(active, of: snapshot)
+                s.generation &+= 1
+            }
+            cluster.alerts = current
+            s.clusters[snapshot.name] = cluster
+            return Outcome(active: active, toSend: toSend.sorted { $0.key < $1.key })
+        }
+    }
+
+    /// A cluster's pending and firing alerts.
+    public func alerts(_ cluster: String) -> [Alert] {
+        state.withLockedValue { s in s.clusters[cluster].map { Self.active($0.alerts) } ?? [] }
+    }
+
+    /// The redis_ocsp_alerts samples of each cluster, and a generation that changes with them.
+    func renderedAlerts() -> (generation: UInt64, byCluster: [String: [UInt8]]) {
+        state.withLockedValue { s in (s.generation, s.clusters.mapValues(\.rendered)) }
+    }
+
+    var generation: UInt64 { state.withLockedValue { $0.generation } }
+
+    private static func render(_ alerts: [Alert], of snapshot: ClusterSnapshot) -> [UInt8] {
+        var writer = SampleWriter(baseLabels: [("cluster", snapshot.name)] + snapshot.labels.tuples)
+        for alert in alerts {
+            // cluster and the static labels are in the base labels already.
+            var labels = alert.labels.filter { $0.name != "cluster" && snapshot.labels[$0.name] == nil }.map { ($0.name, $0.value) }
+            labels.insert(("alertstate", alert.state.rawValue), at: labels.firstIndex { $0.0 > "alertstate" } ?? labels.count)
+            writer.sample(ClusterFamily.alerts.name, labels, 1)
+        }
+        return writer.bytes
+    }
+
+    private static func active(_ alerts: [String: Alert]) -> [Alert] {
+        alerts.values.filter { $0.state != .resolved }.sorted { $0.key < $1.key }
+    }
+
+    private func log(_ alert: Alert, _ message: Logger.Message) {
+        var metadata: Logger.Metadata = ["alertname": "\(alert.rule.rawValue)", "cluster": "\(alert.cluster)", "severity": "\(alert.severity)"]
+        for label in alert.labels where label.name == "endpoint" { metadata["endpoint"] = "\(label.value)" }
+        logger.info(message, metadata: metadata)
+    }
+}
+
+extension ClusterFamily {
+    static let alerts = ClusterFamily("redis_ocsp_alerts", .gauge, "Active alerts of the built-in rule evaluator: 1 per pending or firing alert.")
+}

@@ -1,0 +1,263 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+
+/// Runs every cluster's checks when they are due. One priority queue of due (cluster, lane)
+/// pairs and one loop: a due pair gets a short-lived task, and a REST round one slot of the
+/// bound on work in flight, so nothing waits in a task between rounds. Applies new
+/// configurations: only the clusters that were added, removed or changed are touched.
+public actor Scheduler: Service, Reloadable {
+    /// The REST client, shared by every cluster (connection pool with keep-alive).
+    private struct Client: Sendable {
+        var http: HTTPClient
+        /// What the client was built for: a change means a new client.
+        var dnsOverrides: [String: String]
+        var idleTimeout: TimeAmount
+    }
+
+    private struct JobKey: Hashable, Sendable {
+        var cluster: String
+        var lane: CheckRound.Lane
+    }
+
+    private struct Job: Sendable {
+        var checks: [any Check]
+        var context: CheckContext
+        var schedule: PollSchedule
+        /// The configuration of the cluster the job runs for (see `ClusterSnapshot.epoch`).
+        var epoch: UInt64
+        /// Tells this job from an earlier one of the same key, whose queue entries are stale.
+        var token: UInt64
+        /// When each check with a longer interval of its own last ran.
+        var lastRun: [String: ContinuousClock.Instant] = [:]
+
+        /// The checks due in a round starting at `now`.
+        func due(at now: ContinuousClock.Instant) -> [any Check] {
+            checks.filter { check in
+                guard case .restRound(let every?)? = check.schedule(for: context.cluster), let last = lastRun[check.id] else { return true }
+                return now - last >= every
+            }
+        }
+    }
+
+    /// What the loop and the round tasks share.
+    private struct Work: Sendable {
+        var jobs: [JobKey: Job] = [:]
+        /// Entries whose token no longer matches their job are skipped.
+        var queue = DueQueue<(key: JobKey, token: UInt64)>()
+        var running: [JobKey: Task<Void, Never>] = [:]
+        var limiter: RequestLimiter
+        var nextToken: UInt64 = 0
+    }
+
+    /// Fleets up to this size keep each cluster's connections open between polls.
+    static let keepAliveFleetLimit = 1000
+
+    /// How long an idle connection stays in the pool. An idle TLS connection holds about
+    /// 40 KB, so a fleet of thousands keeps each cluster's connection for its round only;
+    /// smaller fleets keep it for the next poll and skip the handshake.
+    static func idleTimeout(clusters: Int) -> TimeAmount {
+        clusters <= keepAliveFleetLimit ? .seconds(90) : .seconds(2)
+    }
+
+    /// The REST client's settings for a fleet of `clusters`.
+    static func httpConfiguration(clusters: Int, dnsOverrides: [String: String]) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.connectionPool.idleTimeout = idleTimeout(clusters: clusters)
+        // A connection that fails is reported at once as what it was (refused, reset, TLS), not
+        // retried until the timeout passes and makes it a `timeout`: the next round tries again.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.dnsOverride = dnsOverrides
+        return configuration
+    }
+
+    let store: SnapshotStore
+    /// Called with a cluster's whole snapshot after each publish to the store (the rule engine).
+    let published: @Sendable (ClusterSnapshot) -> Void
+    let logger: Logger
+    let now: @Sendable () -> Double
+    private var config: ExporterConfig
+    private var client: Client?
+    private let work: NIOLockedValueBox<Work>
+    private let alarm = Alarm()
+
+    public init(config: ExporterConfig, store: SnapshotStore, logger: Logger,
+                now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+                published: @escaping @Sendable (ClusterSnapshot) -> Void) {
+        self.config = config
+        self.store = store
+        self.published = published
+        self.logger = logger
+        self.now = now
+        work = NIOLockedValueBox(Work(limiter: RequestLimiter(limit: config.maxConcurrentRequests)))
+    }
+
+    public func run() async throws {
+        await apply(config)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.loop() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        await stop { _ in true }
+        try await client?.http.shutdown()
+        client = nil
+    }
+
+    /// Starts and stops jobs so that exactly `newConfig`'s clusters are checked.
+    public func apply(_ newConfig: ExporterConfig) async {
+        // Clusters whose settings are unchanged keep their jobs and data.
+        let unchanged = Set(newConfig.clusters.filter { new in config.clusters.first { $0.name == new.name } == new }.map(\.name))
+        let overrides = ClusterClient.dnsOverrides(for: newConfig.clusters)
+        let idleTimeout = Self.idleTimeout(clusters: newConfig.clusters.count)
+        let newClient = client.map { $0.dnsOverrides != overrides || $0.idleTimeout != idleTimeout } ?? true
+        // Removed and changed clusters stop; with a new client, every job moves to it.
+        await stop { newClient || !unchanged.contains($0) }
+        if newClient {
+            try? await client?.http.shutdown()
+            let configuration = Self.httpConfiguration(clusters: newConfig.clusters.count, dnsOverrides: overrides)
+            client = Client(http: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration), dnsOverrides: overrides,
+                            idleTimeout: idleTimeout)
+        }
+        let epochs = store.setClusters(newConfig.clusters, keeping: unchanged)
+        guard let http = client?.http else { return }
+        let (logger, now) = (self.logger, self.now)
+        work.withLockedValue { w in
+            if newConfig.maxConcurrentRequests != config.maxConcurrentRequests {
+                // Rounds in flight give their slots back to the limiter they took them from.
+                w.limiter = RequestLimiter(limit: newConfig.maxConcurrentRequests)
+            }
+            for cluster in newConfig.clusters {
+                let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: logger, now: now)
+                for (lane, checks, interval) in CheckRound.lanes(for: cluster) {
+                    let key = JobKey(cluster: cluster.name, lane: lane)
+                    guard w.jobs[key] == nil, let epoch = epochs[cluster.name] else { continue }
+                    w.nextToken += 1
+                    let name = lane == .rest ? cluster.name : "\(cluster.name)/\(checks[0].id)"
+                    let schedule = PollSchedule(name: name, interval: interval)
+                    w.jobs[key] = Job(checks: checks, context: context, schedule: schedule, epoch: epoch, token: w.nextToken)
+                    w.queue.insert((key, w.nextToken), due: schedule.firstPoll())
+                }
+            }
+        }
+        config = newConfig
+        alarm.ring()
+    }
+
+    /// Takes due jobs off the queue, in due order, until cancelled.
+    private nonisolated func loop() async {
+        enum Next { case run(JobKey, Job, RequestLimiter), wait(ContinuousClock.Instant?) }
+        while !Task.isCancelled {
+            let next = work.withLockedValue { w -> Next in
+                while let (key, token) = w.queue.popDue(at: .now) {
+                    if let job = w.jobs[key], job.token == token, w.running[key] == nil { return .run(key, job, w.limiter) }
+                }
+                return .wait(w.queue.nextDue)
+            }
+            switch next {
+            case .wait(let due):
+                await alarm.wait(until: due ?? .now + .seconds(3600))
+            case .run(let key, let job, let limiter):
+                if key.lane == .rest {
+                    // Waits here, not in a task per cluster: a saturated fleet queues as entries.
+                    guard (try? await limiter.acquire(deadline: .now + .seconds(365 * 86400))) != nil else { return }
+                }
+                start(key, job, limiter: key.lane == .rest ? limiter : nil)
+            }
+        }
+    }
+
+    private nonisolated func start(_ key: JobKey, _ job: Job, limiter: RequestLimiter?) {
+        work.withLockedValue { w in
+            // Removed or replaced while the loop waited for a slot.
+            guard w.jobs[key]?.token == job.token else {
+                limiter?.release()
+                return
+            }
+            // Made under the lock, so the task's own removal from `running` comes after this.
+            w.running[key] = Task {
+                let started = ContinuousClock.now
+                let ran = job.due(at: started)
+                await execute(key, job, ran)
+                limiter?.release()
+                finished(key, token: job.token, ran: ran.map(\.id), at: started)
+            }
+        }
+    }
+
+    private nonisolated func execute(_ key: JobKey, _ job: Job, _ checks: [any Check]) async {
+        guard let snapshot = store.snapshot(key.cluster), snapshot.epoch == job.epoch,
+              let outcome = try? await CheckRound.run(key.lane, checks, on: snapshot, context: job.context)
+        else { return }
+        if let stored = store.apply(outcome, cluster: key.cluster, epoch: job.epoch) { published(stored) }
+    }
+
+    private nonisolated func finished(_ key: JobKey, token: UInt64, ran: [String], at started: ContinuousClock.Instant) {
+        let earlier = work.withLockedValue { w -> Bool in
+            w.running[key] = nil
+            guard var job = w.jobs[key], job.token == token else { return false }
+            for id in ran { job.lastRun[id] = started }
+            w.jobs[key] = job
+            let due = job.schedule.next(after: .now)
+            let earlier = w.queue.nextDue.map { due < $0 } ?? true
+            w.queue.insert((key, token), due: due)
+            return earlier
+        }
+        // The loop sleeps until the earliest entry; only an earlier one needs to wake it.
+        if earlier { alarm.ring() }
+    }
+
+    /// Stops the jobs of the clusters `matching` picks, waiting for their rounds in flight.
+    private func stop(_ matching: (String) -> Bool) async {
+        let stopping = work.withLockedValue { w -> [Task<Void, Never>] in
+            let keys = w.jobs.keys.filter { matching($0.cluster) }
+            for key in keys { w.jobs[key] = nil }
+            return keys.compactMap { w.running.removeValue(forKey: $0) }
+        }
+        for task in stopping { task.cancel() }
+        for task in stopping { await task.value }
+    }
+
+    /// Runs one configured cluster's checks now, apart from its jobs and without touching the
+    /// store, for /probe: every lane at once, each REST check concurrently, each bounded by
+    /// `limit` as well as by the cluster's own timeouts. Checks with an interval of their own
+    /// (the test call) are left out. Returns nil for an unknown cluster.
+    public func probe(_ name: String, limit: Duration) async -> ClusterSnapshot? {
+        guard var cluster = config.clusters.first(where: { $0.name == name }), let http = client?.http else { return nil }
+        cluster.timeout = min(cluster.timeout, limit)
+        if let probeTimeout = cluster.staplingProbe?.timeout { cluster.staplingProbe?.timeout = min(probeTimeout, limit) }
+        // One-off runs would log every error as new; the jobs report transitions.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .error)
+        let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: quiet, now: now)
+        let limiter = work.withLockedValue { $0.limiter }
+        var snapshot = ClusterSnapshot(cluster: cluster)
+        let fresh = snapshot
+        let deadline = ContinuousClock.now + limit
+        let outcomes = await withTaskGroup(of: CheckRound.Outcome?.self) { group in
+            for (lane, checks, _) in CheckRound.lanes(for: cluster) {
+                let checks = checks.filter { lane != .rest || $0.schedule(for: cluster) == .restRound(every: nil) }
+                group.addTask {
+                    guard lane == .rest else { return try? await CheckRound.run(lane, checks, on: fresh, context: context, concurrently: true) }
+                    let start = ContinuousClock.now
+                    do {
+                        try await limiter.acquire(deadline: deadline)
+                    } catch {
+                        let failure = CheckFailure(code: CheckFailure.timeout, message: "no free request slot within the deadline")
+                        return CheckRound.failed(checks, on: fresh, failure: failure, duration: (ContinuousClock.now - start).seconds, context: context)
+                    }
+                    defer { limiter.release() }
+                    return try? await CheckRound.run(lane, checks, on: fresh, context: context, concurrently: true)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for outcome in outcomes { if let outcome { snapshot.apply(outcome) } }
+        return snapshot
+    }
+}
