@@ -111,6 +111,36 @@ public struct StaplingProbeConfig: Sendable, Equatable {
     public var interval: Duration
 }
 
+/// One host:port the stapling probe connects to.
+public struct ProbeEndpoint: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+
+    /// The `endpoint` label, as configured: host:port, with brackets around an IPv6 host.
+    public var label: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Parses "host:port" or "[v6]:port"; nil when either part is missing or invalid.
+    public init?(_ text: String) {
+        let host: Substring, port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            port = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty, !host.contains(where: { $0 == "/" || $0 == " " || $0 == "@" }),
+              let number = Int(port), (1...65535).contains(number), port.allSatisfy(\.isASCII)
+        else { return nil }
+        self.host = String(host)
+        self.port = number
+    }
+}
+
 extension Reader {
     /// The `stapling_probe:` section; its interval and timeout default to the cluster's.
     mutating func readStaplingProbe(_ node: Node?, field: String, interval: Duration, timeout: Duration) -> StaplingProbeConfig? {

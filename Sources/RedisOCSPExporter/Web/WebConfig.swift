@@ -16,11 +16,7 @@ public struct WebConfig: Sendable {
     public static let plain = WebConfig(tls: nil, users: [:], headers: [])
 
     public static func load(file path: String) throws -> WebConfig {
-        let root = try ConfigFile.document(path)
-        var reader = Reader(source: path, environment: ProcessInfo.processInfo.environment)
-        let config = reader.readWebConfig(root)
-        guard reader.issues.isEmpty, let config else { throw ConfigError(source: path, issues: reader.sortedIssues) }
-        return config
+        try Reader.read(try ConfigFile.document(path), source: path, environment: ProcessInfo.processInfo.environment) { $0.readWebConfig($1) }
     }
 }
 

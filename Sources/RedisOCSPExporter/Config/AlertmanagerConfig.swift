@@ -1,42 +1,24 @@
 import Foundation
+import NIOSSL
 import Yams
 
-/// The `rules:` and `alertmanager:` sections.
-extension Reader {
-    mutating func readRules(_ node: Node?) -> RulesConfig {
-        guard let entries = mapping(node, "rules", allowed: RuleName.allCases.map(\.rawValue).sorted()) else { return RulesConfig() }
-        var overrides: [RuleName: RuleSettings] = [:]
-        for (name, ruleNode) in entries {
-            guard let rule = RuleName(rawValue: name) else { continue }
-            let field = "rules.\(name)"
-            var settings = RuleSettings(rule)
-            let common = ["enabled", "for", "severity", "labels", "annotations"]
-            guard let fields = mapping(ruleNode, field, allowed: common + rule.parameters) else { continue }
-            if let enabled = bool(fields["enabled"], "\(field).enabled") { settings.enabled = enabled }
-            if let value = duration(fields["for"], "\(field).for", allowZero: true) { settings.forDuration = value }
-            if let severity = string(fields["severity"], "\(field).severity") {
-                if severity.isEmpty { issue("\(field).severity", fields["severity"], "must not be empty") }
-                settings.severity = severity
-            }
-            settings.labels = readLabels(fields["labels"], field: "\(field).labels",
-                                         reserved: Reader.reservedLabelNames.union(["alertname", "cluster", "severity"]))
-            if let annotations = mapping(fields["annotations"], "\(field).annotations", allowed: []) {
-                for (key, valueNode) in annotations {
-                    if let text = string(valueNode, "\(field).annotations.\(key)") { settings.annotations[key] = text }
-                }
-            }
-            if let threshold = duration(fields["threshold"], "\(field).threshold") { settings.threshold = threshold }
-            if let version = string(fields["min_software_version"], "\(field).min_software_version") {
-                if version.split(whereSeparator: { $0 == "." || $0 == "-" }).contains(where: { Int($0) == nil }) || version.isEmpty {
-                    issue("\(field).min_software_version", fields["min_software_version"], "\"\(version)\" is not a version like 7.8.2 or 7.8.2-34")
-                }
-                settings.minSoftwareVersion = version
-            }
-            overrides[rule] = settings
-        }
-        return RulesConfig(overrides: overrides)
-    }
+/// Where and how the built-in evaluator's alerts are sent.
+public struct AlertmanagerConfig: Sendable {
+    /// Base URLs; alerts go to `<url>/api/v2/alerts` of each.
+    public var urls: [String]
+    public var timeout: Duration
+    /// How often a firing alert is sent again (Prometheus's resend delay).
+    public var resendInterval: Duration
+    public var externalLabels: Labels
+    public var authorization: Secret?
+    public var tls: TLSConfiguration
+    /// Alerts waiting while Alertmanager is unreachable; the oldest are dropped past this.
+    public var queueCapacity: Int
 
+    public static let defaultResendInterval = Duration.seconds(60)
+}
+
+extension Reader {
     mutating func readAlertmanager(_ node: Node?) -> AlertmanagerConfig? {
         guard node != nil else { return nil }
         let field = "alertmanager"

@@ -1,0 +1,160 @@
+import Foundation
+import NIOSSL
+import Yams
+
+/// One Redis Software cluster to poll.
+public struct ClusterConfig: Sendable {
+    public var name: String
+    /// Base URL of the REST API without a trailing slash, e.g. "https://re.example.com:9443".
+    public var baseURL: String
+    public var credentials: Credentials?
+    public var pollInterval: Duration
+    public var timeout: Duration
+    /// How often to POST /v1/ocsp/test; nil (the default) never calls it, since each call makes
+    /// the cluster query its OCSP responder.
+    public var testInterval: Duration?
+    public var tls: TLSConfiguration
+    /// Host name the TLS certificate is checked against when it differs from the URL's host.
+    public var serverName: String?
+    /// Static labels added to every series of this cluster.
+    public var labels: Labels
+    /// TLS endpoints to check for what they staple; nil when not configured.
+    public var staplingProbe: StaplingProbeConfig?
+}
+
+extension ClusterConfig: Equatable {
+    /// Whether two configurations poll the same way; a password read anew from its file
+    /// counts, so a rotated secret takes effect on reload.
+    public static func == (a: ClusterConfig, b: ClusterConfig) -> Bool {
+        a.name == b.name && a.baseURL == b.baseURL && a.credentials == b.credentials && a.pollInterval == b.pollInterval
+            && a.timeout == b.timeout && a.testInterval == b.testInterval && a.serverName == b.serverName && a.labels == b.labels
+            && a.tls.bestEffortEquals(b.tls) && a.staplingProbe == b.staplingProbe
+    }
+}
+
+public struct Credentials: Sendable, Equatable {
+    public var username: String
+    public var password: Secret
+}
+
+/// A string that never prints itself, so a secret cannot reach a log line by accident.
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "<secret>" }
+    public var debugDescription: String { "<secret>" }
+}
+
+extension Reader {
+    mutating func readCluster(
+        _ node: Node, index: Int, pollInterval: Duration, timeout: Duration, seen: inout [String: Int]
+    ) -> ClusterConfig? {
+        let allowed = ["name", "url", "username", "password", "password_file", "password_env", "poll_interval",
+                       "timeout", "test_interval", "tls", "labels", "stapling_probe"]
+        var field = "clusters[\(index)]"
+        guard let fields = mapping(node, field, allowed: allowed) else { return nil }
+        let issuesBefore = issues.count
+
+        let name = string(fields["name"], "\(field).name")
+        if let name {
+            field += " (\(name))"
+            if name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                issue("\(field).name", fields["name"], "must be non-empty text without control characters")
+            } else if let first = seen[name] {
+                issue("\(field).name", fields["name"], "duplicate cluster name, already used by clusters[\(first)]")
+            } else {
+                seen[name] = index
+            }
+        } else if fields["name"] == nil {
+            issue("\(field).name", node, "is required")
+        }
+
+        let baseURL = url(fields["url"], "\(field).url", parent: node)
+        let credentials = readCredentials(fields, field: field)
+        let clusterPoll = duration(fields["poll_interval"], "\(field).poll_interval") ?? pollInterval
+        let clusterTimeout = duration(fields["timeout"], "\(field).timeout") ?? timeout
+        let testInterval = duration(fields["test_interval"], "\(field).test_interval")
+        let (tls, serverName) = readTLS(fields["tls"], field: "\(field).tls")
+        let labels = readLabels(fields["labels"], field: "\(field).labels")
+        let probe = readStaplingProbe(fields["stapling_probe"], field: "\(field).stapling_probe", interval: clusterPoll, timeout: clusterTimeout)
+
+        guard issues.count == issuesBefore, let name, let baseURL, let tls else { return nil }
+        return ClusterConfig(
+            name: name, baseURL: baseURL, credentials: credentials, pollInterval: clusterPoll, timeout: clusterTimeout,
+            testInterval: testInterval, tls: tls, serverName: serverName, labels: labels, staplingProbe: probe
+        )
+    }
+
+    mutating func url(_ node: Node?, _ field: String, parent: Node) -> String? {
+        guard node != nil else {
+            issue(field, parent, "is required (the REST API base URL, e.g. https://cluster.example.com:9443)")
+            return nil
+        }
+        guard let text = string(node, field) else { return nil }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty
+        else {
+            issue(field, node, "\"\(text)\" is not an absolute URL")
+            return nil
+        }
+        guard scheme == "https" || scheme == "http" else {
+            issue(field, node, "scheme must be https (or http behind a TLS-terminating proxy), got \(scheme)")
+            return nil
+        }
+        guard components.user == nil, components.password == nil else {
+            issue(field, node, "must not carry credentials; use username and password_file")
+            return nil
+        }
+        guard components.query == nil, components.fragment == nil else {
+            issue(field, node, "must not have a query or fragment")
+            return nil
+        }
+        var normalized = text
+        while normalized.hasSuffix("/") { normalized.removeLast() }
+        return normalized
+    }
+
+    mutating func readCredentials(_ fields: [String: Node], field: String) -> Credentials? {
+        let username = string(fields["username"], "\(field).username")
+        let sources = ["password", "password_file", "password_env"].filter { fields[$0] != nil }
+        if sources.count > 1 {
+            issue("\(field).\(sources[1])", fields[sources[1]], "set only one of password, password_file and password_env")
+            return nil
+        }
+        var password: String?
+        if let node = fields["password"] {
+            password = string(node, "\(field).password")
+        } else if let node = fields["password_file"] {
+            password = secretFile(node, "\(field).password_file")
+        } else if let node = fields["password_env"], let variable = string(node, "\(field).password_env") {
+            if let value = environment[variable] {
+                password = value
+            } else {
+                issue("\(field).password_env", node, "environment variable \(variable) is not set")
+            }
+        }
+        switch (username, password) {
+        case let (user?, pass?): return Credentials(username: user, password: Secret(pass))
+        case (nil, nil): return nil
+        case (nil, _?): issue("\(field).username", fields[sources[0]], "is required when a password is set")
+        case (_?, nil) where sources.isEmpty:
+            issue("\(field).password_file", fields["username"], "a username needs password_file, password_env or password")
+        default: break  // the password source already reported its problem
+        }
+        return nil
+    }
+
+    /// server_name is implemented as a shared DNS override (connect to the URL's host, verify
+    /// the certificate for server_name), so one server_name cannot stand for two hosts.
+    mutating func checkServerNames(_ clusters: [ClusterConfig]) {
+        var hosts: [String: (host: String, cluster: String)] = [:]
+        for cluster in clusters {
+            guard let serverName = cluster.serverName, let host = URLComponents(string: cluster.baseURL)?.host else { continue }
+            if let other = hosts[serverName], other.host != host {
+                issue("clusters (\(cluster.name)).tls.server_name", nil,
+                      "\(serverName) is already used by cluster \(other.cluster) for host \(other.host)")
+            }
+            hosts[serverName] = (host, cluster.name)
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import NIOSSL
+import Yams
+
+/// Walks the YAML tree, turning nodes into typed values and problems into issues.
+struct Reader {
+    let source: String
+    let environment: [String: String]
+    var issues: [ConfigError.Issue] = []
+
+    init(source: String, environment: [String: String]) {
+        self.source = source
+        self.environment = environment
+    }
+
+    /// Reads a document with `read`; throws every problem at once, naming `source`.
+    static func read<T>(_ root: Node?, source: String, environment: [String: String],
+                        _ read: (inout Reader, Node?) -> T?) throws -> T {
+        var reader = Reader(source: source, environment: environment)
+        let value = read(&reader, root)
+        guard reader.issues.isEmpty, let value else { throw ConfigError(source: source, issues: reader.sortedIssues) }
+        return value
+    }
+
+    /// Issues in document order, which is how a person fixes them.
+    var sortedIssues: [ConfigError.Issue] {
+        issues.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }.map(\.element)
+    }
+
+    mutating func issue(_ field: String, _ node: Node?, _ message: String) {
+        issues.append(.init(field: field, message: message, line: node?.mark?.line))
+    }
+
+    /// The entries of a mapping, with unknown and duplicate keys reported.
+    mutating func mapping(_ node: Node?, _ field: String, allowed: [String]) -> [String: Node]? {
+        guard let node else { return [:] }
+        guard case .mapping(let mapping) = node else {
+            if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return [:] }
+            issue(field, node, "must be a mapping")
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard case .scalar(let key) = keyNode else {
+                issue(field, keyNode, "keys must be strings")
+                continue
+            }
+            // Duplicate keys never get here: the YAML parser rejects them.
+            let path = field.isEmpty ? key.string : "\(field).\(key.string)"
+            if !allowed.isEmpty, !allowed.contains(key.string) {
+                issue(path, keyNode, "unknown field (known: \(allowed.joined(separator: ", ")))")
+            } else {
+                result[key.string] = value
+            }
+        }
+        return result
+    }
+
+    mutating func string(_ node: Node?, _ field: String) -> String? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node else {
+            issue(field, node, "must be a string")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func bool(_ node: Node?, _ field: String) -> Bool? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, let value = Bool.construct(from: scalar) else {
+            issue(field, node, "must be true or false")
+            return nil
+        }
+        return value
+    }
+
+    mutating func int(_ node: Node?, _ field: String, range: ClosedRange<Int>) -> Int? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            issue(field, node, "must be a whole number")
+            return nil
+        }
+        guard range.contains(value) else {
+            issue(field, node, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ node: Node?, _ field: String, allowZero: Bool = false) -> Duration? {
+        guard let text = string(node, field) else { return nil }
+        guard let value = DurationParser.parse(text) else {
+            issue(field, node, "\"\(text)\" is not a duration (use e.g. 500ms, 30s, 5m, 1h)")
+            return nil
+        }
+        guard allowZero || value > .zero else {
+            issue(field, node, "must be greater than 0")
+            return nil
+        }
+        return value
+    }
+
+    /// A file path, with `${NAME}` replaced by that environment variable, so that a path can
+    /// name systemd's `${CREDENTIALS_DIRECTORY}` (LoadCredential=) or a mounted secrets folder.
+    mutating func path(_ node: Node?, _ field: String) -> String? {
+        guard let text = string(node, field) else { return nil }
+        switch expand(text) {
+        case .success(let path): return path
+        case .failure(let problem):
+            issue(field, node, problem.reason)
+            return nil
+        }
+    }
+
+    func expand(_ text: String) -> Result<String, ConfigFile.Unreadable> {
+        var result = "", rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            result += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                return .failure(.init(reason: "\"\(text)\" has ${ without a closing }"))
+            }
+            let name = String(rest[start.upperBound..<end])
+            guard let value = environment[name] else {
+                return .failure(.init(reason: "environment variable \(name) (in \"\(text)\") is not set"))
+            }
+            result += value
+            rest = rest[rest.index(after: end)...]
+        }
+        return .success(result + rest)
+    }
+
+    /// The secret in the file the field names (password_file, bearer_token_file).
+    mutating func secretFile(_ node: Node?, _ field: String) -> String? {
+        guard let path = path(node, field) else { return nil }
+        switch ConfigFile.secret(path) {
+        case .success(let secret): return secret
+        case .failure(let error):
+            issue(field, node, "cannot read \(path): \(error.reason)")
+            return nil
+        }
+    }
+
+    /// A TLS server name (SNI): a host name, no port or path.
+    mutating func hostName(_ node: Node?, _ field: String) -> String? {
+        guard let name = string(node, field) else { return nil }
+        guard !name.isEmpty, !name.contains(where: { $0 == "/" || $0 == ":" || $0 == " " }) else {
+            issue(field, node, "must be a host name")
+            return nil
+        }
+        return name
+    }
+
+    /// The certificates of a PEM file the field names; nil, with the reason reported, when
+    /// there are none.
+    mutating func pemCertificates(_ node: Node?, _ field: String) -> [NIOSSLCertificate]? {
+        guard let node, let path = path(node, field) else { return nil }
+        if let problem = ConfigFile.problem(path) {
+            issue(field, node, "cannot read \(path): \(problem)")
+            return nil
+        }
+        guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
+            issue(field, node, "\(path) holds no valid PEM certificate")
+            return nil
+        }
+        return certificates
+    }
+
+    /// The private key of a PEM file the field names. Messages give the path, never the content.
+    mutating func pemPrivateKey(_ node: Node?, _ field: String) -> NIOSSLPrivateKey? {
+        guard let node, let path = path(node, field) else { return nil }
+        if let problem = ConfigFile.problem(path) {
+            issue(field, node, "cannot read \(path): \(problem)")
+            return nil
+        }
+        guard let key = try? NIOSSLPrivateKey(file: path, format: .pem) else {
+            issue(field, node, "\(path) holds no valid PEM private key")
+            return nil
+        }
+        return key
+    }
+}
