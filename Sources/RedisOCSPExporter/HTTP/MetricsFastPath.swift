@@ -26,13 +26,12 @@ final class MetricsFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let answered = Atomic(0)
         let installFailures = Atomic(0)
 
-        private static let failuresHeader = Exposition.header(
-            name: "redis_ocsp_exporter_metrics_fast_path_install_failures_total",
-            help: "Connections where the cached-scrape fast path could not be installed; their scrapes go through the router.",
-            type: .counter)
-
         func render() -> String {
-            Self.failuresHeader + "redis_ocsp_exporter_metrics_fast_path_install_failures_total \(installFailures.load(ordering: .relaxed))\n"
+            var out = FamilyWriter()
+            out.family("redis_ocsp_exporter_metrics_fast_path_install_failures_total", .counter,
+                       "Connections where the cached-scrape fast path could not be installed; their scrapes go through the router.",
+                       Double(installFailures.load(ordering: .relaxed)))
+            return out.text
         }
     }
 

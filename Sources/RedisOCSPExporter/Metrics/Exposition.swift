@@ -103,3 +103,24 @@ struct SampleWriter {
         sample(name + "_count", labels, Double(h.count))
     }
 }
+
+/// Writes whole families, HELP and TYPE included: every source of the exporter's own metrics
+/// (notifier, reloader, web configuration, process, page) writes through it.
+struct FamilyWriter {
+    private(set) var text = ""
+
+    /// A family with these samples; nothing at all when there are none.
+    mutating func family(_ name: String, _ type: Exposition.MetricType, _ help: String, _ samples: [([(String, String)], Double)]) {
+        guard !samples.isEmpty else { return }
+        var writer = SampleWriter(baseLabels: [])
+        for (labels, value) in samples { writer.sample(name, labels, value) }
+        text += Exposition.header(name: name, help: help, type: type)
+        text += String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// A family of one unlabelled sample; nothing when the value is unknown.
+    mutating func family(_ name: String, _ type: Exposition.MetricType, _ help: String, _ value: Double?) {
+        guard let value else { return }
+        family(name, type, help, [([], value)])
+    }
+}

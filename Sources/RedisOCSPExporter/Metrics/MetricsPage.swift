@@ -111,13 +111,14 @@ public final class MetricsPage: Sendable {
         }
         let fresh = cached.map { now - $0.processReadAt < Self.processRefresh } ?? false
         let processPart = fresh ? cached!.processPart : ProcessMetrics.render()
-        let renderPart = Self.renderSecondsHeader
-            + "redis_ocsp_exporter_metrics_render_seconds \(Exposition.formatValue(renderSeconds))\n"
+        var renderPart = FamilyWriter()
+        renderPart.family("redis_ocsp_exporter_metrics_render_seconds", .gauge, "Seconds the last assembly of the cluster metrics took.",
+                          renderSeconds)
         var plain = ByteBuffer()
-        plain.reserveCapacity(clusterPart.readableBytes + ownPart.utf8.count + renderPart.utf8.count + processPart.utf8.count)
+        plain.reserveCapacity(clusterPart.readableBytes + ownPart.utf8.count + renderPart.text.utf8.count + processPart.utf8.count)
         plain.writeImmutableBuffer(clusterPart)
         plain.writeString(ownPart)
-        plain.writeString(renderPart)
+        plain.writeString(renderPart.text)
         plain.writeString(processPart)
         var uncompressed = plain
         let page = Page(
@@ -129,14 +130,11 @@ public final class MetricsPage: Sendable {
         return page
     }
 
-    private static let renderSecondsHeader = Exposition.header(
-        name: "redis_ocsp_exporter_metrics_render_seconds", help: "Seconds the last assembly of the cluster metrics took.", type: .gauge)
-
     private static let buildInfo: String = {
-        var writer = SampleWriter(baseLabels: [])
-        writer.sample("redis_ocsp_exporter_build_info", [("version", BuildInfo.version), ("revision", BuildInfo.revision)], 1)
-        return Exposition.header(name: "redis_ocsp_exporter_build_info", help: "Version of redis-ocsp-exporter; always 1.", type: .gauge)
-            + String(decoding: writer.bytes, as: UTF8.self)
+        var out = FamilyWriter()
+        out.family("redis_ocsp_exporter_build_info", .gauge, "Version of redis-ocsp-exporter; always 1.",
+                   [([("version", BuildInfo.version), ("revision", BuildInfo.revision)], 1)])
+        return out.text
     }()
 
     /// The exporter's own small families; rendered on every scrape (a few microseconds) so

@@ -17,11 +17,9 @@ enum ProcessMetrics {
     }()
 
     static func render() -> String {
-        var out = ""
+        var out = FamilyWriter()
         func add(_ name: String, _ type: Exposition.MetricType, _ help: String, _ value: Double?) {
-            guard let value else { return }
-            out += Exposition.header(name: name, help: help, type: type)
-            out += "\(name) \(Exposition.formatValue(value))\n"
+            out.family(name, type, help, value)
         }
         // Fields after the command name, which is in parentheses and may itself hold spaces.
         var fields: [Substring] = []
@@ -46,6 +44,6 @@ enum ProcessMetrics {
         add("process_resident_memory_bytes", .gauge, "Resident memory size in bytes.", field(24).map { $0 * pageSize })
         let start = field(22).flatMap { ticks in bootTime.map { $0 + ticks / clockTicks } }
         add("process_start_time_seconds", .gauge, "Start time of the process since unix epoch in seconds.", start)
-        return out
+        return out.text
     }
 }

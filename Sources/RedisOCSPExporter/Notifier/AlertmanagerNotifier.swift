@@ -190,26 +190,18 @@ public final class AlertmanagerNotifier: Service, Reloadable, Sendable {
     func renderMetrics() -> String {
         guard let config = settings.withLockedValue({ $0?.config }) else { return "" }
         let s = state.withLockedValue { $0 }
-        var out = ""
-        func family(_ name: String, _ type: Exposition.MetricType, _ help: String, _ samples: [(String, Double)]) {
-            out += Exposition.header(name: name, help: help, type: type)
-            for (labels, value) in samples { out += "\(name)\(labels) \(Exposition.formatValue(value))\n" }
+        func perAlertmanager(_ counts: [String: UInt64]) -> [([(String, String)], Double)] {
+            config.urls.map { ([("alertmanager", $0)], Double(counts[$0] ?? 0)) }
         }
-        func perAlertmanager(_ counts: [String: UInt64]) -> [(String, Double)] {
-            config.urls.map { url in
-                var escaped: [UInt8] = []
-                Exposition.escapeLabelValue(url, into: &escaped)
-                return ("{alertmanager=\"\(String(decoding: escaped, as: UTF8.self))\"}", Double(counts[url] ?? 0))
-            }
-        }
-        family("redis_ocsp_notifications_total", .counter, "Alerts sent to each Alertmanager, including failed attempts.",
-               perAlertmanager(s.sent.merging(s.failed, uniquingKeysWith: +)))
-        family("redis_ocsp_notifications_failed_total", .counter, "Alerts that could not be sent to each Alertmanager.",
-               perAlertmanager(s.failed))
-        family("redis_ocsp_notifications_dropped_total", .counter, "Alerts dropped because the notification queue was full.",
-               [("", Double(s.dropped))])
-        family("redis_ocsp_notifications_queue_length", .gauge, "Alerts waiting to be sent.", [("", Double(s.queue.count))])
-        family("redis_ocsp_notifications_queue_capacity", .gauge, "Capacity of the notification queue.", [("", Double(config.queueCapacity))])
-        return out
+        var out = FamilyWriter()
+        out.family("redis_ocsp_notifications_total", .counter, "Alerts sent to each Alertmanager, including failed attempts.",
+                   perAlertmanager(s.sent.merging(s.failed, uniquingKeysWith: +)))
+        out.family("redis_ocsp_notifications_failed_total", .counter, "Alerts that could not be sent to each Alertmanager.",
+                   perAlertmanager(s.failed))
+        out.family("redis_ocsp_notifications_dropped_total", .counter, "Alerts dropped because the notification queue was full.",
+                   Double(s.dropped))
+        out.family("redis_ocsp_notifications_queue_length", .gauge, "Alerts waiting to be sent.", Double(s.queue.count))
+        out.family("redis_ocsp_notifications_queue_capacity", .gauge, "Capacity of the notification queue.", Double(config.queueCapacity))
+        return out.text
     }
 }

@@ -49,15 +49,13 @@ public actor ConfigReloader: Service {
         return .success(config)
     }
 
-    /// Rendered on every scrape, so the constant parts are made once.
-    private static let successfulHeader = Exposition.header(
-        name: "redis_ocsp_exporter_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", type: .gauge)
-    private static let timestampHeader = Exposition.header(
-        name: "redis_ocsp_exporter_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful configuration load.", type: .gauge)
-
     nonisolated func renderMetrics() -> String {
         let (successful, lastSuccess) = status.withLockedValue { $0 }
-        return Self.successfulHeader + "redis_ocsp_exporter_config_last_reload_successful \(successful ? 1 : 0)\n"
-            + Self.timestampHeader + "redis_ocsp_exporter_config_last_reload_success_timestamp_seconds \(Exposition.formatValue(lastSuccess))\n"
+        var out = FamilyWriter()
+        out.family("redis_ocsp_exporter_config_last_reload_successful", .gauge, "Whether the last configuration reload succeeded.",
+                   successful ? 1 : 0)
+        out.family("redis_ocsp_exporter_config_last_reload_success_timestamp_seconds", .gauge,
+                   "Unix time of the last successful configuration load.", lastSuccess)
+        return out.text
     }
 }

@@ -140,17 +140,15 @@ public final class WebConfigSource: Sendable {
                            modified: Int64(info.st_mtim.tv_sec), modifiedNanoseconds: Int64(info.st_mtim.tv_nsec))
     }
 
-    private static let failuresHeader = Exposition.header(
-        name: "redis_ocsp_exporter_web_config_reload_failures_total",
-        help: "Times a changed web configuration (or a file it names) could not be loaded; the last good one stayed in force.", type: .counter)
-    private static let successfulHeader = Exposition.header(
-        name: "redis_ocsp_exporter_web_config_last_reload_successful",
-        help: "Whether the last load of the web configuration succeeded.", type: .gauge)
-
     func renderMetrics() -> String {
         guard path != nil else { return "" }
         let (failures, failing) = state.withLockedValue { ($0.failures, $0.lastError != nil) }
-        return Self.failuresHeader + "redis_ocsp_exporter_web_config_reload_failures_total \(failures)\n"
-            + Self.successfulHeader + "redis_ocsp_exporter_web_config_last_reload_successful \(failing ? 0 : 1)\n"
+        var out = FamilyWriter()
+        out.family("redis_ocsp_exporter_web_config_reload_failures_total", .counter,
+                   "Times a changed web configuration (or a file it names) could not be loaded; the last good one stayed in force.",
+                   Double(failures))
+        out.family("redis_ocsp_exporter_web_config_last_reload_successful", .gauge, "Whether the last load of the web configuration succeeded.",
+                   failing ? 0 : 1)
+        return out.text
     }
 }
