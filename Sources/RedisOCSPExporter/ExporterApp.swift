@@ -14,6 +14,7 @@ public struct ExporterApp: Sendable {
     public let store: SnapshotStore
     public let rules: RuleEngine
     public let reloader: ConfigReloader
+    let scheduler: Scheduler
     let fastPath = MetricsFastPath.Counters()
     private let group: ServiceGroup
 
@@ -44,6 +45,7 @@ public struct ExporterApp: Sendable {
         )
         self.rules = rules
         let scheduler = Scheduler(config: config, store: store, logger: logger, now: now, published: rules.evaluate)
+        self.scheduler = scheduler
         let reloader = ConfigReloader(load: reload ?? { config }, components: [scheduler, rules, notifier], logger: logger, now: now)
         self.reloader = reloader
         let fastPath = self.fastPath

@@ -212,6 +212,12 @@ public actor Scheduler: Service, Reloadable {
         if earlier { alarm.ring() }
     }
 
+    /// Rounds running now; between rounds, none.
+    nonisolated var roundsInFlight: Int { work.withLockedValue { $0.running.count } }
+
+    /// Entries in the queue: one per lane of each cluster whose round is not running.
+    nonisolated var queued: Int { work.withLockedValue { $0.queue.count } }
+
     /// Stops the jobs of the clusters `matching` picks, waiting for their rounds in flight.
     private func stop(_ matching: (String) -> Bool) async {
         let stopping = work.withLockedValue { w -> [Task<Void, Never>] in

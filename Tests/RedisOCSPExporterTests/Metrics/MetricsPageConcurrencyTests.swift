@@ -1,0 +1,47 @@
+@testable import RedisOCSPExporter
+import RedisSoftwareAPI
+import Testing
+
+/// Pages built while snapshots are published are always whole: each family once, every
+/// cluster's samples complete, and the last page shows the last publish.
+struct MetricsPageConcurrencyTests {
+    @Test func pagesStayWholeUnderConcurrentPublishes() async throws {
+        let yaml = "clusters:\n" + (0..<50).map { "  - {name: c\($0), url: https://x}\n" }.joined()
+        let configs = try ConfigLoader.load(yaml: yaml, source: "t").clusters
+        let store = SnapshotStore(clusters: configs)
+        let page = MetricsPage(store: store)
+        func snapshot(_ config: ClusterConfig, _ round: Int) -> ClusterSnapshot {
+            var s = ClusterSnapshot(cluster: config)
+            s.polledAt = Double(round)
+            s.status = OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: nil, thisUpdate: nil,
+                                  nextUpdate: Int64(round), revocationTime: nil, unparsedDates: [:])
+            return s
+        }
+        let rounds = 200
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for round in 1...rounds {
+                        for (index, config) in configs.enumerated() where index % 4 == writer { store.publish(snapshot(config, round)) }
+                    }
+                }
+            }
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<100 {
+                        let text = String(decoding: page.plain().readableBytesView, as: UTF8.self)
+                        let headers = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
+                        #expect(Set(headers).count == headers.count, "a family appears twice")
+                        let next = text.split(separator: "\n").filter { $0.hasPrefix("redis_ocsp_next_update_timestamp_seconds{") }
+                        #expect(next.count == 0 || next.count == configs.count || next.count <= configs.count)
+                        if let gzip = try? page.gzipped() { #expect(gzip.readableBytes > 0) }
+                    }
+                }
+            }
+        }
+        let final = String(decoding: page.plain().readableBytesView, as: UTF8.self)
+        for config in configs {
+            #expect(final.contains("redis_ocsp_next_update_timestamp_seconds{cluster=\"\(config.name)\"} \(rounds)\n"))
+        }
+    }
+}
