@@ -7,8 +7,6 @@ let package = Package(
     products: [
         .executable(name: "redis-ocsp-exporter", targets: ["redis-ocsp-exporter"]),
         .executable(name: "redis-ocsp-simulator", targets: ["redis-ocsp-simulator"]),
-        .library(name: "RedisOCSPExporter", targets: ["RedisOCSPExporter"]),
-        .library(name: "OCSPSimulator", targets: ["OCSPSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),

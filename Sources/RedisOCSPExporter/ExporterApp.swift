@@ -11,9 +11,9 @@ import ServiceLifecycle
 /// store and the rule engine, the notifier, the reloader, and the HTTP server reading both. `main`
 /// builds one from parsed flags; tests build one on a free port.
 public struct ExporterApp: Sendable {
-    public let store: SnapshotStore
-    public let rules: RuleEngine
-    public let reloader: ConfigReloader
+    let store: SnapshotStore
+    let rules: RuleEngine
+    let reloader: ConfigReloader
     let scheduler: Scheduler
     let fastPath = MetricsFastPath.Counters()
     private let group: ServiceGroup
@@ -118,9 +118,9 @@ public struct ServerLimits: Sendable {
     /// Connections served at once; more wait in the listen backlog.
     public var maxConnections = 256
     /// A connection with no request in flight is closed after this long (slow clients included).
-    public var idleTimeout: TimeAmount = .seconds(30)
+    var idleTimeout: TimeAmount = .seconds(30)
     /// Scrapes send a few hundred bytes of headers; this leaves room and refuses abuse.
-    public var maxHeaderBytes = 16 * 1024
+    var maxHeaderBytes = 16 * 1024
 
     public init() {}
 

@@ -4,21 +4,21 @@ import RedisSoftwareAPI
 /// the REST checks and of the stapling probe.
 public struct CheckFailure: Error, Sendable, Equatable {
     /// The `error_code` label: the API's own code, or one of the exporter's codes below.
-    public var code: String
+    var code: String
     /// Human-readable detail for logs and the landing page; never carries credentials.
-    public var message: String
+    var message: String
 
-    public init(code: String, message: String) {
+    init(code: String, message: String) {
         self.code = code
         self.message = message
     }
 
-    public static let timeout = "timeout"
-    public static let connectionFailed = "connection_failed"
-    public static let tlsError = "tls_error"
-    public static let invalidResponse = "invalid_response"
-    public static let responseTooLarge = "response_too_large"
-    public static let unsupported = "ocsp_unsupported_by_capability"
+    static let timeout = "timeout"
+    static let connectionFailed = "connection_failed"
+    static let tlsError = "tls_error"
+    static let invalidResponse = "invalid_response"
+    static let responseTooLarge = "response_too_large"
+    static let unsupported = "ocsp_unsupported_by_capability"
 
     /// Classifies an HTTP answer that is not a success: the body's `error_code` when it has a
     /// sane one, else `http_<status>`.

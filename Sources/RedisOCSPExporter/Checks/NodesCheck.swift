@@ -22,7 +22,7 @@ struct NodesCheck: RESTCheck {
 
 extension ClusterSnapshot {
     /// The latest answer of `GET /v1/nodes`; nil where it failed.
-    public var nodes: [ClusterNode]? {
+    var nodes: [ClusterNode]? {
         get { rest(NodesCheck())?.value }
         set { setValue(newValue, of: NodesCheck()) }
     }

@@ -21,7 +21,7 @@ struct OCSPConfigCheck: RESTCheck {
 
 extension ClusterSnapshot {
     /// The latest answer of `GET /v1/ocsp`; nil where it failed.
-    public var config: OCSPConfig? {
+    var config: OCSPConfig? {
         get { rest(OCSPConfigCheck())?.value }
         set { setValue(newValue, of: OCSPConfigCheck()) }
     }

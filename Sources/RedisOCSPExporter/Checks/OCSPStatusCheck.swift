@@ -28,7 +28,7 @@ struct OCSPStatusCheck: RESTCheck {
 
 extension ClusterSnapshot {
     /// The latest answer of `GET /v1/ocsp/status`; nil where it failed.
-    public var status: OCSPStatus? {
+    var status: OCSPStatus? {
         get { rest(OCSPStatusCheck())?.value }
         set { setValue(newValue, of: OCSPStatusCheck()) }
     }

@@ -38,10 +38,10 @@ extension RESTCheck {
 }
 
 /// What a REST check keeps: the latest answer and the request statistics.
-public struct RESTState<Value: Sendable>: Sendable, RESTReport {
-    public var health: EndpointHealth
+struct RESTState<Value: Sendable>: Sendable, RESTReport {
+    var health: EndpointHealth
     /// nil where the latest request failed, so an old value is never served as current.
-    public var value: Value?
+    var value: Value?
 
     mutating func record(_ fetch: Fetch<Value>, at now: Double) {
         health.record(fetch, at: now)
@@ -60,21 +60,21 @@ protocol RESTReport: Sendable {
 }
 
 /// Request statistics of one endpoint of one cluster.
-public struct EndpointHealth: Sendable {
+struct EndpointHealth: Sendable {
     /// The check's id: the `endpoint` label.
-    public var endpoint: String
+    var endpoint: String
     /// Whether a request to it has completed yet.
-    public var polled = false
+    var polled = false
     /// The error of the latest request; nil after a success.
-    public var error: CheckFailure?
+    var error: CheckFailure?
     /// Failed requests by error_code, since the exporter started.
-    public var errorsTotal: [String: UInt64] = [:]
-    public var latency = Histogram()
-    public var lastSuccess: Double?
+    var errorsTotal: [String: UInt64] = [:]
+    var latency = Histogram()
+    var lastSuccess: Double?
 
-    public init(endpoint: String) { self.endpoint = endpoint }
+    init(endpoint: String) { self.endpoint = endpoint }
 
-    public var up: Bool { polled && error == nil }
+    var up: Bool { polled && error == nil }
 
     mutating func record<Value>(_ fetch: Fetch<Value>, at now: Double) {
         polled = true

@@ -98,29 +98,29 @@ struct StaplingCheck: Check {
 }
 
 /// Where and how often to look at the OCSP staple clients receive (`stapling_probe:`).
-public struct StaplingProbeConfig: Sendable, Equatable {
+struct StaplingProbeConfig: Sendable, Equatable {
     /// Database endpoints or the proxy, each probed on its own.
-    public var endpoints: [ProbeEndpoint]
+    var endpoints: [ProbeEndpoint]
     /// SNI sent in the handshake; default: each endpoint's host.
-    public var serverName: String?
+    var serverName: String?
     /// Extra certificates (PEM) to find the leaf's issuer in when the server does not send it.
-    public var caFile: String?
+    var caFile: String?
     /// Default: the cluster's timeout.
-    public var timeout: Duration
+    var timeout: Duration
     /// Default: the cluster's poll interval.
-    public var interval: Duration
+    var interval: Duration
 }
 
 /// One host:port the stapling probe connects to.
-public struct ProbeEndpoint: Sendable, Hashable {
-    public var host: String
-    public var port: Int
+struct ProbeEndpoint: Sendable, Hashable {
+    var host: String
+    var port: Int
 
     /// The `endpoint` label, as configured: host:port, with brackets around an IPv6 host.
-    public var label: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    var label: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Parses "host:port" or "[v6]:port"; nil when either part is missing or invalid.
-    public init?(_ text: String) {
+    init?(_ text: String) {
         let host: Substring, port: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             host = text[text.index(after: text.startIndex)..<close]
@@ -180,33 +180,33 @@ extension Reader {
 }
 
 /// What a TLS handshake with one endpoint showed a client that asks for stapling.
-public struct Handshake: Sendable, Equatable {
+struct Handshake: Sendable, Equatable {
     /// notAfter of the served leaf certificate, as Unix time.
-    public var leafNotAfter: Int64?
+    var leafNotAfter: Int64?
     /// nil when the server stapled nothing.
-    public var staple: Staple?
+    var staple: Staple?
 
-    public init(leafNotAfter: Int64?, staple: Staple?) {
+    init(leafNotAfter: Int64?, staple: Staple?) {
         self.leafNotAfter = leafNotAfter
         self.staple = staple
     }
 }
 
 /// The OCSP response a server stapled, as parsed and checked by the probe.
-public struct Staple: Sendable, Equatable {
+struct Staple: Sendable, Equatable {
     /// The response is for the served leaf (CertID match) and its signature verifies against
     /// the leaf's issuer.
-    public var verified: Bool
+    var verified: Bool
     /// Why it is not verified; nil when it is.
-    public var problem: String?
+    var problem: String?
     /// nil when the response carries no single response (or no successful response at all).
-    public var certStatus: OCSPStatus.CertStatus?
-    public var producedAt: Int64?
-    public var thisUpdate: Int64?
-    public var nextUpdate: Int64?
-    public var revocationTime: Int64?
+    var certStatus: OCSPStatus.CertStatus?
+    var producedAt: Int64?
+    var thisUpdate: Int64?
+    var nextUpdate: Int64?
+    var revocationTime: Int64?
 
-    public init(verified: Bool, problem: String?, certStatus: OCSPStatus.CertStatus?, producedAt: Int64?, thisUpdate: Int64?,
+    init(verified: Bool, problem: String?, certStatus: OCSPStatus.CertStatus?, producedAt: Int64?, thisUpdate: Int64?,
                 nextUpdate: Int64?, revocationTime: Int64?) {
         self.verified = verified
         self.problem = problem
@@ -219,20 +219,20 @@ public struct Staple: Sendable, Equatable {
 }
 
 /// The latest probe of one endpoint and its error counts.
-public struct StaplingProbeState: Sendable {
+struct StaplingProbeState: Sendable {
     /// host:port, the `endpoint` label.
-    public var endpoint: String
+    var endpoint: String
     /// nil before the first probe finished.
-    public var result: Result<Handshake, CheckFailure>?
+    var result: Result<Handshake, CheckFailure>?
     /// Seconds the latest probe took.
-    public var duration: Double?
+    var duration: Double?
     /// Failed probes by error_code, since the exporter started.
-    public var errorsTotal: [String: UInt64] = [:]
+    var errorsTotal: [String: UInt64] = [:]
 
-    public init(endpoint: String) { self.endpoint = endpoint }
+    init(endpoint: String) { self.endpoint = endpoint }
 
-    public var handshake: Handshake? { try? result?.get() }
-    public var error: CheckFailure? {
+    var handshake: Handshake? { try? result?.get() }
+    var error: CheckFailure? {
         if case .failure(let failure)? = result { failure } else { nil }
     }
 
@@ -245,7 +245,7 @@ public struct StaplingProbeState: Sendable {
 
 extension ClusterSnapshot {
     /// One entry per endpoint of the stapling probe, in configured order; empty without one.
-    public var stapling: [StaplingProbeState] {
+    var stapling: [StaplingProbeState] {
         get { state(of: StaplingCheck()) ?? [] }
         set { setState(newValue, of: StaplingCheck()) }
     }

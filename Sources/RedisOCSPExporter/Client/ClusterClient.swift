@@ -7,16 +7,16 @@ import NIOPosix
 import NIOSSL
 
 /// What one request to one endpoint produced.
-public struct Fetch<Value: Sendable>: Sendable {
-    public var result: Result<Value, CheckFailure>
+struct Fetch<Value: Sendable>: Sendable {
+    var result: Result<Value, CheckFailure>
     /// Wall time from sending the request to the end of the body, in seconds.
-    public var duration: Double
+    var duration: Double
 }
 
 /// Talks to one cluster's REST API through the process-wide HTTP client.
-public struct ClusterClient: Sendable {
+struct ClusterClient: Sendable {
     /// Bodies above this size are refused as `response_too_large` instead of being buffered.
-    public static let maxBodyBytes = 1 << 20
+    static let maxBodyBytes = 1 << 20
 
     let http: HTTPClient
     let baseURL: String

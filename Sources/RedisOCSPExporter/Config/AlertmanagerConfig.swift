@@ -3,19 +3,19 @@ import NIOSSL
 import Yams
 
 /// Where and how the built-in evaluator's alerts are sent.
-public struct AlertmanagerConfig: Sendable {
+struct AlertmanagerConfig: Sendable {
     /// Base URLs; alerts go to `<url>/api/v2/alerts` of each.
-    public var urls: [String]
-    public var timeout: Duration
+    var urls: [String]
+    var timeout: Duration
     /// How often a firing alert is sent again (Prometheus's resend delay).
-    public var resendInterval: Duration
-    public var externalLabels: Labels
-    public var authorization: Secret?
-    public var tls: TLSConfiguration
+    var resendInterval: Duration
+    var externalLabels: Labels
+    var authorization: Secret?
+    var tls: TLSConfiguration
     /// Alerts waiting while Alertmanager is unreachable; the oldest are dropped past this.
-    public var queueCapacity: Int
+    var queueCapacity: Int
 
-    public static let defaultResendInterval = Duration.seconds(60)
+    static let defaultResendInterval = Duration.seconds(60)
 }
 
 extension Reader {

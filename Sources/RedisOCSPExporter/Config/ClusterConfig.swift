@@ -4,22 +4,22 @@ import Yams
 
 /// One Redis Software cluster to poll.
 public struct ClusterConfig: Sendable {
-    public var name: String
+    var name: String
     /// Base URL of the REST API without a trailing slash, e.g. "https://re.example.com:9443".
-    public var baseURL: String
-    public var credentials: Credentials?
-    public var pollInterval: Duration
-    public var timeout: Duration
+    var baseURL: String
+    var credentials: Credentials?
+    var pollInterval: Duration
+    var timeout: Duration
     /// How often to POST /v1/ocsp/test; nil (the default) never calls it, since each call makes
     /// the cluster query its OCSP responder.
-    public var testInterval: Duration?
-    public var tls: TLSConfiguration
+    var testInterval: Duration?
+    var tls: TLSConfiguration
     /// Host name the TLS certificate is checked against when it differs from the URL's host.
-    public var serverName: String?
+    var serverName: String?
     /// Static labels added to every series of this cluster.
-    public var labels: Labels
+    var labels: Labels
     /// TLS endpoints to check for what they staple; nil when not configured.
-    public var staplingProbe: StaplingProbeConfig?
+    var staplingProbe: StaplingProbeConfig?
 }
 
 extension ClusterConfig: Equatable {
@@ -32,17 +32,17 @@ extension ClusterConfig: Equatable {
     }
 }
 
-public struct Credentials: Sendable, Equatable {
-    public var username: String
-    public var password: Secret
+struct Credentials: Sendable, Equatable {
+    var username: String
+    var password: Secret
 }
 
 /// A string that never prints itself, so a secret cannot reach a log line by accident.
-public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    public let value: String
-    public init(_ value: String) { self.value = value }
-    public var description: String { "<secret>" }
-    public var debugDescription: String { "<secret>" }
+struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    let value: String
+    init(_ value: String) { self.value = value }
+    var description: String { "<secret>" }
+    var debugDescription: String { "<secret>" }
 }
 
 extension Reader {

@@ -4,26 +4,26 @@ import Yams
 /// The validated configuration of one exporter process. Built only by `ConfigLoader`, so a
 /// value of this type is always complete and consistent: secrets read, TLS material parsed.
 public struct ExporterConfig: Sendable {
-    public var pollInterval: Duration
-    public var timeout: Duration
+    var pollInterval: Duration
+    var timeout: Duration
     /// Upper bound on REST requests in flight across all clusters.
-    public var maxConcurrentRequests: Int
+    var maxConcurrentRequests: Int
     public var clusters: [ClusterConfig]
     /// How often the rules are evaluated between polls, so `for` and time-based rules fire
     /// without waiting for new data.
-    public var evaluationInterval: Duration
-    public var rules: RulesConfig
-    public var alertmanager: AlertmanagerConfig?
+    var evaluationInterval: Duration
+    var rules: RulesConfig
+    var alertmanager: AlertmanagerConfig?
     /// This replica's part of the fleet; `clusters` holds only the clusters it owns.
     public var shard: Shard?
 
-    public static let defaultPollInterval = Duration.seconds(30)
-    public static let defaultTimeout = Duration.seconds(10)
-    public static let defaultMaxConcurrentRequests = 64
-    public static let defaultEvaluationInterval = Duration.seconds(15)
+    static let defaultPollInterval = Duration.seconds(30)
+    static let defaultTimeout = Duration.seconds(10)
+    static let defaultMaxConcurrentRequests = 64
+    static let defaultEvaluationInterval = Duration.seconds(15)
 
     /// How often a firing alert is sent again, also without an Alertmanager (the rule engine keeps time).
-    public var resendInterval: Duration { alertmanager?.resendInterval ?? AlertmanagerConfig.defaultResendInterval }
+    var resendInterval: Duration { alertmanager?.resendInterval ?? AlertmanagerConfig.defaultResendInterval }
 }
 
 extension Reader {

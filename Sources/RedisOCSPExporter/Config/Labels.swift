@@ -2,30 +2,30 @@ import Yams
 
 /// Label pairs sorted by name: a cluster's static labels, a rule's extra labels, an alert's
 /// labels, the notifier's external labels.
-public struct Labels: Sendable, Equatable, RandomAccessCollection, ExpressibleByArrayLiteral {
-    public struct Label: Sendable, Equatable {
-        public var name: String
-        public var value: String
+struct Labels: Sendable, Equatable, RandomAccessCollection, ExpressibleByArrayLiteral {
+    struct Label: Sendable, Equatable {
+        var name: String
+        var value: String
     }
 
     private let pairs: [Label]
 
     /// Sorted by name; where a name repeats, the later value wins.
-    public init(_ pairs: [(String, String)]) {
+    init(_ pairs: [(String, String)]) {
         var byName: [String: String] = [:]
         for (name, value) in pairs { byName[name] = value }
         self.pairs = byName.sorted { $0.key < $1.key }.map { Label(name: $0.key, value: $0.value) }
     }
 
-    public init(arrayLiteral elements: (String, String)...) { self.init(elements) }
+    init(arrayLiteral elements: (String, String)...) { self.init(elements) }
 
-    public var startIndex: Int { pairs.startIndex }
-    public var endIndex: Int { pairs.endIndex }
-    public subscript(position: Int) -> Label { pairs[position] }
+    var startIndex: Int { pairs.startIndex }
+    var endIndex: Int { pairs.endIndex }
+    subscript(position: Int) -> Label { pairs[position] }
 
-    public var tuples: [(String, String)] { pairs.map { ($0.name, $0.value) } }
+    var tuples: [(String, String)] { pairs.map { ($0.name, $0.value) } }
 
-    public subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
+    subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
 }
 
 extension Reader {

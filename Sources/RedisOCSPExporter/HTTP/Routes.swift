@@ -5,12 +5,12 @@ import NIOCore
 
 /// The exporter's HTTP endpoints: /metrics (or the configured path), the landing page and
 /// the health checks.
-public enum Routes {
+enum Routes {
     /// - Parameters:
     ///   - reloader: serves POST /-/reload when given (--web.enable-lifecycle).
     ///   - web: authentication and headers from --web.config.file.
     ///   - probe: polls one cluster now, for /probe?target=NAME; nil for an unknown name.
-    public static func router(
+    static func router(
         telemetryPath: String, store: SnapshotStore, rules: RuleEngine, page: MetricsPage, reloader: ConfigReloader?, web: WebConfigSource,
         probe: @escaping @Sendable (String, Duration) async -> ClusterSnapshot? = { _, _ in nil }
     ) -> Router<BasicRequestContext> {

@@ -1,10 +1,10 @@
 import NIOConcurrencyHelpers
 
 /// One cluster's samples in exposition format, one byte run per `ClusterFamily`.
-public struct RenderedCluster: Sendable {
-    public var families: [[UInt8]]
+struct RenderedCluster: Sendable {
+    var families: [[UInt8]]
 
-    public init(_ snapshot: ClusterSnapshot) {
+    init(_ snapshot: ClusterSnapshot) {
         var samples = ClusterSamples(labels: [("cluster", snapshot.name)] + snapshot.labels.tuples)
         for check in Checks.all {
             if let state = snapshot.anyState(check.id) { check.renderAny(state, into: &samples) }

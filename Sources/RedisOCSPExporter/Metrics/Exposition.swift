@@ -1,11 +1,11 @@
 /// The Prometheus text exposition format (version 0.0.4): escaping and number formatting.
-public enum Exposition {
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+enum Exposition {
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public enum MetricType: String, Sendable { case gauge, counter, histogram }
+    enum MetricType: String, Sendable { case gauge, counter, histogram }
 
     /// Label values escape backslash, double quote and line feed.
-    public static func escapeLabelValue(_ value: String, into out: inout [UInt8]) {
+    static func escapeLabelValue(_ value: String, into out: inout [UInt8]) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
@@ -17,7 +17,7 @@ public enum Exposition {
     }
 
     /// HELP text escapes backslash and line feed only.
-    public static func escapeHelp(_ text: String) -> String {
+    static func escapeHelp(_ text: String) -> String {
         // Byte by byte and only when needed: Foundation's replacingOccurrences costs more than
         // serving a whole scrape.
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") }) else { return text }
@@ -35,7 +35,7 @@ public enum Exposition {
 
     /// Numbers as Go's client does: integers without a fraction, NaN and ±Inf spelled out,
     /// everything else in the shortest form that reads back to the same Double.
-    public static func formatValue(_ value: Double) -> String {
+    static func formatValue(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == value.rounded(), abs(value) < 1e15 {
@@ -44,7 +44,7 @@ public enum Exposition {
         return value.description
     }
 
-    public static func header(name: String, help: String, type: MetricType) -> String {
+    static func header(name: String, help: String, type: MetricType) -> String {
         "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type.rawValue)\n"
     }
 }

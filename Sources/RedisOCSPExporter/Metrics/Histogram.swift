@@ -1,14 +1,14 @@
 /// A cumulative latency histogram with the Prometheus client libraries' default buckets.
-public struct Histogram: Sendable, Equatable {
-    public static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+struct Histogram: Sendable, Equatable {
+    static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     /// Observations per bucket, not cumulative; the last entry counts those above every bound.
-    public var counts = [UInt64](repeating: 0, count: bounds.count + 1)
-    public var sum = 0.0
-    public var count: UInt64 = 0
+    var counts = [UInt64](repeating: 0, count: bounds.count + 1)
+    var sum = 0.0
+    var count: UInt64 = 0
 
-    public init() {}
+    init() {}
 
-    public mutating func observe(_ value: Double) {
+    mutating func observe(_ value: Double) {
         let index = Self.bounds.firstIndex { value <= $0 } ?? Self.bounds.count
         counts[index] += 1
         sum += value

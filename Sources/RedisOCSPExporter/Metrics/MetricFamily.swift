@@ -1,9 +1,9 @@
 /// A metric family derived from clusters. Its name is the public contract; each family is
 /// declared beside the check that writes it.
-public struct ClusterFamily: Sendable, Hashable {
-    public let name: String
-    public let type: Exposition.MetricType
-    public let help: String
+struct ClusterFamily: Sendable, Hashable {
+    let name: String
+    let type: Exposition.MetricType
+    let help: String
 
     init(_ name: String, _ type: Exposition.MetricType, _ help: String) {
         self.name = name
@@ -12,7 +12,7 @@ public struct ClusterFamily: Sendable, Hashable {
     }
 
     /// Every family in page order: each check's, the REST round's, then the rule engine's alerts.
-    public static let allCases: [ClusterFamily] = Checks.all.flatMap(\.families) + RESTRound.families + [.alerts]
+    static let allCases: [ClusterFamily] = Checks.all.flatMap(\.families) + RESTRound.families + [.alerts]
 
     /// Position of each family in `allCases`, by name.
     static let index: [String: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1.name, $0) })

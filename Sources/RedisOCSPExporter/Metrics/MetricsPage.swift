@@ -7,7 +7,7 @@ import Synchronization
 /// previous one, plain or gzip, without rendering or compressing anything: the cluster part
 /// is assembled again only when a snapshot changed, the exporter's small own families are
 /// compared, and the process_* families (read from /proc) are refreshed at most once a second.
-public final class MetricsPage: Sendable {
+final class MetricsPage: Sendable {
     /// How long the process_* values are reused; reading /proc costs more than serving a page.
     static let processRefresh = Duration.seconds(1)
 
@@ -45,7 +45,7 @@ public final class MetricsPage: Sendable {
     private let cache = NIOLockedValueBox<Page?>(nil)
     private let refreshing = Atomic(false)
 
-    public init(store: SnapshotStore, rules: RuleEngine? = nil, selfMetrics: [@Sendable () -> String] = []) {
+    init(store: SnapshotStore, rules: RuleEngine? = nil, selfMetrics: [@Sendable () -> String] = []) {
         self.store = store
         self.rules = rules
         self.selfMetrics = selfMetrics
@@ -56,10 +56,10 @@ public final class MetricsPage: Sendable {
     }
 
     /// The uncompressed body.
-    public func plain() -> ByteBuffer { current().plain }
+    func plain() -> ByteBuffer { current().plain }
 
     /// The body compressed with gzip, compressed once per distinct body.
-    public func gzipped() throws -> ByteBuffer {
+    func gzipped() throws -> ByteBuffer {
         let page = current()
         if let gzip = page.gzip { return gzip }
         var plain = page.plain

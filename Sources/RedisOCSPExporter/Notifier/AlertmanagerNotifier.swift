@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 /// Sends the evaluator's alerts to Alertmanager's v2 API. Callers only enqueue: a bounded
 /// queue (oldest dropped first) decouples them from a slow or unreachable Alertmanager, and
 /// a single sender posts batches to every configured Alertmanager, backing off while all fail.
-public final class AlertmanagerNotifier: Service, Reloadable, Sendable {
+final class AlertmanagerNotifier: Service, Reloadable, Sendable {
     static let batchSize = 64
 
     private struct Settings {
@@ -38,7 +38,7 @@ public final class AlertmanagerNotifier: Service, Reloadable, Sendable {
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
-    public init(config: AlertmanagerConfig?, evaluationInterval: Duration, generatorURL: String, logger: Logger) {
+    init(config: AlertmanagerConfig?, evaluationInterval: Duration, generatorURL: String, logger: Logger) {
         self.generatorURL = NIOLockedValueBox(generatorURL)
         self.logger = logger
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -46,14 +46,14 @@ public final class AlertmanagerNotifier: Service, Reloadable, Sendable {
     }
 
     /// Takes a new `alertmanager:` section (on reload); nil stops sending.
-    public func update(config: AlertmanagerConfig?, evaluationInterval: Duration) {
+    func update(config: AlertmanagerConfig?, evaluationInterval: Duration) {
         settings.withLockedValue { $0 = config.map { Settings(config: $0, validFor: 4 * max($0.resendInterval.seconds, evaluationInterval.seconds)) } }
         state.withLockedValue { s in
             if config == nil { s.queue.removeAll() } else { trim(&s) }
         }
     }
 
-    public func apply(_ config: ExporterConfig) async {
+    func apply(_ config: ExporterConfig) async {
         update(config: config.alertmanager, evaluationInterval: config.evaluationInterval)
     }
 
@@ -62,7 +62,7 @@ public final class AlertmanagerNotifier: Service, Reloadable, Sendable {
     }
 
     /// Queues alerts for sending; never blocks.
-    public func enqueue(_ alerts: [Alert]) {
+    func enqueue(_ alerts: [Alert]) {
         guard settings.withLockedValue({ $0 != nil }) else { return }
         state.withLockedValue { s in
             s.queue.append(contentsOf: alerts)
@@ -80,7 +80,7 @@ public final class AlertmanagerNotifier: Service, Reloadable, Sendable {
         }
     }
 
-    public func run() async throws {
+    func run() async throws {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

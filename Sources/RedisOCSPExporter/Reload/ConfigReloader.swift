@@ -7,7 +7,7 @@ import UnixSignals
 /// Reloads the configuration on SIGHUP or POST /-/reload. A valid new configuration is
 /// applied to every component at once, each through `Reloadable`; an invalid one changes
 /// nothing, is logged, and shows as redis_ocsp_exporter_config_last_reload_successful 0.
-public actor ConfigReloader: Service {
+actor ConfigReloader: Service {
     let load: @Sendable () throws -> ExporterConfig
     /// In the order they take the configuration: the scheduler first, so the rule engine
     /// forgets removed clusters after their rounds have stopped.
@@ -25,7 +25,7 @@ public actor ConfigReloader: Service {
         status = NIOLockedValueBox((true, now()))
     }
 
-    public func run() async throws {
+    func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             _ = await reload()
         }
@@ -33,7 +33,7 @@ public actor ConfigReloader: Service {
 
     /// Loads and applies the configuration; on failure the running one stays.
     @discardableResult
-    public func reload() async -> Result<ExporterConfig, any Error> {
+    func reload() async -> Result<ExporterConfig, any Error> {
         let config: ExporterConfig
         do {
             config = try load()

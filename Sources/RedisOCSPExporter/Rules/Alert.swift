@@ -1,29 +1,29 @@
 import Foundation
 
 /// One alert of the built-in evaluator, with the states Prometheus gives alerts.
-public struct Alert: Sendable, Equatable {
-    public enum State: String, Sendable { case pending, firing, resolved }
+struct Alert: Sendable, Equatable {
+    enum State: String, Sendable { case pending, firing, resolved }
 
-    public var rule: RuleName
-    public var cluster: String
+    var rule: RuleName
+    var cluster: String
     /// The complete label set, sorted by name: alertname, cluster, severity, the cluster's
     /// static labels, the rule's configured labels and the condition's own.
-    public var labels: Labels
-    public var annotations: [String: String]
-    public var state: State
+    var labels: Labels
+    var annotations: [String: String]
+    var state: State
     /// Unix time the condition became true.
-    public var activeAt: Double
-    public var resolvedAt: Double?
-    public var value: Double
+    var activeAt: Double
+    var resolvedAt: Double?
+    var value: Double
     /// When the notifier was last handed this alert.
     var lastSentAt: Double?
 
     /// Identity across evaluations: the label set.
     var key: String { labels.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}") }
 
-    public var severity: String { labels.first { $0.name == "severity" }?.value ?? "" }
+    var severity: String { labels.first { $0.name == "severity" }?.value ?? "" }
 
-    public static func == (a: Alert, b: Alert) -> Bool {
+    static func == (a: Alert, b: Alert) -> Bool {
         a.key == b.key && a.state == b.state && a.annotations == b.annotations
     }
 }

@@ -8,13 +8,13 @@ import ServiceLifecycle
 /// state (inactive -> pending -> firing -> resolved, as Prometheus's rule manager keeps it),
 /// renders the active alerts as their own part of the page, and hands the notifier what is
 /// due to be sent.
-public final class RuleEngine: Service, Reloadable, Sendable {
+final class RuleEngine: Service, Reloadable, Sendable {
     /// What one evaluation of a cluster produced.
-    public struct Outcome: Sendable {
+    struct Outcome: Sendable {
         /// Pending and firing alerts, for /metrics, /api/v1/alerts and the landing page.
-        public var active: [Alert]
+        var active: [Alert]
         /// Alerts to hand to the notifier now: newly firing or resolved, or due for a resend.
-        public var toSend: [Alert]
+        var toSend: [Alert]
     }
 
     /// Resolved alerts are sent again for this long, so an Alertmanager that missed the
@@ -51,7 +51,7 @@ public final class RuleEngine: Service, Reloadable, Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    public init(rules: RulesConfig, resendInterval: Duration, evaluationInterval: Duration = ExporterConfig.defaultEvaluationInterval,
+    init(rules: RulesConfig, resendInterval: Duration, evaluationInterval: Duration = ExporterConfig.defaultEvaluationInterval,
                 logger: Logger, notifier: AlertmanagerNotifier? = nil, store: SnapshotStore? = nil,
                 now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         settings = NIOLockedValueBox(Settings(rules: rules, resendInterval: resendInterval.seconds, evaluationInterval: evaluationInterval))
@@ -62,13 +62,13 @@ public final class RuleEngine: Service, Reloadable, Sendable {
     }
 
     /// Evaluates a new snapshot now and hands the notifier what is due.
-    public func evaluate(_ snapshot: ClusterSnapshot) {
+    func evaluate(_ snapshot: ClusterSnapshot) {
         let outcome = evaluate(snapshot, now: now())
         if !outcome.toSend.isEmpty { notifier?.enqueue(outcome.toSend) }
     }
 
     /// Re-evaluates every cluster on the evaluation interval until shutdown.
-    public func run() async throws {
+    func run() async throws {
         await cancelWhenGracefulShutdown {
             // Ends when shutdown cancels the sleep.
             while (try? await Task.sleep(for: self.settings.withLockedValue { $0.evaluationInterval })) != nil {
@@ -78,7 +78,7 @@ public final class RuleEngine: Service, Reloadable, Sendable {
     }
 
     /// Takes new rule settings; alerts in progress keep their state, removed clusters' go.
-    public func apply(_ config: ExporterConfig) async {
+    func apply(_ config: ExporterConfig) async {
         settings.withLockedValue {
             $0 = Settings(rules: config.rules, resendInterval: config.resendInterval.seconds, evaluationInterval: config.evaluationInterval)
         }
@@ -90,7 +90,7 @@ public final class RuleEngine: Service, Reloadable, Sendable {
         }
     }
 
-    public func evaluate(_ snapshot: ClusterSnapshot, now: Double) -> Outcome {
+    func evaluate(_ snapshot: ClusterSnapshot, now: Double) -> Outcome {
         // A cluster not yet polled has no state to judge.
         guard let polledAt = snapshot.polledAt else { return Outcome(active: [], toSend: []) }
         let settings = self.settings.withLockedValue { $0 }
@@ -170,7 +170,7 @@ public final class RuleEngine: Service, Reloadable, Sendable {
     }
 
     /// A cluster's pending and firing alerts.
-    public func alerts(_ cluster: String) -> [Alert] {
+    func alerts(_ cluster: String) -> [Alert] {
         state.withLockedValue { s in s.clusters[cluster].map { Self.active($0.alerts) } ?? [] }
     }
 

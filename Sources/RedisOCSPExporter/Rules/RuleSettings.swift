@@ -1,6 +1,6 @@
 import Yams
 /// The built-in alerting rules. `rawValue` is the alertname, shared with alerts/.
-public enum RuleName: String, Sendable, CaseIterable, Comparable {
+enum RuleName: String, Sendable, CaseIterable, Comparable {
     case disabled = "RedisOCSPDisabled"
     case unsupportedNodes = "RedisOCSPUnsupportedNodes"
     case noResponderURL = "RedisOCSPNoResponderURL"
@@ -14,7 +14,7 @@ public enum RuleName: String, Sendable, CaseIterable, Comparable {
     case stapleMismatch = "RedisOCSPStapleMismatch"
     case stapleStale = "RedisOCSPStapleStale"
 
-    public static func < (a: RuleName, b: RuleName) -> Bool { a.rawValue < b.rawValue }
+    static func < (a: RuleName, b: RuleName) -> Bool { a.rawValue < b.rawValue }
 
     var defaultSeverity: String {
         switch self {
@@ -89,18 +89,18 @@ public enum RuleName: String, Sendable, CaseIterable, Comparable {
 }
 
 /// One rule's configuration: the defaults above, overridden by the `rules:` section.
-public struct RuleSettings: Sendable {
-    public var enabled = true
-    public var forDuration: Duration
-    public var severity: String
-    public var labels: Labels = []
-    public var annotations: [String: String]
+struct RuleSettings: Sendable {
+    var enabled = true
+    var forDuration: Duration
+    var severity: String
+    var labels: Labels = []
+    var annotations: [String: String]
     /// RedisOCSPResponseExpiringSoon: how close next_update may come.
-    public var threshold: Duration = .seconds(3600)
+    var threshold: Duration = .seconds(3600)
     /// RedisOCSPUnsupportedNodes: nodes below this version are named in the alert.
-    public var minSoftwareVersion: String?
+    var minSoftwareVersion: String?
 
-    public init(_ rule: RuleName) {
+    init(_ rule: RuleName) {
         forDuration = rule.defaultFor
         severity = rule.defaultSeverity
         annotations = rule.defaultAnnotations
@@ -108,14 +108,14 @@ public struct RuleSettings: Sendable {
 }
 
 /// Every rule's settings, defaults filled in.
-public struct RulesConfig: Sendable {
-    public var settings: [RuleName: RuleSettings]
+struct RulesConfig: Sendable {
+    var settings: [RuleName: RuleSettings]
 
-    public init(overrides: [RuleName: RuleSettings] = [:]) {
+    init(overrides: [RuleName: RuleSettings] = [:]) {
         settings = Dictionary(uniqueKeysWithValues: RuleName.allCases.map { ($0, overrides[$0] ?? RuleSettings($0)) })
     }
 
-    public subscript(_ rule: RuleName) -> RuleSettings { settings[rule]! }
+    subscript(_ rule: RuleName) -> RuleSettings { settings[rule]! }
 }
 
 /// The `rules:` section.

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// pairs and one loop: a due pair gets a short-lived task, and a REST round one slot of the
 /// bound on work in flight, so nothing waits in a task between rounds. Applies new
 /// configurations: only the clusters that were added, removed or changed are touched.
-public actor Scheduler: Service, Reloadable {
+actor Scheduler: Service, Reloadable {
     /// The REST client, shared by every cluster (connection pool with keep-alive).
     private struct Client: Sendable {
         var http: HTTPClient
@@ -86,7 +86,7 @@ public actor Scheduler: Service, Reloadable {
     private let work: NIOLockedValueBox<Work>
     private let alarm = Alarm()
 
-    public init(config: ExporterConfig, store: SnapshotStore, logger: Logger,
+    init(config: ExporterConfig, store: SnapshotStore, logger: Logger,
                 now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                 published: @escaping @Sendable (ClusterSnapshot) -> Void) {
         self.config = config
@@ -97,7 +97,7 @@ public actor Scheduler: Service, Reloadable {
         work = NIOLockedValueBox(Work(limiter: RequestLimiter(limit: config.maxConcurrentRequests)))
     }
 
-    public func run() async throws {
+    func run() async throws {
         await apply(config)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.loop() }
@@ -110,7 +110,7 @@ public actor Scheduler: Service, Reloadable {
     }
 
     /// Starts and stops jobs so that exactly `newConfig`'s clusters are checked.
-    public func apply(_ newConfig: ExporterConfig) async {
+    func apply(_ newConfig: ExporterConfig) async {
         // Clusters whose settings are unchanged keep their jobs and data.
         let unchanged = Set(newConfig.clusters.filter { new in config.clusters.first { $0.name == new.name } == new }.map(\.name))
         let overrides = ClusterClient.dnsOverrides(for: newConfig.clusters)
@@ -233,7 +233,7 @@ public actor Scheduler: Service, Reloadable {
     /// store, for /probe: every lane at once, each REST check concurrently, each bounded by
     /// `limit` as well as by the cluster's own timeouts. Checks with an interval of their own
     /// (the test call) are left out. Returns nil for an unknown cluster.
-    public func probe(_ name: String, limit: Duration) async -> ClusterSnapshot? {
+    func probe(_ name: String, limit: Duration) async -> ClusterSnapshot? {
         guard var cluster = config.clusters.first(where: { $0.name == name }), let http = client?.http else { return nil }
         cluster.timeout = min(cluster.timeout, limit)
         if let probeTimeout = cluster.staplingProbe?.timeout { cluster.staplingProbe?.timeout = min(probeTimeout, limit) }

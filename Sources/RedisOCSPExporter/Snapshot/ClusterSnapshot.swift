@@ -1,22 +1,22 @@
 /// Everything known about one cluster: the state of each of its checks. An immutable value
 /// once published: a check round makes a new one, and the renderer, the rule engine, the
 /// landing page and readiness read it.
-public struct ClusterSnapshot: Sendable {
-    public var name: String
-    public var labels: Labels
-    public var baseURL: String
+struct ClusterSnapshot: Sendable {
+    var name: String
+    var labels: Labels
+    var baseURL: String
     /// Unix time at which the latest REST round finished; nil before the first.
-    public var polledAt: Double?
+    var polledAt: Double?
     /// false while the cluster answers ocsp_unsupported_by_capability, true once an OCSP
     /// endpoint answered; nil when the latest round showed neither.
-    public var supported: Bool?
+    var supported: Bool?
     /// Each check's state, by check id, for the checks this cluster runs.
     private var states: [String: any Sendable]
     /// Which configuration of the cluster the snapshot belongs to: the store drops results of
     /// a round that ran for a configuration since replaced.
     var epoch: UInt64 = 0
 
-    public init(cluster: ClusterConfig) {
+    init(cluster: ClusterConfig) {
         name = cluster.name
         labels = cluster.labels
         baseURL = cluster.baseURL
@@ -46,7 +46,7 @@ public struct ClusterSnapshot: Sendable {
     }
 
     /// The request statistics of every REST check the cluster runs, in check order.
-    public var endpoints: [EndpointHealth] {
+    var endpoints: [EndpointHealth] {
         get { Checks.all.compactMap { (states[$0.id] as? any RESTReport)?.health } }
         set {
             for health in newValue {
@@ -57,7 +57,7 @@ public struct ClusterSnapshot: Sendable {
         }
     }
 
-    public func health(_ endpoint: String) -> EndpointHealth? {
+    func health(_ endpoint: String) -> EndpointHealth? {
         (states[endpoint] as? any RESTReport)?.health
     }
 }

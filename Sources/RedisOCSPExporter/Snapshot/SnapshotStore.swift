@@ -3,11 +3,11 @@ import NIOConcurrencyHelpers
 /// The latest snapshot of every configured cluster, and nothing else. Check rounds publish;
 /// the renderer, the rule engine and the pages read. A read never waits on a round, only on
 /// a short lock.
-public final class SnapshotStore: Sendable {
-    public struct Entry: Sendable {
-        public var snapshot: ClusterSnapshot
+final class SnapshotStore: Sendable {
+    struct Entry: Sendable {
+        var snapshot: ClusterSnapshot
         /// The store's generation when this entry was stored: the renderer's cache key.
-        public var version: UInt64
+        var version: UInt64
     }
 
     private struct State {
@@ -28,7 +28,7 @@ public final class SnapshotStore: Sendable {
 
     private let state: NIOLockedValueBox<State>
 
-    public init(clusters: [ClusterConfig]) {
+    init(clusters: [ClusterConfig]) {
         state = NIOLockedValueBox(State(entries: []))
         setClusters(clusters, keeping: [])
     }
@@ -37,7 +37,7 @@ public final class SnapshotStore: Sendable {
     /// the others start from an empty snapshot, and removed clusters' series disappear.
     /// Returns each cluster's epoch: results of rounds for another epoch are not stored.
     @discardableResult
-    public func setClusters(_ clusters: [ClusterConfig], keeping: Set<String>) -> [String: UInt64] {
+    func setClusters(_ clusters: [ClusterConfig], keeping: Set<String>) -> [String: UInt64] {
         state.withLockedValue { s in
             let old = Dictionary(uniqueKeysWithValues: s.entries.map { ($0.snapshot.name, $0) })
             s.generation &+= 1
@@ -55,7 +55,7 @@ public final class SnapshotStore: Sendable {
         }
     }
 
-    public func snapshot(_ cluster: String) -> ClusterSnapshot? {
+    func snapshot(_ cluster: String) -> ClusterSnapshot? {
         state.withLockedValue { s in s.index[cluster].map { s.entries[$0].snapshot } }
     }
 
@@ -71,7 +71,7 @@ public final class SnapshotStore: Sendable {
 
     /// Replaces a cluster's snapshot (tests and benchmarks set states directly).
     @discardableResult
-    public func publish(_ snapshot: ClusterSnapshot) -> ClusterSnapshot? {
+    func publish(_ snapshot: ClusterSnapshot) -> ClusterSnapshot? {
         update(snapshot.name) { stored in
             let epoch = stored.epoch
             stored = snapshot
@@ -92,14 +92,14 @@ public final class SnapshotStore: Sendable {
     }
 
     /// Changes whenever anything in the store does.
-    public var generation: UInt64 { state.withLockedValue { $0.generation } }
+    var generation: UInt64 { state.withLockedValue { $0.generation } }
 
-    public func read() -> (entries: [Entry], generation: UInt64) {
+    func read() -> (entries: [Entry], generation: UInt64) {
         state.withLockedValue { ($0.entries, $0.generation) }
     }
 
     /// True once every cluster has finished at least one REST round.
-    public var firstRoundDone: Bool {
+    var firstRoundDone: Bool {
         state.withLockedValue { s in s.entries.allSatisfy { $0.snapshot.polledAt != nil } }
     }
 }

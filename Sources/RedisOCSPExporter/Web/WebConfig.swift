@@ -4,18 +4,18 @@ import Yams
 
 /// `--web.config.file`: TLS, basic auth and response headers for the exporter's own HTTP
 /// server, in the format of the Prometheus exporter-toolkit.
-public struct WebConfig: Sendable {
+struct WebConfig: Sendable {
     /// The server's TLS settings; nil serves plain HTTP.
-    public var tls: TLSConfiguration?
+    var tls: TLSConfiguration?
     /// bcrypt hash by user name; empty means no authentication.
-    public var users: [String: String]
-    public var headers: [(name: String, value: String)]
+    var users: [String: String]
+    var headers: [(name: String, value: String)]
     /// The files the configuration names (certificate, key, client CA), watched for changes.
     var files: [String] = []
 
-    public static let plain = WebConfig(tls: nil, users: [:], headers: [])
+    static let plain = WebConfig(tls: nil, users: [:], headers: [])
 
-    public static func load(file path: String) throws -> WebConfig {
+    static func load(file path: String) throws -> WebConfig {
         try Reader.read(try ConfigFile.document(path), source: path, environment: ProcessInfo.processInfo.environment) { $0.readWebConfig($1) }
     }
 }

@@ -35,8 +35,13 @@ public final class WebConfigSource: Sendable {
     private let logger: Logger
     static let recheckInterval = Duration.seconds(1)
 
+    /// Plain HTTP without authentication: no --web.config.file.
+    public convenience init() throws {
+        try self.init(fixed: .plain)
+    }
+
     /// A fixed configuration that is never re-read.
-    public init(fixed config: WebConfig = .plain) throws {
+    init(fixed config: WebConfig) throws {
         path = nil
         logger = Logger(label: "web-config")
         state = NIOLockedValueBox(State(config: config, sslContext: try config.tls.map(NIOSSLContext.init), fingerprints: [], checkedAt: .now))
@@ -50,7 +55,7 @@ public final class WebConfigSource: Sendable {
         state = NIOLockedValueBox(State(config: config, sslContext: context, fingerprints: fingerprints, checkedAt: .now))
     }
 
-    public var config: WebConfig { state.withLockedValue { $0.config } }
+    var config: WebConfig { state.withLockedValue { $0.config } }
     public var servesTLS: Bool { state.withLockedValue { $0.sslContext != nil } }
 
     /// The TLS context for a new connection, after looking at the files when due. The look

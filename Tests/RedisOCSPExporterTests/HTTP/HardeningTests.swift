@@ -1,6 +1,6 @@
 import Foundation
 import OCSPSimulator
-import RedisOCSPExporter
+@testable import RedisOCSPExporter
 import Testing
 
 /// Hostile and broken clients get a 4xx or a closed connection, and nothing else changes.

@@ -1,5 +1,5 @@
 import Foundation
-import RedisOCSPExporter
+@testable import RedisOCSPExporter
 import Testing
 import Yams
 

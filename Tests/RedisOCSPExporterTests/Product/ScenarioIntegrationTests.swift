@@ -1,6 +1,6 @@
 import Foundation
 import OCSPSimulator
-import RedisOCSPExporter
+@testable import RedisOCSPExporter
 import Testing
 
 /// The exporter against simulated clusters in every scenario, over real HTTPS: each shows its

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import OCSPSimulator
-import RedisOCSPExporter
+@testable import RedisOCSPExporter
 
 /// Simulated clusters and an exporter pointed at them over real loopback HTTPS, with the
 /// configuration written as a user would write it.
