@@ -44,13 +44,17 @@ public struct ExporterApp: Sendable {
             notifier: notifier, store: store, now: now
         )
         self.rules = rules
-        let scheduler = Scheduler(config: config, store: store, logger: logger, now: now, published: rules.evaluate)
+        let renderer = ClusterRenderer()
+        let scheduler = Scheduler(config: config, store: store, logger: logger, now: now) { entry in
+            renderer.update(entry)
+            rules.evaluate(entry.snapshot)
+        }
         self.scheduler = scheduler
         let reloader = ConfigReloader(load: reload ?? { config }, components: [scheduler, rules, notifier], logger: logger, now: now)
         self.reloader = reloader
         let fastPath = self.fastPath
         let page = MetricsPage(
-            store: store, rules: rules, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics, web.renderMetrics, fastPath.render])
+            store: store, renderer: renderer, rules: rules, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics, web.renderMetrics, fastPath.render])
         let router = Routes.router(
             telemetryPath: telemetryPath, store: store, rules: rules, page: page, reloader: enableLifecycle ? reloader : nil, web: web,
             probe: { name, limit in await scheduler.probe(name, limit: limit) }

@@ -7,6 +7,9 @@ struct Reader {
     let source: String
     let environment: [String: String]
     var issues: [ConfigError.Issue] = []
+    /// Certificates by file, read once per load: a fleet's clusters often name one CA bundle,
+    /// and each parsed copy would cost a few kilobytes per cluster.
+    private var certificates: [String: [NIOSSLCertificate]] = [:]
 
     init(source: String, environment: [String: String]) {
         self.source = source
@@ -154,6 +157,7 @@ struct Reader {
     /// there are none.
     mutating func pemCertificates(_ node: Node?, _ field: String) -> [NIOSSLCertificate]? {
         guard let node, let path = path(node, field) else { return nil }
+        if let known = certificates[path] { return known }
         if let problem = ConfigFile.problem(path) {
             issue(field, node, "cannot read \(path): \(problem)")
             return nil
@@ -162,6 +166,7 @@ struct Reader {
             issue(field, node, "\(path) holds no valid PEM certificate")
             return nil
         }
+        self.certificates[path] = certificates
         return certificates
     }
 

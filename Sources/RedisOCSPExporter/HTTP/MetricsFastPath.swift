@@ -48,7 +48,7 @@ final class MetricsFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// would reorder pipelined responses.
     private var outstanding: Int
     /// The request being answered here, until its end arrives.
-    private var answer: (body: ByteBuffer, gzip: Bool, close: Bool)?
+    private var answer: (body: MetricsBody, gzip: Bool, close: Bool)?
 
     init(_ settings: Settings, outstanding: Int) {
         self.settings = settings
@@ -74,12 +74,12 @@ final class MetricsFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             answer = nil
-            var fields = MetricsResponse.fields(bodyLength: body.readableBytes, gzip: gzip)
+            var fields = MetricsResponse.fields(bodyLength: body.length, gzip: gzip)
             for field in settings.web.config.headerFields { fields[field.name] = field.value }
             settings.server.add(to: &fields)
             settings.counters.answered.wrappingAdd(1, ordering: .relaxed)
             context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
-            context.write(wrapOutboundOut(.body(body)), promise: nil)
+            for part in body.parts { context.write(wrapOutboundOut(.body(part)), promise: nil) }
             guard close else {
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
                 return

@@ -13,8 +13,8 @@ enum MetricsResponse {
         return fields
     }
 
-    static func response(_ body: ByteBuffer, gzip: Bool) -> Response {
-        Response(status: .ok, headers: fields(bodyLength: body.readableBytes, gzip: gzip), body: .init(byteBuffer: body))
+    static func response(_ body: MetricsBody, gzip: Bool) -> Response {
+        Response(status: .ok, headers: fields(bodyLength: body.length, gzip: gzip), body: .init(contentsOf: body.parts))
     }
 
     /// The fields Hummingbird's application adds to every routed answer, for answers made

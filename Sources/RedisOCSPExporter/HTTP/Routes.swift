@@ -31,9 +31,9 @@ enum Routes {
             guard let snapshot = await probe(target, probeLimit(request.headers[scrapeTimeoutHeader])) else {
                 return plain(.badRequest, "Unknown target \"\(target)\": not a configured cluster of this exporter.\n")
             }
-            var body = MetricsPage.renderClusters([RenderedCluster(snapshot)])
+            let body = MetricsBody(parts: [MetricsPage.renderClusters([RenderedCluster(snapshot)])])
             return AcceptEncoding.prefersGzip(request.headers[.acceptEncoding])
-                ? MetricsResponse.response(try body.compress(with: .gzip()), gzip: true) : MetricsResponse.response(body, gzip: false)
+                ? MetricsResponse.response(MetricsBody(parts: [try body.gzipped()]), gzip: true) : MetricsResponse.response(body, gzip: false)
         }
         router.get("/") { _, _ -> Response in
             let html = LandingPage.render(store.read().entries, alerts: rules.alerts, telemetryPath: telemetryPath)

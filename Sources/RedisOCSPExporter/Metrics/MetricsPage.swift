@@ -3,10 +3,42 @@ import NIOCore
 import NIOConcurrencyHelpers
 import Synchronization
 
+/// A /metrics body in parts sent one after the other: the cluster part and the exporter's own
+/// families, so a refresh of the small part never copies the large one.
+struct MetricsBody: Sendable {
+    let parts: [ByteBuffer]
+
+    var length: Int { parts.reduce(0) { $0 + $1.readableBytes } }
+
+    /// The parts joined, for tests.
+    var joined: ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(length)
+        for part in parts { out.writeImmutableBuffer(part) }
+        return out
+    }
+
+    /// One gzip stream over all parts.
+    func gzipped() throws -> ByteBuffer {
+        let compressor = CompressionAlgorithm.gzip().compressor
+        try compressor.startStream()
+        // The stream's bound for each part, summed: the output never overflows.
+        var out = ByteBuffer()
+        out.reserveCapacity(parts.reduce(64) { $0 + compressor.maxSize(from: $1) })
+        for (index, part) in parts.enumerated() {
+            var input = part
+            try input.compressStream(to: &out, with: compressor, flush: index == parts.count - 1 ? .finish : .no)
+        }
+        try compressor.finishStream()
+        return out
+    }
+}
+
 /// Builds the /metrics body. A scrape that finds nothing changed gets the same bytes as the
 /// previous one, plain or gzip, without rendering or compressing anything: the cluster part
-/// is assembled again only when a snapshot changed, the exporter's small own families are
-/// compared, and the process_* families (read from /proc) are refreshed at most once a second.
+/// is assembled again only when a snapshot changed (from each cluster's samples, rendered when
+/// its round published them), the exporter's small own families are compared, and the
+/// process_* families (read from /proc) are refreshed at most once a second.
 final class MetricsPage: Sendable {
     /// How long the process_* values are reused; reading /proc costs more than serving a page.
     static let processRefresh = Duration.seconds(1)
@@ -25,7 +57,8 @@ final class MetricsPage: Sendable {
         var processReadAt: ContinuousClock.Instant
         /// Tells pages apart, so a gzip body is stored only with the page it was made from.
         var serial: UInt64
-        var plain: ByteBuffer
+        /// The own families, the assembly time and the process families.
+        var tail: ByteBuffer
         var gzip: ByteBuffer?
         /// Seconds the last assembly of the cluster part took.
         var renderSeconds: Double
@@ -34,19 +67,23 @@ final class MetricsPage: Sendable {
         func shows(generation: Generation, ownPart: String) -> Bool {
             self.generation == generation && self.ownPart == ownPart
         }
+
+        var plain: MetricsBody { MetricsBody(parts: [clusterPart, tail]) }
     }
 
     private let store: SnapshotStore
     /// Whose active alerts are the page's redis_ocsp_alerts family.
     private let rules: RuleEngine?
-    private let renderer = ClusterRenderer()
+    private let renderer: ClusterRenderer
     /// The exporter's own metric families from other components (notifier, reloader).
     private let selfMetrics: [@Sendable () -> String]
     private let cache = NIOLockedValueBox<Page?>(nil)
     private let refreshing = Atomic(false)
 
-    init(store: SnapshotStore, rules: RuleEngine? = nil, selfMetrics: [@Sendable () -> String] = []) {
+    init(store: SnapshotStore, renderer: ClusterRenderer = ClusterRenderer(), rules: RuleEngine? = nil,
+         selfMetrics: [@Sendable () -> String] = []) {
         self.store = store
+        self.renderer = renderer
         self.rules = rules
         self.selfMetrics = selfMetrics
     }
@@ -56,25 +93,24 @@ final class MetricsPage: Sendable {
     }
 
     /// The uncompressed body.
-    func plain() -> ByteBuffer { current().plain }
+    func plain() -> MetricsBody { current().plain }
 
     /// The body compressed with gzip, compressed once per distinct body.
-    func gzipped() throws -> ByteBuffer {
+    func gzipped() throws -> MetricsBody {
         let page = current()
-        if let gzip = page.gzip { return gzip }
-        var plain = page.plain
-        let gzip = try plain.compress(with: .gzip())
+        if let gzip = page.gzip { return MetricsBody(parts: [gzip]) }
+        let gzip = try page.plain.gzipped()
         cache.withLockedValue { cached in
             if cached?.serial == page.serial { cached?.gzip = gzip }
         }
-        return gzip
+        return MetricsBody(parts: [gzip])
     }
 
     /// The body when the cached page still shows the current clusters and own metrics (and,
     /// for gzip, is already compressed); nil when it has to be built, which may take long for
     /// a large fleet. Process values due for a refresh are refreshed in the background and
     /// served from the page before meanwhile, so a crowd of scrapes never waits on /proc.
-    func cached(gzip: Bool) -> ByteBuffer? {
+    func cached(gzip: Bool) -> MetricsBody? {
         guard let page = cache.withLockedValue({ $0 }), page.shows(generation: generation, ownPart: renderOwnPart()) else {
             return nil
         }
@@ -87,7 +123,7 @@ final class MetricsPage: Sendable {
                 self.refreshing.store(false, ordering: .releasing)
             }
         }
-        return gzip ? page.gzip : page.plain
+        return gzip ? page.gzip.map { MetricsBody(parts: [$0]) } : page.plain
     }
 
     private func current(compress: Bool = false) -> Page {
@@ -114,18 +150,16 @@ final class MetricsPage: Sendable {
         var renderPart = FamilyWriter()
         renderPart.family("redis_ocsp_exporter_metrics_render_seconds", .gauge, "Seconds the last assembly of the cluster metrics took.",
                           renderSeconds)
-        var plain = ByteBuffer()
-        plain.reserveCapacity(clusterPart.readableBytes + ownPart.utf8.count + renderPart.text.utf8.count + processPart.utf8.count)
-        plain.writeImmutableBuffer(clusterPart)
-        plain.writeString(ownPart)
-        plain.writeString(renderPart.text)
-        plain.writeString(processPart)
-        var uncompressed = plain
-        let page = Page(
+        var tail = ByteBuffer()
+        tail.writeString(ownPart)
+        tail.writeString(renderPart.text)
+        tail.writeString(processPart)
+        var page = Page(
             generation: generation, clusterPart: clusterPart, ownPart: ownPart, processPart: processPart,
-            processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, plain: plain,
-            gzip: compress ? try? uncompressed.compress(with: .gzip()) : nil, renderSeconds: renderSeconds
+            processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, tail: tail, gzip: nil,
+            renderSeconds: renderSeconds
         )
+        if compress { page.gzip = try? page.plain.gzipped() }
         cache.withLockedValue { $0 = page }
         return page
     }

@@ -77,8 +77,8 @@ actor Scheduler: Service, Reloadable {
     }
 
     let store: SnapshotStore
-    /// Called with a cluster's whole snapshot after each publish to the store (the rule engine).
-    let published: @Sendable (ClusterSnapshot) -> Void
+    /// Called with each entry a round stored (the renderer and the rule engine).
+    let published: @Sendable (SnapshotStore.Entry) -> Void
     let logger: Logger
     let now: @Sendable () -> Double
     private var config: ExporterConfig
@@ -88,7 +88,7 @@ actor Scheduler: Service, Reloadable {
 
     init(config: ExporterConfig, store: SnapshotStore, logger: Logger,
                 now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-                published: @escaping @Sendable (ClusterSnapshot) -> Void) {
+                published: @escaping @Sendable (SnapshotStore.Entry) -> Void) {
         self.config = config
         self.store = store
         self.published = published

@@ -59,9 +59,9 @@ final class SnapshotStore: Sendable {
         state.withLockedValue { s in s.index[cluster].map { s.entries[$0].snapshot } }
     }
 
-    /// Applies a round's outcome to the cluster's snapshot of `epoch`. Returns the new
-    /// snapshot, or nil when the cluster is gone or was configured anew meanwhile.
-    func apply(_ outcome: CheckRound.Outcome, cluster: String, epoch: UInt64) -> ClusterSnapshot? {
+    /// Applies a round's outcome to the cluster's snapshot of `epoch`. Returns the new entry,
+    /// or nil when the cluster is gone or was configured anew meanwhile.
+    func apply(_ outcome: CheckRound.Outcome, cluster: String, epoch: UInt64) -> Entry? {
         update(cluster) { snapshot in
             guard snapshot.epoch == epoch else { return false }
             snapshot.apply(outcome)
@@ -69,9 +69,9 @@ final class SnapshotStore: Sendable {
         }
     }
 
-    /// Replaces a cluster's snapshot (tests and benchmarks set states directly).
+    /// Replaces a cluster's snapshot (tests set states directly).
     @discardableResult
-    func publish(_ snapshot: ClusterSnapshot) -> ClusterSnapshot? {
+    func publish(_ snapshot: ClusterSnapshot) -> Entry? {
         update(snapshot.name) { stored in
             let epoch = stored.epoch
             stored = snapshot
@@ -80,14 +80,14 @@ final class SnapshotStore: Sendable {
         }
     }
 
-    private func update(_ cluster: String, _ change: (inout ClusterSnapshot) -> Bool) -> ClusterSnapshot? {
+    private func update(_ cluster: String, _ change: (inout ClusterSnapshot) -> Bool) -> Entry? {
         state.withLockedValue { s in
             guard let position = s.index[cluster] else { return nil }
             var snapshot = s.entries[position].snapshot
             guard change(&snapshot) else { return nil }
             s.generation &+= 1
             s.entries[position] = Entry(snapshot: snapshot, version: s.generation)
-            return snapshot
+            return s.entries[position]
         }
     }
 

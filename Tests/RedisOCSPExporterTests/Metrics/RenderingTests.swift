@@ -16,7 +16,7 @@ struct RenderingTests {
     func page(_ snapshots: [ClusterSnapshot], configs: [ClusterConfig]) -> String {
         let store = SnapshotStore(clusters: configs)
         for snapshot in snapshots { store.publish(snapshot) }
-        return String(decoding: MetricsPage(store: store).plain().readableBytesView, as: UTF8.self)
+        return String(decoding: MetricsPage(store: store).plain().joined.readableBytesView, as: UTF8.self)
     }
 
     @Test func beforeTheFirstPollOnlyExporterMetricsAreServed() throws {
@@ -104,9 +104,9 @@ struct RenderingTests {
         s.polledAt = 1
         s.supported = true
         store.publish(s)
-        #expect(String(decoding: page.plain().readableBytesView, as: UTF8.self).contains("redis_ocsp_supported{cluster=\"a\"} 1"))
+        #expect(String(decoding: page.plain().joined.readableBytesView, as: UTF8.self).contains("redis_ocsp_supported{cluster=\"a\"} 1"))
         s.supported = false
         store.publish(s)
-        #expect(String(decoding: page.plain().readableBytesView, as: UTF8.self).contains("redis_ocsp_supported{cluster=\"a\"} 0"))
+        #expect(String(decoding: page.plain().joined.readableBytesView, as: UTF8.self).contains("redis_ocsp_supported{cluster=\"a\"} 0"))
     }
 }
