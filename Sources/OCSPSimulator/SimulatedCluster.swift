@@ -6,12 +6,15 @@ import NIOConcurrencyHelpers
 public struct SimRequest: Sendable {
     public var method: String
     public var path: String
+    /// The query string, without the `?`.
+    public var query: String
     public var authorization: String?
     public var body: [UInt8]
 
-    public init(method: String, path: String, authorization: String? = nil, body: [UInt8] = []) {
+    public init(method: String, path: String, query: String = "", authorization: String? = nil, body: [UInt8] = []) {
         self.method = method
         self.path = path
+        self.query = query
         self.authorization = authorization
         self.body = body
     }
@@ -147,7 +150,9 @@ public final class SimulatedCluster: Sendable {
         case ("GET", "/v1/ocsp/status"): return getStatus(scenario)
         case ("POST", "/v1/ocsp/test"): return postTest(scenario)
         case ("GET", "/v1/nodes"): return getNodes(scenario)
-        case (_, "/v1/ocsp"), (_, "/v1/ocsp/status"), (_, "/v1/ocsp/test"), (_, "/v1/nodes"):
+        case ("GET", "/v1/cluster/alerts"):
+            return getClusterAlerts(scenario, ignoreSettings: request.query.split(separator: "&").contains("ignore_settings=true"))
+        case (_, "/v1/ocsp"), (_, "/v1/ocsp/status"), (_, "/v1/ocsp/test"), (_, "/v1/nodes"), (_, "/v1/cluster/alerts"):
             return .error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
         default:
             return .error(404, "not_found", "no such resource: \(request.path)")
@@ -319,6 +324,22 @@ public final class SimulatedCluster: Sendable {
             if s.enabled { state.withLockedValue { $0.testedStatus = (scenario, fresh) } }
             return .json(200, fresh)
         }
+    }
+
+    /// The OCSP and certificate alerts, all disabled in the cluster's settings as they are by
+    /// default; without ignore_settings=true a disabled alert reads as not triggered.
+    private func getClusterAlerts(_ scenario: Scenario, ignoreSettings: Bool) -> SimResponse {
+        if scenario == .serverError { return ocspPrecondition(scenario, permission: "view_cluster_alerts")! }
+        let triggered: Set<String> = scenario == .revoked ? ["cluster_ocsp_status_revoked"] : []
+        let since = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(started)))
+        var alerts: [String: Any] = [:]
+        for name in ["cluster_ocsp_query_failed", "cluster_ocsp_status_revoked", "cluster_certs_about_to_expire",
+                     "cluster_ca_cert_about_to_expire", "cluster_ram_overcommit"] {
+            let state = ignoreSettings && triggered.contains(name)
+            alerts[name] = ["state": state, "enabled": false, "severity": "WARNING", "change_time": since,
+                            "change_value": ["state": state]] as [String: Any]
+        }
+        return .json(200, alerts)
     }
 
     private func getNodes(_ scenario: Scenario) -> SimResponse {

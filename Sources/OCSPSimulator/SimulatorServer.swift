@@ -80,7 +80,7 @@ public final class SimulatorServer: Sendable {
     private static func respond(_ cluster: SimulatedCluster, _ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 20)
         let answer = await cluster.handle(SimRequest(
-            method: request.method.rawValue, path: request.uri.path,
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
             authorization: request.headers[.authorization], body: Array(body.readableBytesView)
         ))
         var headers: HTTPFields = [.contentType: answer.contentType]

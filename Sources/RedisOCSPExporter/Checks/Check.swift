@@ -49,6 +49,7 @@ enum Checks {
         OCSPStatusCheck(),
         NodesCheck(),
         OCSPTestCheck(),
+        ClusterAlertsCheck(),
         StaplingCheck(),
     ]
 }

@@ -8,6 +8,8 @@ struct OCSPTestCheck: RESTCheck {
     let method = "POST"
     let path = "/v1/ocsp/test"
     let families: [ClusterFamily] = []
+    /// Chosen by `test_interval`, not by `endpoints:`.
+    let selectable = false
 
     func schedule(for cluster: ClusterConfig) -> CheckSchedule? {
         cluster.testInterval.map { .restRound(every: $0) }

@@ -9,6 +9,9 @@ protocol RESTCheck: Check where State == RESTState<Value> {
     var path: String { get }
     /// Whether its answers tell if the cluster supports OCSP (ocsp_unsupported_by_capability).
     var reportsCapability: Bool { get }
+    /// Whether a cluster's `endpoints:` may name it, and whether it is polled when that is not set.
+    var selectable: Bool { get }
+    var onByDefault: Bool { get }
     /// Writes the samples of the latest answer.
     func render(answer: Value, into samples: inout ClusterSamples)
     /// Logs what only this check knows to look for, on a change from `before` to `after`.
@@ -18,7 +21,12 @@ protocol RESTCheck: Check where State == RESTState<Value> {
 extension RESTCheck {
     var method: String { "GET" }
     var reportsCapability: Bool { true }
-    func schedule(for cluster: ClusterConfig) -> CheckSchedule? { .restRound(every: nil) }
+    var selectable: Bool { true }
+    var onByDefault: Bool { true }
+
+    func schedule(for cluster: ClusterConfig) -> CheckSchedule? {
+        cluster.endpoints.map { $0.contains(id) } ?? onByDefault ? .restRound(every: nil) : nil
+    }
     func initialState(for cluster: ClusterConfig) -> State { RESTState(health: EndpointHealth(endpoint: id)) }
     func logChanges(from before: Value?, to after: Value?, context: CheckContext) {}
 
@@ -93,6 +101,9 @@ struct EndpointHealth: Sendable {
 /// The families every REST check shares, under its `endpoint` label, and the capability
 /// the OCSP endpoints' answers show together.
 enum RESTRound {
+    /// What a cluster's `endpoints:` may list.
+    static let selectable: [String] = Checks.all.compactMap { check in (check as? any RESTCheck).flatMap { $0.selectable ? $0.id : nil } }
+
     static let families: [ClusterFamily] = [.supported, .apiUp, .apiError, .apiErrorsTotal, .apiRequestDuration, .lastSuccess]
 
     /// false while an OCSP endpoint of the round answered ocsp_unsupported_by_capability, true

@@ -20,6 +20,8 @@ public struct ClusterConfig: Sendable {
     var labels: Labels
     /// TLS endpoints to check for what they staple; nil when not configured.
     var staplingProbe: StaplingProbeConfig?
+    /// The REST endpoints to poll (`endpoints:`); nil polls each check's default.
+    var endpoints: Set<String>? = nil
 }
 
 extension ClusterConfig: Equatable {
@@ -28,7 +30,7 @@ extension ClusterConfig: Equatable {
     public static func == (a: ClusterConfig, b: ClusterConfig) -> Bool {
         a.name == b.name && a.baseURL == b.baseURL && a.credentials == b.credentials && a.pollInterval == b.pollInterval
             && a.timeout == b.timeout && a.testInterval == b.testInterval && a.serverName == b.serverName && a.labels == b.labels
-            && a.tls.bestEffortEquals(b.tls) && a.staplingProbe == b.staplingProbe
+            && a.tls.bestEffortEquals(b.tls) && a.staplingProbe == b.staplingProbe && a.endpoints == b.endpoints
     }
 }
 
@@ -50,7 +52,7 @@ extension Reader {
         _ node: Node, index: Int, pollInterval: Duration, timeout: Duration, seen: inout [String: Int]
     ) -> ClusterConfig? {
         let allowed = ["name", "url", "username", "password", "password_file", "password_env", "poll_interval",
-                       "timeout", "test_interval", "tls", "labels", "stapling_probe"]
+                       "timeout", "test_interval", "tls", "labels", "stapling_probe", "endpoints"]
         var field = "clusters[\(index)]"
         guard let fields = mapping(node, field, allowed: allowed) else { return nil }
         let issuesBefore = issues.count
@@ -77,12 +79,32 @@ extension Reader {
         let (tls, serverName) = readTLS(fields["tls"], field: "\(field).tls")
         let labels = readLabels(fields["labels"], field: "\(field).labels")
         let probe = readStaplingProbe(fields["stapling_probe"], field: "\(field).stapling_probe", interval: clusterPoll, timeout: clusterTimeout)
+        let endpoints = readEndpoints(fields["endpoints"], field: "\(field).endpoints")
 
         guard issues.count == issuesBefore, let name, let baseURL, let tls else { return nil }
         return ClusterConfig(
             name: name, baseURL: baseURL, credentials: credentials, pollInterval: clusterPoll, timeout: clusterTimeout,
-            testInterval: testInterval, tls: tls, serverName: serverName, labels: labels, staplingProbe: probe
+            testInterval: testInterval, tls: tls, serverName: serverName, labels: labels, staplingProbe: probe, endpoints: endpoints
         )
+    }
+
+    /// `endpoints:`, the REST endpoints to poll; nil when not set.
+    mutating func readEndpoints(_ node: Node?, field: String) -> Set<String>? {
+        guard let node else { return nil }
+        guard case .sequence(let items) = node else {
+            issue(field, node, "must be a list of \(RESTRound.selectable.joined(separator: ", "))")
+            return nil
+        }
+        var endpoints: Set<String> = []
+        for (index, item) in items.enumerated() {
+            guard let name = string(item, "\(field)[\(index)]") else { continue }
+            if !RESTRound.selectable.contains(name) {
+                issue("\(field)[\(index)]", item, "\"\(name)\" is not one of \(RESTRound.selectable.joined(separator: ", ")) (the test call is chosen by test_interval)")
+            } else if !endpoints.insert(name).inserted {
+                issue("\(field)[\(index)]", item, "\(name) is listed twice")
+            }
+        }
+        return endpoints
     }
 
     mutating func url(_ node: Node?, _ field: String, parent: Node) -> String? {

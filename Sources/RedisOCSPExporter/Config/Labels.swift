@@ -33,7 +33,7 @@ extension Reader {
     static let reservedLabelNames: Set<String> = [
         "cluster", "endpoint", "error_code", "status", "node", "addr", "software_version", "node_status",
         "responder_url", "alertname", "alertstate", "severity", "le", "quantile", "version", "revision",
-        "job", "instance",
+        "job", "instance", "alert",
     ]
 
     /// A `labels:` mapping of valid Prometheus label names not in `reserved`.

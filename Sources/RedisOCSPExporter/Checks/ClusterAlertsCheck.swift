@@ -1,0 +1,76 @@
+import Foundation
+import RedisSoftwareAPI
+
+/// `GET /v1/cluster/alerts?ignore_settings=true`: what the cluster itself reports about its
+/// OCSP queries and certificates. Every role may read it (`view_cluster_alerts`), so it works
+/// without admin credentials. `ignore_settings=true` returns the real state also where the
+/// cluster's own alert is disabled, as these are by default.
+struct ClusterAlertsCheck: RESTCheck {
+    let id = "alerts"
+    let path = "/v1/cluster/alerts?ignore_settings=true"
+    let reportsCapability = false
+    let onByDefault = false
+    let families: [ClusterFamily] = [.clusterAlert, .clusterAlertEnabled, .clusterAlertChangeTime]
+
+    func render(answer: ClusterAlerts, into samples: inout ClusterSamples) {
+        let alerts = answer.alerts.sorted { $0.key < $1.key }
+        func each(_ family: ClusterFamily, _ value: (ClusterAlerts.Alert) -> Double?) {
+            samples.write(family) { w in
+                for (name, alert) in alerts { if let v = value(alert) { w.sample(family.name, [("alert", name)], v) } }
+            }
+        }
+        each(.clusterAlert) { $0.triggered.map { $0 ? 1 : 0 } }
+        each(.clusterAlertEnabled) { $0.enabled.map { $0 ? 1 : 0 } }
+        each(.clusterAlertChangeTime) { $0.changeTime.map(Double.init) }
+    }
+}
+
+/// The cluster alerts that concern OCSP and certificates; other names are not kept.
+struct ClusterAlerts: APIObject, Equatable {
+    static let names: Set<String> = [
+        "cluster_ocsp_query_failed", "cluster_ocsp_status_revoked", "cluster_certs_about_to_expire", "cluster_ca_cert_about_to_expire",
+    ]
+
+    struct Alert: Sendable, Equatable {
+        /// nil when `state` is neither a boolean nor "on"/"off": that alert alone is unreadable.
+        var triggered: Bool?
+        var enabled: Bool?
+        /// `change_time` (ISO 8601) as Unix time.
+        var changeTime: Int64?
+    }
+
+    var alerts: [String: Alert]
+
+    static func decode(_ json: JSONValue) throws(DecodeError) -> ClusterAlerts {
+        guard case .object(let all) = json else { throw DecodeError("cluster alerts: expected a JSON object") }
+        var alerts: [String: Alert] = [:]
+        for (name, value) in all where names.contains(name) {
+            guard case .object(let fields) = value else { continue }
+            // The docs give `state` as a boolean and, in an example, as "off".
+            let triggered: Bool? = switch fields["state"] {
+            case .bool(let b)?: b
+            case .string("on")?: true
+            case .string("off")?: false
+            default: nil
+            }
+            let enabled: Bool? = if case .bool(let b)? = fields["enabled"] { b } else { nil }
+            var changeTime: Int64?
+            if case .string(let text)? = fields["change_time"], let date = try? Date(text, strategy: .iso8601) {
+                changeTime = Int64(date.timeIntervalSince1970)
+            }
+            alerts[name] = Alert(triggered: triggered, enabled: enabled, changeTime: changeTime)
+        }
+        return ClusterAlerts(alerts: alerts)
+    }
+}
+
+extension ClusterSnapshot {
+    /// The latest answer of `GET /v1/cluster/alerts`; nil where it failed or is not polled.
+    var clusterAlerts: ClusterAlerts? { rest(ClusterAlertsCheck())?.value }
+}
+
+extension ClusterFamily {
+    static let clusterAlert = ClusterFamily("redis_ocsp_cluster_alert", .gauge, "1 while the cluster itself reports the alert as triggered, else 0 (GET /v1/cluster/alerts).")
+    static let clusterAlertEnabled = ClusterFamily("redis_ocsp_cluster_alert_enabled", .gauge, "1 if the alert is enabled in the cluster's own alert settings, else 0.")
+    static let clusterAlertChangeTime = ClusterFamily("redis_ocsp_cluster_alert_change_timestamp_seconds", .gauge, "When the cluster alert last changed state, as Unix time.")
+}
