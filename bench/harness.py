@@ -44,7 +44,7 @@ def log(text):
 
 
 def start(arguments, **kwargs):
-    process = subprocess.Popen(arguments, stdout=kwargs.pop("stdout", subprocess.DEVNULL), stderr=subprocess.DEVNULL,
+    process = subprocess.Popen(arguments, stdout=kwargs.pop("stdout", subprocess.DEVNULL), stderr=kwargs.pop("stderr", subprocess.DEVNULL),
                                stdin=subprocess.DEVNULL, **kwargs)
     processes.append(process)
     return process
@@ -73,10 +73,16 @@ def get(url, gzip_ok=False, timeout=30):
         return response.status, response.read()
 
 
-def wait_until(what, condition, timeout=300):
+class Died(Exception):
+    pass
+
+
+def wait_until(what, condition, timeout=300, process=None):
     deadline = time.monotonic() + timeout
     problem = None
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise Died(f"exited with status {process.returncode} while waiting for {what}")
         try:
             if condition():
                 return
@@ -295,8 +301,9 @@ def combined_ca(clusters):
 
 def start_go(clusters, interval):
     port = free_port()
+    errors = open(os.path.join(work, "go-peer.err"), "w+")
     process = start([GO_PEER, "-clusters", peer_clusters_file(clusters), "-ca", combined_ca(clusters),
-                     "-listen", f"127.0.0.1:{port}", "-interval", interval])
+                     "-listen", f"127.0.0.1:{port}", "-interval", interval], stderr=errors)
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -314,11 +321,16 @@ def fleet_run(who, clusters, interval, window=30):
     started = time.monotonic()
     if who == "ours":
         process, url = start_exporter(exporter_config(clusters, interval))
-        wait_until("the first round", lambda: get(url + "/-/ready")[0] == 200, timeout=600)
+        wait_until("the first round", lambda: get(url + "/-/ready")[0] == 200, timeout=600, process=process)
     else:
         process, url = start_go(clusters, interval)
-        wait_until("the Go peer's first round", lambda: sum(
-            1 for line in cluster_series(get(url + "/metrics")[1]) if line.startswith("redis_ocsp_api_up")) == 3 * size, timeout=600)
+        try:
+            wait_until("the Go peer's first round", lambda: sum(
+                1 for line in cluster_series(get(url + "/metrics")[1]) if line.startswith("redis_ocsp_api_up")) == 3 * size,
+                timeout=600, process=process)
+        except Died as died:
+            last = open(os.path.join(work, "go-peer.err")).read().strip().splitlines()[-1:] or [""]
+            return {"failed": f"{died}: {last[0][:160]}"}
     first_round = time.monotonic() - started
     cpu_before, polls_before, peak, begin = cpu_seconds(process.pid), polls(url), 0, time.monotonic()
     while time.monotonic() - begin < window:
@@ -350,6 +362,9 @@ def scale_benchmark(rows, targets):
 
     def row(size, interval, who, f):
         name = "redis-ocsp-exporter" if who == "ours" else "Go (client_golang)"
+        if "failed" in f:
+            rows.append(f"| {size:,} | {interval} | {name} | did not finish: {f['failed']} | | | | | |")
+            return
         extra = (f"{fmt_bytes(f['body'])} | {f['render'] * 1e3:.0f} ms | {f['scrape'] * 1e3:.0f} ms" if who == "ours" else "| |")
         rows.append(f"| {size:,} | {interval} | {name} | {f['first_round']:.1f} s | {f['cpu']:.3f} cores | {fmt_bytes(f['peak'])} | {extra} |")
 
@@ -366,7 +381,7 @@ def scale_benchmark(rows, targets):
     # CPU per poll with keep-alive: 10 clusters polled every second, both exporters.
     log("scale: CPU per poll, 10 clusters")
     clusters, sims = simulators(10)
-    per_poll = {who: fleet_run(who, clusters, "1s", window=20)["per_poll"] for who in ("ours", "go")}
+    per_poll = {who: fleet_run(who, clusters, "1s", window=20).get("per_poll") for who in ("ours", "go")}
     for sim in sims:
         stop(sim)
     rows.append("")
@@ -375,15 +390,15 @@ def scale_benchmark(rows, targets):
     targets.append(("CPU per cluster poll (10 clusters, keep-alive) <= the Go peer's",
                     f"{per_poll['ours'] * 1e3:.2f} ms vs {per_poll['go'] * 1e3:.2f} ms", per_poll["ours"] <= per_poll["go"]))
     ours = measured.get((10000, "60s", "ours"))
-    if ours:
+    if ours and "peak" in ours:
         targets.append(("10,000 clusters: first complete round <= 30 s", f"{ours['first_round']:.1f} s", ours["first_round"] <= 30))
         targets.append(("10,000 clusters: RSS max <= 256 MiB", fmt_bytes(ours["peak"]), ours["peak"] <= 256 * 1048576))
         targets.append(("10,000 clusters: /metrics assembly after a change <= 50 ms", f"{ours['render'] * 1e3:.0f} ms", ours["render"] <= 0.05))
         targets.append(("steady CPU at 10,000, 60 s interval <= 0.10 core", f"{ours['cpu']:.3f}", ours["cpu"] <= 0.10))
     fast = measured.get((10000, "15s", "ours"))
-    if fast:
+    if fast and "cpu" in fast:
         targets.append(("10,000 clusters at a 15 s interval: steady CPU <= 0.5 core", f"{fast['cpu']:.3f}", fast["cpu"] <= 0.5))
-    if (1000, "60s", "ours") in measured and (1000, "60s", "go") in measured:
+    if "peak" in measured.get((1000, "60s", "ours"), {}) and "peak" in measured.get((1000, "60s", "go"), {}):
         mine, go = measured[(1000, "60s", "ours")]["peak"], measured[(1000, "60s", "go")]["peak"]
         targets.append(("1,000 clusters: RSS max <= half the Go peer's", f"{fmt_bytes(mine)} vs {fmt_bytes(go)}", mine <= go / 2))
 
