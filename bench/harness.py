@@ -295,7 +295,7 @@ def combined_ca(clusters):
     path = os.path.join(work, f"ca-all-{len(clusters)}.pem")
     with open(path, "w") as out:
         for ca in sorted({ca for _, _, ca in clusters}):
-            out.write(open(ca).read())
+            out.write(open(ca).read().strip() + "\n")
     return path
 
 

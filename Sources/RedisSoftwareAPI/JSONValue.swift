@@ -23,19 +23,21 @@ public enum JSONValue: Sendable, Equatable {
 extension JSONValue: Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        // Bool before Double: the decoder refuses to read true as a number, and 1 as a Bool.
+        // Each failed guess costs the decoder an error value, so the common leaves come first.
+        // The decoder is strict (it reads neither true as a number nor 1 as a Bool), so the
+        // order decides speed only.
         if container.decodeNil() {
             self = .null
-        } else if let b = try? container.decode(Bool.self) {
-            self = .bool(b)
-        } else if let n = try? container.decode(Double.self) {
-            self = .number(n)
         } else if let s = try? container.decode(String.self) {
             self = .string(s)
-        } else if let a = try? container.decode([JSONValue].self) {
-            self = .array(a)
+        } else if let n = try? container.decode(Double.self) {
+            self = .number(n)
+        } else if let b = try? container.decode(Bool.self) {
+            self = .bool(b)
+        } else if let o = try? container.decode([String: JSONValue].self) {
+            self = .object(o)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .array(try container.decode([JSONValue].self))
         }
     }
 }

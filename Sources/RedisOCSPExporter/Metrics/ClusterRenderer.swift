@@ -31,13 +31,18 @@ final class ClusterRenderer: Sendable {
 
     /// The entries' samples, in their order; forgets clusters no longer among them.
     func render(_ entries: [SnapshotStore.Entry]) -> [RenderedCluster] {
-        let cached = cache.withLockedValue { $0 }
+        // Looked up in place: a copy of the cache would copy every cluster's entry on the next write.
+        var rendered = cache.withLockedValue { cache in
+            entries.map { entry -> RenderedCluster? in
+                cache[entry.snapshot.name].flatMap { $0.version == entry.version ? $0.rendered : nil }
+            }
+        }
         var fresh: [(String, UInt64, RenderedCluster)] = []
-        let rendered = entries.map { entry -> RenderedCluster in
-            if let hit = cached[entry.snapshot.name], hit.version == entry.version { return hit.rendered }
+        for index in rendered.indices where rendered[index] == nil {
+            let entry = entries[index]
             let made = RenderedCluster(entry.snapshot)
+            rendered[index] = made
             fresh.append((entry.snapshot.name, entry.version, made))
-            return made
         }
         cache.withLockedValue { cache in
             for (name, version, made) in fresh where (cache[name]?.version ?? 0) < version { cache[name] = (version, made) }
@@ -46,6 +51,6 @@ final class ClusterRenderer: Sendable {
                 cache = cache.filter { names.contains($0.key) }
             }
         }
-        return rendered
+        return rendered.map { $0! }
     }
 }

@@ -3,6 +3,13 @@ import RedisSoftwareAPI
 import Testing
 
 struct APIDecodingTests {
+    /// Each value keeps its JSON type: true is not 1, 1 is not true, "1" is not a number.
+    @Test func valuesKeepTheirJSONTypes() throws {
+        let value = try JSONValue.parse(Array(#"[true, 1, "1", null, 2.5, {"a": [false, "x"]}, []]"#.utf8))
+        #expect(value == .array([.bool(true), .number(1), .string("1"), .null, .number(2.5),
+                                 .object(["a": .array([.bool(false), .string("x")])]), .array([])]))
+    }
+
     func decode<T: APIObject>(_ json: String, as: T.Type) throws(DecodeError) -> T {
         try T.decode(try JSONValue.parse(Array(json.utf8)))
     }
