@@ -59,6 +59,9 @@ final class MetricsPage: Sendable {
         var serial: UInt64
         /// The own families, the assembly time and the process families.
         var tail: ByteBuffer
+        /// Both parts in one buffer when the cluster part is small: one write per scrape, at a
+        /// copy that costs nothing there.
+        var joined: ByteBuffer?
         var gzip: ByteBuffer?
         /// Seconds the last assembly of the cluster part took.
         var renderSeconds: Double
@@ -68,21 +71,24 @@ final class MetricsPage: Sendable {
             self.generation == generation && self.ownPart == ownPart
         }
 
-        var plain: MetricsBody { MetricsBody(parts: [clusterPart, tail]) }
+        var plain: MetricsBody { joined.map { MetricsBody(parts: [$0]) } ?? MetricsBody(parts: [clusterPart, tail]) }
     }
 
     private let store: SnapshotStore
     /// Whose active alerts are the page's redis_ocsp_alerts family.
     private let rules: RuleEngine?
     private let renderer: ClusterRenderer
+    /// Cluster parts below this size are sent joined with the tail.
+    private let joinBelow: Int
     /// The exporter's own metric families from other components (notifier, reloader).
     private let selfMetrics: [@Sendable () -> String]
     private let cache = NIOLockedValueBox<Page?>(nil)
     private let refreshing = Atomic(false)
 
     init(store: SnapshotStore, renderer: ClusterRenderer = ClusterRenderer(), rules: RuleEngine? = nil,
-         selfMetrics: [@Sendable () -> String] = []) {
+         selfMetrics: [@Sendable () -> String] = [], joinBelow: Int = 1 << 20) {
         self.store = store
+        self.joinBelow = joinBelow
         self.renderer = renderer
         self.rules = rules
         self.selfMetrics = selfMetrics
@@ -156,9 +162,10 @@ final class MetricsPage: Sendable {
         tail.writeString(processPart)
         var page = Page(
             generation: generation, clusterPart: clusterPart, ownPart: ownPart, processPart: processPart,
-            processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, tail: tail, gzip: nil,
+            processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, tail: tail, joined: nil, gzip: nil,
             renderSeconds: renderSeconds
         )
+        if clusterPart.readableBytes < joinBelow { page.joined = page.plain.joined }
         if compress { page.gzip = try? page.plain.gzipped() }
         cache.withLockedValue { $0 = page }
         return page

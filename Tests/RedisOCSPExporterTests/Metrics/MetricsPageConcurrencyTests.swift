@@ -1,3 +1,5 @@
+import CompressNIO
+import NIOCore
 @testable import RedisOCSPExporter
 import RedisSoftwareAPI
 import Testing
@@ -43,5 +45,26 @@ struct MetricsPageConcurrencyTests {
         for config in configs {
             #expect(final.contains("redis_ocsp_next_update_timestamp_seconds{cluster=\"\(config.name)\"} \(rounds)\n"))
         }
+    }
+
+    /// A large cluster part goes out as two parts (no copy on each process refresh); gzip is
+    /// one stream over both, and both read back as the same page.
+    @Test func aLargePageIsSentInTwoPartsAndGzipCoversBoth() throws {
+        let configs = try ConfigLoader.load(yaml: "clusters:\n  - {name: a, url: https://x}\n", source: "t").clusters
+        let store = SnapshotStore(clusters: configs)
+        var s = ClusterSnapshot(cluster: configs[0])
+        s.polledAt = 1
+        s.status = OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: 1, thisUpdate: 2, nextUpdate: 3, revocationTime: nil,
+                              unparsedDates: [:])
+        store.publish(s)
+        let split = MetricsPage(store: store, joinBelow: 0).plain()
+        let joined = MetricsPage(store: store).plain()
+        #expect(split.parts.count == 2)
+        #expect(joined.parts.count == 1)
+        let text = String(buffer: split.joined)
+        #expect(text.contains("redis_ocsp_next_update_timestamp_seconds{cluster=\"a\"} 3\n"))
+        #expect(text.contains("\nprocess_start_time_seconds "))
+        var gzip = try split.gzipped()
+        #expect(String(buffer: try gzip.decompress(with: .gzip())) == text)
     }
 }
