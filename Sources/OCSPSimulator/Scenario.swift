@@ -20,9 +20,14 @@ public enum Scenario: String, Sendable, CaseIterable {
     case invalidOCSPResponse = "invalid_ocsp_response"
     /// POST /v1/ocsp/test answers task_queued_for_too_long.
     case taskQueued = "task_queued"
+    /// The cluster cannot reach its responder: it raises cluster_ocsp_query_failed, its cached
+    /// answer ages (next_update still hours ahead) and POST /v1/ocsp/test fails with 500.
+    case queryFailed = "query_failed"
+    /// The cluster raises cluster_certs_about_to_expire; OCSP itself is healthy.
+    case certsExpiring = "certs_expiring"
     /// Every request gets 401: the credentials are rejected.
     case unauthorized
-    /// The monitoring user lacks view_ocsp_config and view_ocsp_status: 403 on those endpoints.
+    /// The monitoring user lacks the admin role: 403 on the OCSP endpoints, as for a cluster_viewer.
     case forbidden
     /// 500 with an HTML error page, as a load balancer in front of the cluster would send.
     case serverError = "server_error"

@@ -35,9 +35,14 @@ public struct SimResponse: Sendable, Equatable {
         return SimResponse(status: status, contentType: "application/json", body: Array(data))
     }
 
-    /// The API's error shape: a JSON object with error_code and message.
+    /// The API's error shape on its request pages: a JSON object with error_code and message.
     static func error(_ status: Int, _ code: String, _ message: String) -> SimResponse {
         json(status, ["error_code": code, "message": message])
+    }
+
+    /// The error shape of the REST API's OpenAPI file: error_code, description and status_code.
+    static func openAPIError(_ status: Int, _ code: String, _ description: String) -> SimResponse {
+        json(status, ["error_code": code, "description": description, "status_code": status])
     }
 
     static func text(_ status: Int, _ text: String, contentType: String = "text/plain") -> SimResponse {
@@ -72,7 +77,10 @@ public final class SimulatedCluster: Sendable {
     public static let oldVersion = "6.2.18-65"
 
     public let name: String
+    /// An admin user: every endpoint answers it.
     public let username: String
+    /// A cluster_viewer user with the same password: 403 on the OCSP endpoints.
+    public let viewerUsername: String
     public let password: String
     public let slowDelay: Duration
     public let changePeriod: Duration
@@ -103,13 +111,15 @@ public final class SimulatedCluster: Sendable {
     private let state: NIOLockedValueBox<State>
 
     public init(
-        name: String, scenario: Scenario, username: String = "ocsp-monitor@example.com", password: String = "simulated",
+        name: String, scenario: Scenario, username: String = "ocsp-monitor@example.com",
+        viewerUsername: String = "ocsp-viewer@example.com", password: String = "simulated",
         slowDelay: Duration = .seconds(15), changePeriod: Duration = .seconds(60), certificate: CertificateStatus? = nil,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         self.certificate = certificate
         self.name = name
         self.username = username
+        self.viewerUsername = viewerUsername
         self.password = password
         self.slowDelay = slowDelay
         self.changePeriod = changePeriod
@@ -139,16 +149,17 @@ public final class SimulatedCluster: Sendable {
         state.withLockedValue { $0.requests += 1 }
         let scenario = effectiveScenario()
         if scenario == .slow { try? await Task.sleep(for: slowDelay) }
-        guard authorized(request.authorization), scenario != .unauthorized else {
+        guard let role = role(request.authorization), scenario != .unauthorized else {
             var response = SimResponse.text(401, "Unauthorized")
             response.headers = [("WWW-Authenticate", "Basic realm=\"Redis Enterprise REST API\"")]
             return response
         }
+        let admin = role == .admin && scenario != .forbidden
         switch (request.method, request.path) {
-        case ("GET", "/v1/ocsp"): return getConfig(scenario)
-        case ("PUT", "/v1/ocsp"): return putConfig(scenario, request.body)
-        case ("GET", "/v1/ocsp/status"): return getStatus(scenario)
-        case ("POST", "/v1/ocsp/test"): return postTest(scenario)
+        case ("GET", "/v1/ocsp"): return ocspPrecondition(scenario, admin, "view_ocsp_config") ?? getConfig(scenario)
+        case ("PUT", "/v1/ocsp"): return ocspPrecondition(scenario, admin, "config_ocsp") ?? putConfig(scenario, request.body)
+        case ("GET", "/v1/ocsp/status"): return ocspPrecondition(scenario, admin, "view_ocsp_status") ?? getStatus(scenario)
+        case ("POST", "/v1/ocsp/test"): return ocspPrecondition(scenario, admin, "test_ocsp_status") ?? postTest(scenario)
         case ("GET", "/v1/nodes"): return getNodes(scenario)
         case ("GET", "/v1/cluster/alerts"):
             return getClusterAlerts(scenario, ignoreSettings: request.query.split(separator: "&").contains("ignore_settings=true"))
@@ -159,27 +170,29 @@ public final class SimulatedCluster: Sendable {
         }
     }
 
-    private func authorized(_ header: String?) -> Bool {
+    private enum Role { case admin, viewer }
+
+    private func role(_ header: String?) -> Role? {
         guard let header, header.hasPrefix("Basic "),
               let data = Data(base64Encoded: String(header.dropFirst(6))),
               let pair = String(data: data, encoding: .utf8)
-        else { return false }
-        return pair == "\(username):\(password)"
+        else { return nil }
+        return pair == "\(username):\(password)" ? .admin : pair == "\(viewerUsername):\(password)" ? .viewer : nil
     }
 
-    /// Errors shared by the OCSP endpoints, in the order the cluster would check them.
-    private func ocspPrecondition(_ scenario: Scenario, permission: String) -> SimResponse? {
+    /// Errors shared by the OCSP endpoints, in the order the cluster would check them. Their
+    /// permissions belong to the admin role only.
+    private func ocspPrecondition(_ scenario: Scenario, _ admin: Bool, _ permission: String) -> SimResponse? {
+        if !admin { return .text(403, "Forbidden: the user lacks \(permission)") }
         switch scenario {
-        case .forbidden where permission.hasPrefix("view_ocsp"):
-            return .text(403, "Forbidden: the user lacks \(permission)")
-        case .serverError:
-            return .text(500, "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>", contentType: "text/html")
-        case .unsupported:
-            return .error(406, "ocsp_unsupported_by_capability", "Not all nodes support the OCSP capability")
-        default:
-            return nil
+        case .serverError: return Self.serverErrorPage
+        case .unsupported: return .error(406, "ocsp_unsupported_by_capability", "Not all nodes support the OCSP capability")
+        default: return nil
         }
     }
+
+    private static let serverErrorPage = SimResponse.text(
+        500, "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>", contentType: "text/html")
 
     private func settings(for scenario: Scenario) -> OCSPSettings {
         if let changed = state.withLockedValue({ $0.settings }) { return changed }
@@ -202,16 +215,12 @@ public final class SimulatedCluster: Sendable {
     }
 
     private func getConfig(_ scenario: Scenario) -> SimResponse {
-        if let error = ocspPrecondition(scenario, permission: "view_ocsp_config") { return error }
         var object = configObject(settings(for: scenario))
         if scenario == .wrongTypes { object["query_frequency"] = "3600" }
         return .json(200, object)
     }
 
     private func putConfig(_ scenario: Scenario, _ body: [UInt8]) -> SimResponse {
-        if scenario == .unsupported {
-            return .error(406, "ocsp_unsupported_by_capability", "Not all nodes support the OCSP capability")
-        }
         // The documented schema: these fields, these types, these ranges; anything else is invalid_schema.
         let ranges: [(key: String, range: ClosedRange<Int64>, path: WritableKeyPath<OCSPSettings, Int64>)] = [
             ("query_frequency", 60...86_400, \.queryFrequency), ("response_timeout", 1...60, \.responseTimeout),
@@ -246,7 +255,6 @@ public final class SimulatedCluster: Sendable {
     }
 
     private func getStatus(_ scenario: Scenario) -> SimResponse {
-        if let error = ocspPrecondition(scenario, permission: "view_ocsp_status") { return error }
         switch scenario {
         case .noResponderURL:
             return .error(400, "no_responder_url", "No OCSP responder URL is configured")
@@ -288,6 +296,10 @@ public final class SimulatedCluster: Sendable {
             object["produced_at"] = httpDate(started - 7 * 3600)
             object["this_update"] = httpDate(started - 7 * 3600)
             object["next_update"] = httpDate(started - 3600)
+        case .queryFailed:
+            object["produced_at"] = httpDate(started - 2 * 3600)
+            object["this_update"] = httpDate(started - 2 * 3600)
+            object["next_update"] = httpDate(started + 4 * 3600)
         case .expiring:
             object["produced_at"] = httpDate(now - 3600)
             object["this_update"] = httpDate(now - 3600)
@@ -301,17 +313,21 @@ public final class SimulatedCluster: Sendable {
         return object
     }
 
+    /// Its failures answer 500, as its request page documents ("responder_url is not configured
+    /// or polling task failed"), in the OpenAPI file's error shape.
     private func postTest(_ scenario: Scenario) -> SimResponse {
-        if let error = ocspPrecondition(scenario, permission: "test_ocsp_status") { return error }
         let s = settings(for: scenario)
         if (s.responderURL ?? "").isEmpty || scenario == .noResponderURL {
-            return .error(400, "no_responder_url", "No OCSP responder URL is configured")
+            return .openAPIError(500, "no_responder_url", "No OCSP responder URL is configured")
         }
         switch scenario {
         case .invalidOCSPResponse:
-            return .error(400, "invalid_ocsp_response", "The responder's answer is not OCSP-compatible")
+            return .openAPIError(500, "invalid_ocsp_response", "The responder's answer is not OCSP-compatible")
         case .taskQueued:
-            return .error(500, "task_queued_for_too_long", "The OCSP polling task stayed queued for over 5 seconds")
+            return .openAPIError(500, "task_queued_for_too_long", "The OCSP polling task stayed queued for over 5 seconds")
+        case .queryFailed:
+            // No error_code is documented for a responder that cannot be reached.
+            return .text(500, "polling task failed")
         default:
             let now = clock()
             var fresh = statusObject(scenario)
@@ -329,8 +345,13 @@ public final class SimulatedCluster: Sendable {
     /// The OCSP and certificate alerts, all disabled in the cluster's settings as they are by
     /// default; without ignore_settings=true a disabled alert reads as not triggered.
     private func getClusterAlerts(_ scenario: Scenario, ignoreSettings: Bool) -> SimResponse {
-        if scenario == .serverError { return ocspPrecondition(scenario, permission: "view_cluster_alerts")! }
-        let triggered: Set<String> = scenario == .revoked ? ["cluster_ocsp_status_revoked"] : []
+        if scenario == .serverError { return Self.serverErrorPage }
+        let triggered: Set<String> = switch scenario {
+        case .revoked: ["cluster_ocsp_status_revoked"]
+        case .queryFailed: ["cluster_ocsp_query_failed"]
+        case .certsExpiring: ["cluster_certs_about_to_expire"]
+        default: []
+        }
         let since = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(started)))
         var alerts: [String: Any] = [:]
         for name in ["cluster_ocsp_query_failed", "cluster_ocsp_status_revoked", "cluster_certs_about_to_expire",
@@ -344,7 +365,7 @@ public final class SimulatedCluster: Sendable {
 
     private func getNodes(_ scenario: Scenario) -> SimResponse {
         switch scenario {
-        case .serverError: return ocspPrecondition(scenario, permission: "view_all_nodes_info")!
+        case .serverError: return Self.serverErrorPage
         case .huge: return Self.hugeNodes
         default: return .json(200, Self.nodes(count: 3, oldLast: scenario == .unsupported))
         }

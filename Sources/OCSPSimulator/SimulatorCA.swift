@@ -16,7 +16,9 @@ public struct SimulatorCA: Sendable {
     private let caName: DistinguishedName
     private let validity: TimeInterval
 
-    public init(validity: TimeInterval = 7 * 86_400) throws {
+    /// Certificates last 90 days, as public CAs issue them, so they are past the 30 days at
+    /// which RedisClusterCertificateExpiring warns.
+    public init(validity: TimeInterval = 90 * 86_400) throws {
         let now = Date()
         caKey = P256.Signing.PrivateKey()
         caName = try DistinguishedName {

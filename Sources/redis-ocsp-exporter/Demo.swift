@@ -6,7 +6,17 @@ import OCSPSimulator
 /// endpoints that staple what their cluster reports (GOOD, REVOKED, nothing while OCSP is
 /// off), and the configuration file a user would write for them.
 struct DemoFleet {
-    static let scenarios: [Scenario] = [.healthy, .disabled, .unsupported, .revoked, .stale, .expiring, .unauthorized, .changing]
+    /// One demo cluster: its scenario, and whether it is monitored as a cluster_viewer user
+    /// (nodes, cluster alerts and the stapled view; no OCSP endpoints).
+    struct Member {
+        var scenario: Scenario
+        var viewer = false
+        var name: String { "demo-" + (viewer ? "viewer" : scenario.rawValue.replacingOccurrences(of: "_", with: "-")) }
+    }
+
+    static let members: [Member] = [
+        .healthy, .disabled, .unsupported, .revoked, .stale, .expiring, .queryFailed, .certsExpiring, .unauthorized, .changing,
+    ].map { Member(scenario: $0) } + [Member(scenario: .healthy, viewer: true)]
     /// The clusters with a stapling endpoint; the disabled one staples nothing, and the stale
     /// one's endpoint is down (its proxy does not answer), so probe errors show too.
     static let probed: Set<Scenario> = [.healthy, .revoked, .disabled]
@@ -33,10 +43,7 @@ struct DemoFleet {
     /// Starts the simulated clusters and endpoints and writes their configuration file.
     static func start(logger: Logger) async throws -> DemoFleet {
         let statuses = statuses(now: Int64(Date().timeIntervalSince1970))
-        let clusters = scenarios.map { scenario in
-            SimulatedCluster(name: "demo-\(scenario.rawValue.replacingOccurrences(of: "_", with: "-"))", scenario: scenario,
-                             certificate: statuses[scenario])
-        }
+        let clusters = members.map { SimulatedCluster(name: $0.name, scenario: $0.scenario, certificate: statuses[$0.scenario]) }
         let server = try await SimulatorServer.start(clusters, logger: logger)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-ocsp-exporter-demo-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -47,25 +54,28 @@ struct DemoFleet {
         try clusters[0].password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
         var yaml = "poll_interval: 15s\ntimeout: 5s\nclusters:\n"
         var endpoints: [StaplingEndpoint] = []
-        for (cluster, scenario) in zip(clusters, scenarios) {
+        for (cluster, member) in zip(clusters, members) {
             var probe = ""
-            if probed.contains(scenario) {
-                let endpoint = try StaplingEndpoint(issuer: server.ca, status: statuses[scenario])
+            if probed.contains(member.scenario) {
+                let endpoint = try StaplingEndpoint(issuer: server.ca, status: statuses[member.scenario])
                 endpoints.append(endpoint)
                 probe = "    stapling_probe: {endpoints: [\"127.0.0.1:\(endpoint.port)\"], ca_file: \(caFile)}\n"
-            } else if scenario == .stale {
+            } else if member.scenario == .stale {
                 probe = "    stapling_probe: {endpoints: [\"127.0.0.1:\(try closedPort())\"], timeout: 2s}\n"
             }
+            // The recommended setup without admin credentials: a cluster_viewer user, the
+            // endpoints it may read, and the stapling probe.
+            let access = member.viewer
+                ? "    username: \(cluster.viewerUsername)\n    endpoints: [nodes, alerts]\n"
+                : "    username: \(cluster.username)\n    test_interval: 5m\n"
             yaml += """
                   - name: \(cluster.name)
                     url: \(server.urls[cluster.name]!)
-                    username: \(cluster.username)
                     password_file: \(passwordFile)
-                    test_interval: 5m
                     tls: {ca_file: \(caFile)}
                     labels: {environment: demo}
 
-                """ + probe
+                """ + access + probe
         }
         try yaml.write(toFile: configFile, atomically: true, encoding: .utf8)
         logger.info("demo: simulated clusters started", metadata: [

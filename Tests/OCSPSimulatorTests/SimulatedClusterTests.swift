@@ -78,6 +78,48 @@ struct SimulatedClusterTests {
         #expect(await call(broken, "GET", "/v1/bdbs").0 == 404)
     }
 
+    /// POST /v1/ocsp/test documents 500 for "responder_url is not configured or polling task
+    /// failed", and its errors come in the OpenAPI file's shape.
+    @Test func testFailuresAnswer500AsDocumented() async {
+        for (scenario, code) in [(Scenario.noResponderURL, "no_responder_url"), (.invalidOCSPResponse, "invalid_ocsp_response"),
+                                 (.taskQueued, "task_queued_for_too_long")] {
+            let (status, body, _) = await call(SimulatedCluster(name: "t", scenario: scenario), "POST", "/v1/ocsp/test")
+            #expect(status == 500, "\(scenario)")
+            #expect(body?["error_code"] == .string(code))
+            #expect(body?["status_code"] == .number(500))
+            guard case .string? = body?["description"] else { Issue.record("\(scenario): no description"); continue }
+        }
+    }
+
+    /// The OCSP endpoints need the admin role; a cluster_viewer reads nodes and cluster alerts.
+    @Test func aViewerGets403OnTheOCSPEndpointsOnly() async {
+        let cluster = SimulatedCluster(name: "v", scenario: .healthy)
+        let viewer = "Basic " + Data("\(cluster.viewerUsername):\(cluster.password)".utf8).base64EncodedString()
+        for (method, path, expected) in [("GET", "/v1/ocsp", 403), ("PUT", "/v1/ocsp", 403), ("GET", "/v1/ocsp/status", 403),
+                                         ("POST", "/v1/ocsp/test", 403), ("GET", "/v1/nodes", 200), ("GET", "/v1/cluster/alerts", 200)] {
+            let response = await cluster.handle(SimRequest(method: method, path: path, authorization: viewer, body: Array("{}".utf8)))
+            #expect(response.status == expected, "\(method) \(path)")
+        }
+        // The forbidden scenario is the configured user without the admin role.
+        let forbidden = SimulatedCluster(name: "f", scenario: .forbidden)
+        #expect(await call(forbidden, "POST", "/v1/ocsp/test").0 == 403)
+    }
+
+    /// The scenarios in which the cluster itself raises an OCSP or certificate alert.
+    @Test(arguments: [(Scenario.queryFailed, "cluster_ocsp_query_failed"), (.certsExpiring, "cluster_certs_about_to_expire"),
+                      (.revoked, "cluster_ocsp_status_revoked")])
+    func clusterAlertScenarios(scenario: Scenario, alert: String) async {
+        let cluster = SimulatedCluster(name: "a", scenario: scenario)
+        let response = await cluster.handle(SimRequest(method: "GET", path: "/v1/cluster/alerts", query: "ignore_settings=true",
+                                                       authorization: auth(cluster)))
+        guard case .object(let alerts)? = try? JSONValue.parse(response.body) else { Issue.record("not an object"); return }
+        let triggered = alerts.compactMap { name, value -> String? in
+            guard case .object(let fields) = value, fields["state"] == .bool(true) else { return nil }
+            return name
+        }
+        #expect(triggered == [alert])
+    }
+
     @Test(arguments: [
         (#"{"query_frequency": 59}"#, "invalid_schema"), (#"{"query_frequency": 86401}"#, "invalid_schema"),
         (#"{"response_timeout": 0}"#, "invalid_schema"), (#"{"response_timeout": 61}"#, "invalid_schema"),

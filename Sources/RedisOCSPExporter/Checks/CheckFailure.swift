@@ -7,10 +7,14 @@ public struct CheckFailure: Error, Sendable, Equatable {
     var code: String
     /// Human-readable detail for logs and the landing page; never carries credentials.
     var message: String
+    /// The HTTP status, where the cluster answered: a 403 tells the access level whatever code
+    /// the body carries.
+    var httpStatus: Int?
 
-    init(code: String, message: String) {
+    init(code: String, message: String, httpStatus: Int? = nil) {
         self.code = code
         self.message = message
+        self.httpStatus = httpStatus
     }
 
     static let timeout = "timeout"
@@ -21,16 +25,17 @@ public struct CheckFailure: Error, Sendable, Equatable {
     static let unsupported = "ocsp_unsupported_by_capability"
 
     /// Classifies an HTTP answer that is not a success: the body's `error_code` when it has a
-    /// sane one, else `http_<status>`.
+    /// sane one, else `http_<status>`. The text is `message` (the request pages' error shape)
+    /// or `description` (the OpenAPI file's).
     public static func fromResponse(status: Int, body: some Collection<UInt8>) -> CheckFailure {
         if case .object(let fields)? = try? JSONValue.parse(body), case .string(let code)? = fields["error_code"],
            isSaneCode(code)
         {
             var message = "HTTP \(status)"
-            if case .string(let text)? = fields["message"] { message += ": \(text.prefix(200))" }
-            return CheckFailure(code: code, message: message)
+            if case .string(let text)? = fields["message"] ?? fields["description"] { message += ": \(text.prefix(200))" }
+            return CheckFailure(code: code, message: message, httpStatus: status)
         }
-        return CheckFailure(code: "http_\(status)", message: "HTTP \(status)")
+        return CheckFailure(code: "http_\(status)", message: "HTTP \(status)", httpStatus: status)
     }
 
     /// error_code becomes a label value, so a server must not be able to mint unbounded or

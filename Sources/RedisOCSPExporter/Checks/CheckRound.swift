@@ -12,8 +12,8 @@ enum CheckRound {
     /// The new states of the checks that ran.
     struct Outcome: Sendable {
         var states: [(id: String, state: any Sendable)] = []
-        /// Set by a REST round: when it finished and the capability it showed.
-        var restRound: (finishedAt: Double, supported: Bool?)?
+        /// Set by a REST round: when it finished, and the capability and access level it showed.
+        var restRound: (finishedAt: Double, supported: Bool?, accessLevel: AccessLevel?)?
     }
 
     /// Each lane of `cluster` with its checks and interval.
@@ -70,16 +70,26 @@ enum CheckRound {
     }
 
     private static func finishREST(_ outcome: inout Outcome, _ checks: [any Check], after snapshot: ClusterSnapshot, context: CheckContext) {
-        let reporting = Set(checks.compactMap { ($0 as? any RESTCheck)?.reportsCapability == true ? $0.id : nil })
-        let supported = RESTRound.capability(outcome.states.compactMap { id, state in
-            reporting.contains(id) ? .some((state as? any RESTReport)?.health.error) : nil
-        })
+        let rest = Dictionary(uniqueKeysWithValues: checks.compactMap { check in (check as? any RESTCheck).map { (check.id, $0) } })
+        var ocsp: [CheckFailure?] = [], others: [CheckFailure?] = [], refused: [String] = []
+        for (id, state) in outcome.states {
+            guard let check = rest[id], let health = (state as? any RESTReport)?.health else { continue }
+            if check.isOCSPEndpoint {
+                ocsp.append(health.error)
+                if health.error?.httpStatus == 403 { refused.append(check.permission) }
+            } else {
+                others.append(health.error)
+            }
+        }
+        let supported = RESTRound.capability(ocsp)
         if supported != snapshot.supported, snapshot.polledAt != nil {
             context.logger.info("OCSP capability changed", metadata: [
                 "cluster": "\(context.cluster.name)", "supported": "\(supported.map(String.init) ?? "unknown")",
             ])
         }
-        outcome.restRound = (context.now(), supported)
+        let level = AccessLevel.of(ocsp: ocsp, others: others, previous: snapshot.accessLevel)
+        AccessLevel.logChange(from: snapshot.accessLevel, to: level, refused: refused, context: context)
+        outcome.restRound = (context.now(), supported, level)
     }
 }
 
@@ -89,6 +99,7 @@ extension ClusterSnapshot {
         if let round = outcome.restRound {
             polledAt = round.finishedAt
             supported = round.supported
+            accessLevel = round.accessLevel
         }
     }
 }

@@ -8,8 +8,8 @@ import RedisSoftwareAPI
 struct ClusterAlertsCheck: RESTCheck {
     let id = "alerts"
     let path = "/v1/cluster/alerts?ignore_settings=true"
-    let reportsCapability = false
-    let onByDefault = false
+    let permission = "view_cluster_alerts"
+    let isOCSPEndpoint = false
     let families: [ClusterFamily] = [.clusterAlert, .clusterAlertEnabled, .clusterAlertChangeTime]
 
     func render(answer: ClusterAlerts, into samples: inout ClusterSamples) {
@@ -66,7 +66,13 @@ struct ClusterAlerts: APIObject, Equatable {
 
 extension ClusterSnapshot {
     /// The latest answer of `GET /v1/cluster/alerts`; nil where it failed or is not polled.
-    var clusterAlerts: ClusterAlerts? { rest(ClusterAlertsCheck())?.value }
+    var clusterAlerts: ClusterAlerts? {
+        get { rest(ClusterAlertsCheck())?.value }
+        set { setValue(newValue, of: ClusterAlertsCheck()) }
+    }
+
+    /// Whether the cluster itself reports `alert` as triggered.
+    func clusterReports(_ alert: String) -> Bool { clusterAlerts?.alerts[alert]?.triggered == true }
 }
 
 extension ClusterFamily {

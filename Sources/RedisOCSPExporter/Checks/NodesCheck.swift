@@ -4,7 +4,8 @@ import RedisSoftwareAPI
 struct NodesCheck: RESTCheck {
     let id = "nodes"
     let path = "/v1/nodes"
-    let reportsCapability = false
+    let permission = "view_all_nodes_info"
+    let isOCSPEndpoint = false
     let families: [ClusterFamily] = [.nodeInfo, .nodes]
 
     func render(answer nodes: [ClusterNode], into samples: inout ClusterSamples) {

@@ -4,6 +4,7 @@ import RedisSoftwareAPI
 struct OCSPConfigCheck: RESTCheck {
     let id = "config"
     let path = "/v1/ocsp"
+    let permission = "view_ocsp_config"
     let families: [ClusterFamily] = [
         .enabled, .responderURLConfigured, .configInfo, .queryFrequency, .responseTimeout, .recoveryFrequency, .recoveryMaxTries,
     ]

@@ -4,6 +4,7 @@ import RedisSoftwareAPI
 struct OCSPStatusCheck: RESTCheck {
     let id = "status"
     let path = "/v1/ocsp/status"
+    let permission = "view_ocsp_status"
     let families: [ClusterFamily] = [.certStatus, .producedAt, .thisUpdate, .nextUpdate, .revocationTime]
 
     func render(answer status: OCSPStatus, into samples: inout ClusterSamples) {

@@ -7,6 +7,7 @@ struct OCSPTestCheck: RESTCheck {
     let id = "test"
     let method = "POST"
     let path = "/v1/ocsp/test"
+    let permission = "test_ocsp_status"
     let families: [ClusterFamily] = []
     /// Chosen by `test_interval`, not by `endpoints:`.
     let selectable = false

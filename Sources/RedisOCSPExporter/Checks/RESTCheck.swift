@@ -7,11 +7,13 @@ protocol RESTCheck: Check where State == RESTState<Value> {
     associatedtype Value: APIObject
     var method: String { get }
     var path: String { get }
-    /// Whether its answers tell if the cluster supports OCSP (ocsp_unsupported_by_capability).
-    var reportsCapability: Bool { get }
-    /// Whether a cluster's `endpoints:` may name it, and whether it is polled when that is not set.
+    /// The REST API permission the request needs, named where a user lacks it.
+    var permission: String { get }
+    /// One of the OCSP endpoints: their permissions belong to the admin role only, and their
+    /// answers tell whether the cluster supports OCSP (ocsp_unsupported_by_capability).
+    var isOCSPEndpoint: Bool { get }
+    /// Whether a cluster's `endpoints:` may name it; a selectable check is polled while that is not set.
     var selectable: Bool { get }
-    var onByDefault: Bool { get }
     /// Writes the samples of the latest answer.
     func render(answer: Value, into samples: inout ClusterSamples)
     /// Logs what only this check knows to look for, on a change from `before` to `after`.
@@ -20,12 +22,11 @@ protocol RESTCheck: Check where State == RESTState<Value> {
 
 extension RESTCheck {
     var method: String { "GET" }
-    var reportsCapability: Bool { true }
+    var isOCSPEndpoint: Bool { true }
     var selectable: Bool { true }
-    var onByDefault: Bool { true }
 
     func schedule(for cluster: ClusterConfig) -> CheckSchedule? {
-        cluster.endpoints.map { $0.contains(id) } ?? onByDefault ? .restRound(every: nil) : nil
+        cluster.endpoints.map { $0.contains(id) } ?? true ? .restRound(every: nil) : nil
     }
     func initialState(for cluster: ClusterConfig) -> State { RESTState(health: EndpointHealth(endpoint: id)) }
     func logChanges(from before: Value?, to after: Value?, context: CheckContext) {}
@@ -104,7 +105,7 @@ enum RESTRound {
     /// What a cluster's `endpoints:` may list.
     static let selectable: [String] = Checks.all.compactMap { check in (check as? any RESTCheck).flatMap { $0.selectable ? $0.id : nil } }
 
-    static let families: [ClusterFamily] = [.supported, .apiUp, .apiError, .apiErrorsTotal, .apiRequestDuration, .lastSuccess]
+    static let families: [ClusterFamily] = [.supported, .accessLevel, .apiUp, .apiError, .apiErrorsTotal, .apiRequestDuration, .lastSuccess]
 
     /// false while an OCSP endpoint of the round answered ocsp_unsupported_by_capability, true
     /// when one answered; nil when the round showed neither.
@@ -115,6 +116,13 @@ enum RESTRound {
 
     static func render(_ snapshot: ClusterSnapshot, into samples: inout ClusterSamples) {
         samples.gauge(.supported, snapshot.supported.map { $0 ? 1 : 0 })
+        if let level = snapshot.accessLevel {
+            samples.write(.accessLevel) { w in
+                for candidate in AccessLevel.allCases {
+                    w.sample(ClusterFamily.accessLevel.name, [("level", candidate.rawValue)], candidate == level ? 1 : 0)
+                }
+            }
+        }
         let polled = snapshot.endpoints.filter(\.polled)
         func perEndpoint(_ family: ClusterFamily, _ body: (inout SampleWriter, EndpointHealth, [(String, String)]) -> Void) {
             samples.write(family) { w in

@@ -34,7 +34,8 @@ extension RuleName {
             let answered = snapshot.endpoints.contains { $0.error?.code == "no_responder_url" }
             return missing || answered ? [AlertCondition(rule: self, value: 0)] : []
         case .certRevoked:
-            return snapshot.status?.certStatus == .revoked ? [AlertCondition(rule: self, value: 1)] : []
+            let reported = snapshot.status?.certStatus == .revoked || snapshot.clusterReports("cluster_ocsp_status_revoked")
+            return reported ? [AlertCondition(rule: self, value: 1)] : []
         case .certStatusUnknown:
             return snapshot.status?.certStatus == .unknown ? [AlertCondition(rule: self, value: 1)] : []
         case .responseStale:
@@ -43,7 +44,17 @@ extension RuleName {
         case .responseExpiringSoon:
             guard let next = snapshot.status?.nextUpdate else { return [] }
             let left = Double(next) - now
-            return left >= 0 && left < settings.threshold.seconds ? [AlertCondition(rule: self, value: left)] : []
+            return left >= 0 && left < settings.threshold.seconds(for: snapshot.config) ? [AlertCondition(rule: self, value: left)] : []
+        case .queryFailing:
+            return snapshot.clusterReports("cluster_ocsp_query_failed") ? [AlertCondition(rule: self, value: 1)] : []
+        case .clusterCertificateExpiring:
+            // As `or` in PromQL: the served certificates' time left, else the cluster's own alerts.
+            let threshold = settings.threshold.seconds(for: snapshot.config)
+            if let left = snapshot.stapling.compactMap({ $0.handshake?.leafNotAfter }).min().map({ Double($0) - now }), left < threshold {
+                return [AlertCondition(rule: self, value: left)]
+            }
+            let reported = snapshot.clusterReports("cluster_certs_about_to_expire") || snapshot.clusterReports("cluster_ca_cert_about_to_expire")
+            return reported ? [AlertCondition(rule: self, value: 1)] : []
         case .apiDown:
             return snapshot.endpoints.compactMap { health in
                 guard let error = health.error, !Self.codesNotCountedAsDown.contains(error.code) else { return nil }

@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 import Yams
 /// The built-in alerting rules. `rawValue` is the alertname, shared with alerts/.
 enum RuleName: String, Sendable, CaseIterable, Comparable {
@@ -13,6 +14,8 @@ enum RuleName: String, Sendable, CaseIterable, Comparable {
     case stapleInvalid = "RedisOCSPStapleInvalid"
     case stapleMismatch = "RedisOCSPStapleMismatch"
     case stapleStale = "RedisOCSPStapleStale"
+    case queryFailing = "RedisOCSPQueryFailing"
+    case clusterCertificateExpiring = "RedisClusterCertificateExpiring"
 
     static func < (a: RuleName, b: RuleName) -> Bool { a.rawValue < b.rawValue }
 
@@ -37,7 +40,7 @@ enum RuleName: String, Sendable, CaseIterable, Comparable {
     /// Parameters only some rules take, beyond the common ones.
     var parameters: [String] {
         switch self {
-        case .responseExpiringSoon: ["threshold"]
+        case .responseExpiringSoon, .clusterCertificateExpiring: ["threshold"]
         case .unsupportedNodes: ["min_software_version"]
         default: []
         }
@@ -83,6 +86,12 @@ enum RuleName: String, Sendable, CaseIterable, Comparable {
         case .stapleStale:
             ("{{ $labels.endpoint }} of cluster {{ $labels.cluster }} staples an expired OCSP response",
              "The stapled response's nextUpdate passed {{ $value }} seconds ago: clients that check stapling reject it. Check that the cluster reaches its responder (POST /v1/ocsp/test).")
+        case .queryFailing:
+            ("Cluster {{ $labels.cluster }} cannot query its OCSP responder",
+             "The cluster itself reports cluster_ocsp_query_failed: its cached OCSP answer is not refreshed and goes stale at next_update, after which clients that check stapling refuse to connect. Check that the nodes reach the responder named in the proxy certificate (POST /v1/ocsp/test).")
+        case .clusterCertificateExpiring:
+            ("A certificate of cluster {{ $labels.cluster }} expires soon",
+             "The cluster reports cluster_certs_about_to_expire or cluster_ca_cert_about_to_expire, or a probed endpoint serves a certificate whose notAfter is less than 30 days away: once it expires, every TLS handshake fails. Renew the certificate and install it on the cluster.")
         }
         return ["summary": summary, "description": description]
     }
@@ -95,8 +104,9 @@ struct RuleSettings: Sendable {
     var severity: String
     var labels: Labels = []
     var annotations: [String: String]
-    /// RedisOCSPResponseExpiringSoon: how close next_update may come.
-    var threshold: Duration = .seconds(3600)
+    /// RedisOCSPResponseExpiringSoon: how close next_update may come; RedisClusterCertificateExpiring:
+    /// how close a served certificate's notAfter may come.
+    var threshold: Threshold
     /// RedisOCSPUnsupportedNodes: nodes below this version are named in the alert.
     var minSoftwareVersion: String?
 
@@ -104,6 +114,26 @@ struct RuleSettings: Sendable {
         forDuration = rule.defaultFor
         severity = rule.defaultSeverity
         annotations = rule.defaultAnnotations
+        threshold = .fixed(rule == .clusterCertificateExpiring ? .seconds(30 * 86_400) : .seconds(3600))
+    }
+}
+
+/// A rule's `threshold`: a duration, or (RedisOCSPResponseExpiringSoon) `auto`, the time one
+/// refresh-and-retry cycle of the cluster takes: query_frequency + recovery_frequency *
+/// recovery_max_tries, or 1h while the cluster's configuration is unknown.
+enum Threshold: Sendable, Equatable {
+    case fixed(Duration)
+    case auto
+
+    static let autoFallback = 3600.0
+
+    func seconds(for config: OCSPConfig?) -> Double {
+        switch self {
+        case .fixed(let duration): return duration.seconds
+        case .auto:
+            guard let q = config?.queryFrequency, let f = config?.recoveryFrequency, let n = config?.recoveryMaxTries else { return Self.autoFallback }
+            return Double(q + f * n)
+        }
     }
 }
 
@@ -142,7 +172,11 @@ extension Reader {
                     if let text = string(valueNode, "\(field).annotations.\(key)") { settings.annotations[key] = text }
                 }
             }
-            if let threshold = duration(fields["threshold"], "\(field).threshold") { settings.threshold = threshold }
+            if rule == .responseExpiringSoon, case .scalar(let scalar)? = fields["threshold"], scalar.string == "auto" {
+                settings.threshold = .auto
+            } else if let threshold = duration(fields["threshold"], "\(field).threshold") {
+                settings.threshold = .fixed(threshold)
+            }
             if let version = string(fields["min_software_version"], "\(field).min_software_version") {
                 if version.split(whereSeparator: { $0 == "." || $0 == "-" }).contains(where: { Int($0) == nil }) || version.isEmpty {
                     issue("\(field).min_software_version", fields["min_software_version"], "\"\(version)\" is not a version like 7.8.2 or 7.8.2-34")

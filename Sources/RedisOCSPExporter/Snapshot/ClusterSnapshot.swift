@@ -10,6 +10,8 @@ struct ClusterSnapshot: Sendable {
     /// false while the cluster answers ocsp_unsupported_by_capability, true once an OCSP
     /// endpoint answered; nil when the latest round showed neither.
     var supported: Bool?
+    /// What the monitoring user may read, as the REST rounds showed it; nil until known.
+    var accessLevel: AccessLevel?
     /// Each check's state, by check id, for the checks this cluster runs.
     private var states: [String: any Sendable]
     /// Which configuration of the cluster the snapshot belongs to: the store drops results of

@@ -34,10 +34,10 @@ struct ClusterAlertsDecodingTests {
 
 @Suite(.serialized)
 struct ClusterAlertsCheckTests {
-    /// Polled where `endpoints:` names it: its samples and request series; elsewhere absent.
-    @Test func theClustersOwnAlertsAreExportedWhereListed() async throws {
+    /// Polled by default: its samples and request series; absent where `endpoints:` leaves it out.
+    @Test func theClustersOwnAlertsAreExportedUnlessLeftOut() async throws {
         let clusters = [SimulatedCluster(name: "listed", scenario: .revoked), SimulatedCluster(name: "default", scenario: .revoked)]
-        try await ExporterHarness.with(clusters, extraClusterYAML: ["listed": "endpoints: [config, status, nodes, alerts]"]) { harness in
+        try await ExporterHarness.with(clusters, extraClusterYAML: ["default": "endpoints: [config, status, nodes]"]) { harness in
             try await harness.waitForRounds(1)
             let text = try await harness.metricsText()
             #expect(text.contains(#"redis_ocsp_cluster_alert{cluster="listed",alert="cluster_ocsp_status_revoked"} 1"#))

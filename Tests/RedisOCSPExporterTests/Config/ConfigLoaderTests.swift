@@ -233,7 +233,7 @@ struct ConfigLoaderTests {
               queue_capacity: 50
             """, source: "c.yml")
         #expect(config.evaluationInterval == .seconds(5))
-        #expect(config.rules[.responseExpiringSoon].threshold == .seconds(7200))
+        #expect(config.rules[.responseExpiringSoon].threshold == .fixed(.seconds(7200)))
         #expect(config.rules[.disabled].enabled == false)
         #expect(config.rules[.unsupportedNodes].minSoftwareVersion == "6.2.0")
         #expect(config.rules[.certRevoked].labels.map(\.name) == ["team"])

@@ -16,7 +16,8 @@ struct CommandLineTests {
         "redis_ocsp_api_up", "redis_ocsp_api_error", "redis_ocsp_api_errors_total", "redis_ocsp_api_request_duration_seconds",
         "redis_ocsp_last_success_timestamp_seconds", "redis_ocsp_alerts", "redis_ocsp_exporter_build_info", "process_resident_memory_bytes",
         "process_cpu_seconds_total", "process_open_fds", "process_max_fds", "process_start_time_seconds",
-        "process_virtual_memory_bytes",
+        "process_virtual_memory_bytes", "redis_ocsp_cluster_alert", "redis_ocsp_cluster_alert_enabled",
+        "redis_ocsp_cluster_alert_change_timestamp_seconds", "redis_ocsp_access_level",
     ]
 
     func scrape(_ port: Int, _ path: String = "/metrics") async throws -> String {
@@ -37,10 +38,20 @@ struct CommandLineTests {
         }
         let (status, output) = try await Promtool.checkMetrics(text)
         #expect(status == 0, "\(output)")
-        for scenario in ["healthy", "disabled", "unsupported", "revoked", "stale", "unauthorized"] {
+        for scenario in ["healthy", "disabled", "unsupported", "revoked", "stale", "unauthorized", "query-failed", "certs-expiring", "viewer"] {
             #expect(text.contains("cluster=\"demo-\(scenario)\""), "demo lacks \(scenario)")
         }
         #expect(text.contains("redis_ocsp_api_error{cluster=\"demo-unauthorized\",environment=\"demo\",endpoint=\"config\",error_code=\"http_401\"} 1"))
+        // The viewer-only cluster: nodes, cluster alerts and the stapled view, and it says so.
+        for line in ["redis_ocsp_access_level{cluster=\"demo-viewer\",environment=\"demo\",level=\"viewer\"} 1",
+                     "redis_ocsp_access_level{cluster=\"demo-healthy\",environment=\"demo\",level=\"admin\"} 1",
+                     "redis_ocsp_access_level{cluster=\"demo-unauthorized\",environment=\"demo\",level=\"none\"} 1",
+                     "redis_ocsp_nodes{cluster=\"demo-viewer\",environment=\"demo\"} 3",
+                     "redis_ocsp_cluster_alert{cluster=\"demo-query-failed\",environment=\"demo\",alert=\"cluster_ocsp_query_failed\"} 1",
+                     "redis_ocsp_stapled_response_present{cluster=\"demo-viewer\",environment=\"demo\",endpoint="] {
+            #expect(text.contains(line), "demo lacks \(line)")
+        }
+        #expect(!text.contains("redis_ocsp_api_up{cluster=\"demo-viewer\",environment=\"demo\",endpoint=\"status\""))
         exporter.signal(SIGTERM)
         #expect(try await exporter.waitForExit(timeout: .seconds(15)) == 0)
         #expect(exporter.stderr.contains("msg=stopped"))

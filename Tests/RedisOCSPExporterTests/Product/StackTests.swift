@@ -13,14 +13,15 @@ struct StackTests {
         "healthy": [], "disabled": ["RedisOCSPDisabled"], "unsupported": ["RedisOCSPUnsupportedNodes"],
         "revoked": ["RedisOCSPCertRevoked"], "unknown": ["RedisOCSPCertStatusUnknown"], "stale": ["RedisOCSPResponseStale"],
         "expiring": ["RedisOCSPResponseExpiringSoon"], "no_responder_url": ["RedisOCSPNoResponderURL"],
-        "server_error": ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status", "RedisOCSPAPIDown/nodes"],
+        "server_error": ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/alerts"],
+        "query_failed": ["RedisOCSPQueryFailing"], "certs_expiring": ["RedisClusterCertificateExpiring"],
     ]
 
     /// Which clusters each family of the contract must have series for.
     static func expectedClusters(_ family: String) -> Set<String> {
         let all = Set(expectedAlerts.keys)
-        let configOK: Set<String> = ["healthy", "disabled", "revoked", "unknown", "stale", "expiring", "no_responder_url"]
-        let statusOK: Set<String> = ["healthy", "disabled", "revoked", "unknown", "stale", "expiring"]
+        let statusOK: Set<String> = ["healthy", "disabled", "revoked", "unknown", "stale", "expiring", "query_failed", "certs_expiring"]
+        let configOK = statusOK.union(["no_responder_url"])
         switch family {
         case "redis_ocsp_enabled", "redis_ocsp_responder_url_configured", "redis_ocsp_config_info", "redis_ocsp_query_frequency_seconds",
              "redis_ocsp_response_timeout_seconds", "redis_ocsp_recovery_frequency_seconds", "redis_ocsp_recovery_max_tries":
@@ -29,11 +30,12 @@ struct StackTests {
              "redis_ocsp_next_update_timestamp_seconds":
             return statusOK
         case "redis_ocsp_revocation_timestamp_seconds": return ["revoked"]
-        case "redis_ocsp_supported", "redis_ocsp_node_info", "redis_ocsp_nodes", "redis_ocsp_last_success_timestamp_seconds":
+        case "redis_ocsp_supported", "redis_ocsp_node_info", "redis_ocsp_nodes", "redis_ocsp_last_success_timestamp_seconds",
+             "redis_ocsp_cluster_alert", "redis_ocsp_cluster_alert_enabled", "redis_ocsp_cluster_alert_change_timestamp_seconds":
             return all.subtracting(["server_error"])
         case "redis_ocsp_api_error", "redis_ocsp_api_errors_total": return ["unsupported", "no_responder_url", "server_error"]
         case "redis_ocsp_alerts": return all.subtracting(["healthy"])
-        default: return all  // api_up, the request duration histogram
+        default: return all  // api_up, the request duration histogram, the access level
         }
     }
 
@@ -146,7 +148,7 @@ struct StackTests {
         // Every expected alert fires in Prometheus and reaches Alertmanager; no other does.
         let expected = Set(Self.expectedAlerts.flatMap { cluster, alerts in alerts.map { "\($0)@\(cluster)" } })
         func key(_ labels: [String: String]) -> String? {
-            guard let name = labels["alertname"], name.hasPrefix("RedisOCSP"), let cluster = labels["cluster"] else { return nil }
+            guard let name = labels["alertname"], name.hasPrefix("RedisOCSP") || RuleName(rawValue: name) != nil, let cluster = labels["cluster"] else { return nil }
             return name + (labels["endpoint"].map { "/\($0)" } ?? "") + "@\(cluster)"
         }
         var firing: Set<String> = []
@@ -206,7 +208,7 @@ struct StackTests {
         var clusters: [String] = []
         try await eventually("the demo's clusters to be scraped") {
             clusters = try await prometheus.query("count by (cluster) (redis_ocsp_api_up)").compactMap { ($0["metric"] as? [String: String])?["cluster"] }
-            return clusters.count == 8
+            return clusters.count == 11  // the demo's clusters (DemoFleet.members)
         }
         try await expectEveryDashboardQueryReturnsData(prometheus, [
             "$cluster": "(" + clusters.sorted().joined(separator: "|") + ")", "$job": "(\(job))",

@@ -93,4 +93,19 @@ struct APIDecodingTests {
         #expect(CheckFailure.fromResponse(status: 400, body: Array("{\"error_code\": \"\(String(repeating: "a", count: 65))\"}".utf8)).code == "http_400")
         #expect(CheckFailure.fromResponse(status: 400, body: Array(#"{"error_code": 7}"#.utf8)).code == "http_400")
     }
+
+    /// The request pages describe errors as error_code and message, the OpenAPI file as
+    /// error_code, description and status_code: both give the code and the text.
+    @Test func errorBodiesOfBothDocumentedShapesAreRead() {
+        let pages = CheckFailure.fromResponse(status: 400, body: Array(#"{"error_code": "no_responder_url", "message": "No responder URL"}"#.utf8))
+        #expect(pages.code == "no_responder_url")
+        #expect(pages.message == "HTTP 400: No responder URL")
+        #expect(pages.httpStatus == 400)
+        let openAPI = CheckFailure.fromResponse(
+            status: 500, body: Array(#"{"error_code": "task_queued_for_too_long", "description": "queued over 5 s", "status_code": 500}"#.utf8))
+        #expect(openAPI.code == "task_queued_for_too_long")
+        #expect(openAPI.message == "HTTP 500: queued over 5 s")
+        #expect(openAPI.httpStatus == 500)
+        #expect(CheckFailure.fromResponse(status: 403, body: Array("Forbidden".utf8)).httpStatus == 403)
+    }
 }

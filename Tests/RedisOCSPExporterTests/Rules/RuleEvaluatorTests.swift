@@ -139,7 +139,7 @@ struct RuleEvaluatorTests {
 
     @Test func settingsChangeSeverityForLabelsAnnotationsAndThreshold() throws {
         var expiring = RuleSettings(.responseExpiringSoon)
-        expiring.threshold = .seconds(7200)
+        expiring.threshold = .fixed(.seconds(7200))
         expiring.forDuration = .zero
         expiring.severity = "page"
         expiring.labels = [(name: "team", value: "storage")]
@@ -244,5 +244,67 @@ extension RuleEvaluatorTests {
         #expect(stale.annotations["summary"] == "db:12000 of cluster c1 staples an expired OCSP response")
         let invalid = try #require(evaluator().evaluate(try stapled(staple(verified: false)), now: Self.t0).active.first { $0.rule == .stapleInvalid })
         #expect(invalid.annotations["problem"] == "bad signature")
+    }
+}
+
+/// The rules over what the cluster itself reports (GET /v1/cluster/alerts) and over the
+/// certificates the probed endpoints serve.
+extension RuleEvaluatorTests {
+    func reporting(_ triggered: Set<String>, status: String? = "GOOD", notAfter: Double? = nil) throws -> ClusterSnapshot {
+        var s = try snapshot(status: status)
+        s.clusterAlerts = ClusterAlerts(alerts: Dictionary(uniqueKeysWithValues: ClusterAlerts.names.map {
+            ($0, ClusterAlerts.Alert(triggered: triggered.contains($0), enabled: false, changeTime: nil))
+        }))
+        if let notAfter {
+            var probe = StaplingProbeState(endpoint: "db:12000")
+            probe.record(.success(Handshake(leafNotAfter: Int64(notAfter), staple: nil)), duration: 0.01)
+            s.stapling = [probe]
+        }
+        return s
+    }
+
+    func firing(_ snapshot: ClusterSnapshot, _ overrides: [RuleName: RuleSettings] = [:]) -> [Alert] {
+        let e = evaluator(overrides)
+        _ = e.evaluate(snapshot, now: Self.t0 - 3600)
+        return e.evaluate(snapshot, now: Self.t0).active.filter { $0.state == .firing && $0.rule != .stapleMissing }
+    }
+
+    @Test func theClustersOwnAlertsFireTheirRules() throws {
+        #expect(names(firing(try reporting([]))) == [])
+        #expect(names(firing(try reporting(["cluster_ocsp_query_failed"]))) == ["RedisOCSPQueryFailing"])
+        #expect(names(firing(try reporting(["cluster_certs_about_to_expire"]))) == ["RedisClusterCertificateExpiring"])
+        #expect(names(firing(try reporting(["cluster_ca_cert_about_to_expire"]))) == ["RedisClusterCertificateExpiring"])
+        // A revoked status the cluster reports joins the API's own.
+        #expect(names(firing(try reporting(["cluster_ocsp_status_revoked"]))) == ["RedisOCSPCertRevoked"])
+        #expect(names(firing(try reporting(["cluster_ocsp_status_revoked"], status: nil))) == ["RedisOCSPCertRevoked"])
+        #expect(firing(try reporting(["cluster_ocsp_status_revoked"], status: "REVOKED")).count == 1)
+    }
+
+    @Test func aServedCertificateCloserThanTheThresholdFires() throws {
+        let day = 86_400.0
+        #expect(names(firing(try reporting([], notAfter: Self.t0 + 31 * day))) == [])
+        let expiring = firing(try reporting([], notAfter: Self.t0 + 29 * day))
+        #expect(names(expiring) == ["RedisClusterCertificateExpiring"])
+        #expect(expiring.first?.value == 29 * day)
+        // The served certificate's time left wins over the cluster's own alert, as `or` in PromQL.
+        #expect(firing(try reporting(["cluster_certs_about_to_expire"], notAfter: Self.t0 + day)).first?.value == day)
+        #expect(firing(try reporting(["cluster_certs_about_to_expire"], notAfter: Self.t0 + 90 * day)).first?.value == 1)
+        var settings = RuleSettings(.clusterCertificateExpiring)
+        settings.threshold = .fixed(.seconds(7 * 86_400))
+        #expect(names(firing(try reporting([], notAfter: Self.t0 + 8 * day), [.clusterCertificateExpiring: settings])) == [])
+    }
+
+    /// `threshold: auto` warns once the cluster has no full refresh-and-retry cycle left:
+    /// query_frequency + recovery_frequency * recovery_max_tries (3600 + 60 * 5 here).
+    @Test func autoThresholdIsOneRefreshAndRetryCycle() throws {
+        var settings = RuleSettings(.responseExpiringSoon)
+        settings.threshold = .auto
+        settings.forDuration = .zero
+        let e = evaluator([.responseExpiringSoon: settings])
+        #expect(names(e.evaluate(try snapshot(nextUpdate: Self.t0 + 3899), now: Self.t0).active) == ["RedisOCSPResponseExpiringSoon"])
+        #expect(names(evaluator([.responseExpiringSoon: settings]).evaluate(try snapshot(nextUpdate: Self.t0 + 3901), now: Self.t0).active) == [])
+        // Without the configuration (a viewer), auto falls back to the fixed default of 1h.
+        #expect(names(evaluator([.responseExpiringSoon: settings]).evaluate(try snapshot(config: nil, nextUpdate: Self.t0 + 3599), now: Self.t0).active) == ["RedisOCSPResponseExpiringSoon"])
+        #expect(names(evaluator([.responseExpiringSoon: settings]).evaluate(try snapshot(config: nil, nextUpdate: Self.t0 + 3700), now: Self.t0).active) == [])
     }
 }

@@ -44,7 +44,7 @@ final class StaplingPKI: Sendable {
             serial = serial
             default_md = sha256
             policy = policy_any
-            default_days = 30
+            default_days = 90
             [policy_any]
             commonName = supplied
             [leaf_ext]
@@ -57,9 +57,9 @@ final class StaplingPKI: Sendable {
         try "".write(to: file("index.txt"), atomically: true, encoding: .utf8)
         try "1000\n".write(to: file("serial"), atomically: true, encoding: .utf8)
         try await openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-                          "-out", "ca.pem", "-days", "30", "-subj", "/CN=Stapling Test CA")
+                          "-out", "ca.pem", "-days", "90", "-subj", "/CN=Stapling Test CA")
         try await openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "rogue.key",
-                          "-out", "rogue.pem", "-days", "30", "-subj", "/CN=Rogue Responder")
+                          "-out", "rogue.pem", "-days", "90", "-subj", "/CN=Rogue Responder")
         for name in ["leaf", "other", "revokee"] {
             try await openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(name).key",
                               "-out", "\(name).csr", "-subj", "/CN=\(name)")
