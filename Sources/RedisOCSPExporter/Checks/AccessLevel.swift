@@ -42,6 +42,16 @@ enum AccessLevel: String, Sendable, CaseIterable {
     }
 }
 
+extension ClusterSnapshot {
+    /// The permissions of the OCSP endpoints whose latest answer was 403.
+    var refusedPermissions: [String] {
+        Checks.all.compactMap { check in
+            guard let rest = check as? any RESTCheck, rest.isOCSPEndpoint, health(check.id)?.error?.httpStatus == 403 else { return nil }
+            return rest.permission
+        }
+    }
+}
+
 extension CheckFailure {
     /// The cluster answered with its own error code past the permission check (406
     /// ocsp_unsupported_by_capability, no_responder_url, ...), so the user may read the endpoint.

@@ -71,15 +71,12 @@ enum CheckRound {
 
     private static func finishREST(_ outcome: inout Outcome, _ checks: [any Check], after snapshot: ClusterSnapshot, context: CheckContext) {
         let rest = Dictionary(uniqueKeysWithValues: checks.compactMap { check in (check as? any RESTCheck).map { (check.id, $0) } })
-        var ocsp: [CheckFailure?] = [], others: [CheckFailure?] = [], refused: [String] = []
+        var ocsp: [CheckFailure?] = [], others: [CheckFailure?] = []
+        var after = snapshot
         for (id, state) in outcome.states {
+            after.setAnyState(state, id)
             guard let check = rest[id], let health = (state as? any RESTReport)?.health else { continue }
-            if check.isOCSPEndpoint {
-                ocsp.append(health.error)
-                if health.error?.httpStatus == 403 { refused.append(check.permission) }
-            } else {
-                others.append(health.error)
-            }
+            if check.isOCSPEndpoint { ocsp.append(health.error) } else { others.append(health.error) }
         }
         let supported = RESTRound.capability(ocsp)
         if supported != snapshot.supported, snapshot.polledAt != nil {
@@ -88,7 +85,7 @@ enum CheckRound {
             ])
         }
         let level = AccessLevel.of(ocsp: ocsp, others: others, previous: snapshot.accessLevel)
-        AccessLevel.logChange(from: snapshot.accessLevel, to: level, refused: refused, context: context)
+        AccessLevel.logChange(from: snapshot.accessLevel, to: level, refused: after.refusedPermissions, context: context)
         outcome.restRound = (context.now(), supported, level)
     }
 }

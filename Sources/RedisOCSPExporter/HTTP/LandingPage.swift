@@ -21,10 +21,11 @@ enum LandingPage {
                 return "<span class=\"alert-\(alert.state.rawValue) severity-\(escape(alert.severity))\">\(alert.rule.rawValue)\(escape(endpoint)) \(alert.state.rawValue)</span>"
             }
             let stapled = s.stapling.map { "\($0.endpoint): \(describe($0, now: now))" }
+            let access = describeAccess(s)
             let state = s.polledAt == nil ? "pending" : (errors.isEmpty && alerts.isEmpty ? "ok" : "error")
             rows += """
                 <tr class="\(state)" data-cluster="\(escape(s.name))"><td>\(escape(s.name))</td><td>\(escape(s.baseURL))</td><td>\(lastPoll)</td>\
-                <td>\(enabled)</td><td>\(supported)</td><td class="cert-\(cert)">\(cert)</td><td>\(next)</td>\
+                <td class="detail">\(escape(access))</td><td>\(enabled)</td><td>\(supported)</td><td class="cert-\(cert)">\(cert)</td><td>\(next)</td>\
                 <td class="detail">\(errors.isEmpty ? "none" : errors.map(escape).joined(separator: "<br>"))</td>\
                 <td class="detail">\(alerts.isEmpty ? "none" : alerts.joined(separator: "<br>"))</td>\
                 <td class="detail">\(stapled.isEmpty ? "not probed" : stapled.map(escape).joined(separator: "<br>"))</td></tr>
@@ -45,11 +46,18 @@ enum LandingPage {
             <p>OCSP stapling state of Redis Software clusters. Metrics: <a href="\(escape(telemetryPath))">\(escape(telemetryPath))</a>
             · <a href="/api/v1/alerts">/api/v1/alerts</a> · <a href="/-/healthy">/-/healthy</a> · <a href="/-/ready">/-/ready</a> · version \(BuildInfo.version)</p>
             <table id="clusters">
-            <tr><th>Cluster</th><th>REST API</th><th>Last poll</th><th>OCSP</th><th>Supported</th><th>Cert status</th><th>Next update</th><th>Current errors</th><th>Alerts</th><th>Stapled (what clients get)</th></tr>
+            <tr><th>Cluster</th><th>REST API</th><th>Last poll</th><th>Access</th><th>OCSP</th><th>Supported</th><th>Cert status</th><th>Next update</th><th>Current errors</th><th>Alerts</th><th>Stapled (what clients get)</th></tr>
             \(rows)</table>
             </body></html>
 
             """
+    }
+
+    /// The access level, and for a viewer the OCSP endpoints refuse, what to do.
+    static func describeAccess(_ snapshot: ClusterSnapshot) -> String {
+        guard let level = snapshot.accessLevel else { return "?" }
+        let refused = snapshot.refusedPermissions
+        return level == .viewer && !refused.isEmpty ? "viewer: " + AccessLevel.viewerHint(refused: refused) : level.rawValue
     }
 
     /// One endpoint's stapled view in a few words.

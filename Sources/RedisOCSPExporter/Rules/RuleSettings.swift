@@ -172,8 +172,12 @@ extension Reader {
                     if let text = string(valueNode, "\(field).annotations.\(key)") { settings.annotations[key] = text }
                 }
             }
-            if rule == .responseExpiringSoon, case .scalar(let scalar)? = fields["threshold"], scalar.string == "auto" {
-                settings.threshold = .auto
+            if rule == .responseExpiringSoon, case .scalar(let scalar)? = fields["threshold"], DurationParser.parse(scalar.string) == nil {
+                if scalar.string == "auto" {
+                    settings.threshold = .auto
+                } else {
+                    issue("\(field).threshold", fields["threshold"], "\"\(scalar.string)\" is neither a duration (e.g. 30m, 2h) nor auto")
+                }
             } else if let threshold = duration(fields["threshold"], "\(field).threshold") {
                 settings.threshold = .fixed(threshold)
             }

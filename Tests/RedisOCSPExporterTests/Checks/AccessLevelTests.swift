@@ -83,7 +83,11 @@ struct AccessLevelTests {
         #expect(warnings.count == 1, "\(warnings)")
         #expect(warnings.first?.contains("the user lacks view_ocsp_config, view_ocsp_status; the OCSP endpoints need the admin role") == true)
 
+        // The landing page says the same.
+        #expect(LandingPage.describeAccess(viewer).hasPrefix("viewer: the user lacks view_ocsp_config, view_ocsp_status;"))
+
         let chosen = try #require(snapshots["chosen"])
+        #expect(LandingPage.describeAccess(chosen) == "viewer")
         #expect(chosen.accessLevel == .viewer)
         #expect(chosen.endpoints.map(\.endpoint).sorted() == ["alerts", "nodes"])
         #expect(!lines.withLockedValue { $0 }.contains { $0.contains("cluster=chosen") && $0.contains("level=warn") })

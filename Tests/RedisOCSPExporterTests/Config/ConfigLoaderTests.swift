@@ -220,6 +220,7 @@ struct ConfigLoaderTests {
             rules:
               RedisOCSPResponseExpiringSoon: {threshold: 2h, for: 5m, severity: warning}
               RedisOCSPDisabled: {enabled: false}
+              RedisClusterCertificateExpiring: {threshold: 14d}
               RedisOCSPUnsupportedNodes: {min_software_version: "6.2.0"}
               RedisOCSPCertRevoked:
                 labels: {team: storage}
@@ -234,6 +235,9 @@ struct ConfigLoaderTests {
             """, source: "c.yml")
         #expect(config.evaluationInterval == .seconds(5))
         #expect(config.rules[.responseExpiringSoon].threshold == .fixed(.seconds(7200)))
+        #expect(config.rules[.clusterCertificateExpiring].threshold == .fixed(.seconds(14 * 86_400)))
+        let auto = try ConfigLoader.load(yaml: "clusters: [{name: a, url: \"https://x\"}]\nrules: {RedisOCSPResponseExpiringSoon: {threshold: auto}}", source: "c")
+        #expect(auto.rules[.responseExpiringSoon].threshold == .auto)
         #expect(config.rules[.disabled].enabled == false)
         #expect(config.rules[.unsupportedNodes].minSoftwareVersion == "6.2.0")
         #expect(config.rules[.certRevoked].labels.map(\.name) == ["team"])
@@ -252,6 +256,8 @@ struct ConfigLoaderTests {
         ("rules: {RedisOCSPBogus: {}}", "rules.RedisOCSPBogus: unknown field"),
         ("rules: {RedisOCSPDisabled: {threshold: 1h}}", "rules.RedisOCSPDisabled.threshold: unknown field"),
         ("rules: {RedisOCSPDisabled: {for: soon}}", "rules.RedisOCSPDisabled.for: \"soon\" is not a duration"),
+        ("rules: {RedisOCSPResponseExpiringSoon: {threshold: soon}}", "rules.RedisOCSPResponseExpiringSoon.threshold: \"soon\" is neither a duration (e.g. 30m, 2h) nor auto"),
+        ("rules: {RedisClusterCertificateExpiring: {threshold: auto}}", "rules.RedisClusterCertificateExpiring.threshold: \"auto\" is not a duration"),
         ("rules: {RedisOCSPUnsupportedNodes: {min_software_version: latest}}", "is not a version like 7.8.2"),
         ("rules: {RedisOCSPDisabled: {labels: {cluster: x}}}", "is a label the exporter sets itself"),
         ("rules: {RedisOCSPDisabled: {severity: \"\"}}", "severity: must not be empty"),

@@ -53,11 +53,45 @@ struct AlertRulesTests {
         }
     }
 
+    /// `threshold: auto` built in, and the PromQL alerts/README.md gives for it, fire alike.
+    @Test func autoThresholdAgreesWithItsDocumentedExpression() async throws {
+        let readme = try String(contentsOf: ExporterProcess.packageRoot.appendingPathComponent("alerts/README.md"), encoding: .utf8)
+        let block = try #require(readme.components(separatedBy: "<!-- expiring-soon-auto -->\n```promql\n").dropFirst().first)
+        let expression = try #require(block.components(separatedBy: "```").first)
+        var rules = try String(contentsOfFile: Self.rulesFile, encoding: .utf8)
+        let fixed = "        expr: redis_ocsp_next_update_timestamp_seconds - time() >= 0 < 3600\n"
+        #expect(rules.contains(fixed))
+        let indented = expression.split(separator: "\n").map { "          " + $0 }.joined(separator: "\n")
+        rules = rules.replacingOccurrences(of: fixed, with: "        expr: |\n\(indented)\n")
+        var settings = RuleSettings(.responseExpiringSoon)
+        settings.threshold = .auto
+
+        // Between the fixed hour and the auto cycle (3600 + 60 * 5 s): only auto fires there.
+        let now = Int64(Date().timeIntervalSince1970)
+        let between = SimulatedCluster(name: "between", scenario: .healthy, certificate: CertificateStatus(
+            certStatus: "GOOD", producedAt: now - 60, thisUpdate: now - 60, nextUpdate: now + 3750))
+        let clusters = Scenario.allCases.map {
+            SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: .seconds(5), changePeriod: .seconds(3600))
+        } + [between]
+        try await ExporterHarness.with(clusters, pollInterval: "1h", timeout: "2s") { harness in
+            try await harness.waitForRounds(1)
+            let file = harness.directory.appendingPathComponent("auto.rules.yml").path
+            try rules.write(toFile: file, atomically: true, encoding: .utf8)
+            let fired = try await Self.expectAgreement(harness, rulesFile: file, rules: RulesConfig(overrides: [.responseExpiringSoon: settings]))
+            #expect(fired.contains(.responseExpiringSoon))
+            let snapshot = try #require(harness.app.store.read().entries.first { $0.snapshot.name == "between" }?.snapshot)
+            let now = Date().timeIntervalSince1970
+            #expect(!RuleName.responseExpiringSoon.conditions(snapshot, now: now, settings: settings).isEmpty)
+            #expect(RuleName.responseExpiringSoon.conditions(snapshot, now: now, settings: RuleSettings(.responseExpiringSoon)).isEmpty)
+        }
+    }
+
     /// Checks that the alerts the built-in evaluator fires over the harness's snapshots are
     /// exactly those Prometheus fires from alerts/ over the same exposition: the scraped
     /// samples become a promtool test whose expected alerts are the evaluator's. Returns the
     /// rules that fired.
-    static func expectAgreement(_ harness: ExporterHarness) async throws -> Set<RuleName> {
+    static func expectAgreement(_ harness: ExporterHarness, rulesFile: String = rulesFile,
+                                rules: RulesConfig = RulesConfig()) async throws -> Set<RuleName> {
         let exposition = try await harness.metricsText()
         let now = Date().timeIntervalSince1970.rounded(.down)
         let evalOffset = 900.0  // past every rule's `for`
@@ -65,7 +99,7 @@ struct AlertRulesTests {
         // Built-in: the same snapshots, evaluated 15 minutes apart.
         var logger = Logger(label: "t")
         logger.logLevel = .critical
-        let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
+        let evaluator = RuleEngine(rules: rules, resendInterval: .seconds(60), logger: logger)
         var firing: [Alert] = []
         for entry in harness.app.store.read().entries {
             _ = evaluator.evaluate(entry.snapshot, now: now - evalOffset)
