@@ -115,9 +115,10 @@ def exporter_config(clusters, interval):
     path = os.path.join(work, f"exporter-{len(clusters)}.yml")
     with open(path, "w") as f:
         f.write(f"poll_interval: {interval}\nclusters:\n")
+        # The three endpoints the Go peer polls too, so both do the same work per round.
         for name, url, ca in clusters:
             f.write(f'  - {{name: {name}, url: "{url}", username: ocsp-monitor@example.com, '
-                    f"password_file: {password}, tls: {{ca_file: {ca}}}}}\n")
+                    f"password_file: {password}, tls: {{ca_file: {ca}}}, endpoints: [config, status, nodes]}}\n")
     return path
 
 

@@ -25,8 +25,11 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("ca-out"), help: "Write the generated CA certificate (PEM) here, for the client's ca_file.")
     var caOut: String?
 
-    @Option(name: .customLong("username"), help: "User the REST API accepts.")
+    @Option(name: .customLong("username"), help: "Admin user the REST API accepts.")
     var username = "ocsp-monitor@example.com"
+
+    @Option(name: .customLong("viewer-username"), help: "cluster_viewer user (same password): 403 on the OCSP endpoints.")
+    var viewerUsername = "ocsp-viewer@example.com"
 
     @Option(name: .customLong("password"), help: "Password the REST API accepts.")
     var password = "simulated"
@@ -57,7 +60,7 @@ struct SimulatorCommand: AsyncParsableCommand {
                 throw ValidationError("--cluster \(spec): expected NAME=SCENARIO[:PORT] with a scenario of \(Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             simulated.append(SimulatedCluster(
-                name: parts[0], scenario: scenario, username: username, password: password,
+                name: parts[0], scenario: scenario, username: username, viewerUsername: viewerUsername, password: password,
                 slowDelay: .milliseconds(Int64(slowDelay * 1000)), changePeriod: .milliseconds(Int64(changePeriod * 1000))
             ))
             ports.append(target.count == 2 ? Int(target[1])! : 0)
