@@ -16,12 +16,13 @@ enum FuzzTarget: String, CaseIterable {
         case .httpDate:
             _ = HTTPDate.parse(String(decoding: data, as: UTF8.self))
         case .apiJSON:
-            // The error object of a failed request, then the three objects of successful ones.
+            // The error object of a failed request, then the objects of successful ones.
             _ = CheckFailure.fromResponse(status: 400, body: data)
             guard let json = try? JSONValue.parse(data) else { return }
             _ = try? OCSPConfig.decode(json)
             _ = try? OCSPStatus.decode(json)
             _ = try? [ClusterNode].decode(json)
+            _ = try? ClusterAlerts.decode(json)
         case .config:
             _ = try? ConfigLoader.load(yaml: String(decoding: data, as: UTF8.self), source: "fuzz", environment: ["P": "x"])
         }

@@ -1,4 +1,3 @@
-import Foundation
 import RedisSoftwareAPI
 
 /// `GET /v1/cluster/alerts?ignore_settings=true`: what the cluster itself reports about its
@@ -22,45 +21,6 @@ struct ClusterAlertsCheck: RESTCheck {
         each(.clusterAlert) { $0.triggered.map { $0 ? 1 : 0 } }
         each(.clusterAlertEnabled) { $0.enabled.map { $0 ? 1 : 0 } }
         each(.clusterAlertChangeTime) { $0.changeTime.map(Double.init) }
-    }
-}
-
-/// The cluster alerts that concern OCSP and certificates; other names are not kept.
-struct ClusterAlerts: APIObject, Equatable {
-    static let names: Set<String> = [
-        "cluster_ocsp_query_failed", "cluster_ocsp_status_revoked", "cluster_certs_about_to_expire", "cluster_ca_cert_about_to_expire",
-    ]
-
-    struct Alert: Sendable, Equatable {
-        /// nil when `state` is neither a boolean nor "on"/"off": that alert alone is unreadable.
-        var triggered: Bool?
-        var enabled: Bool?
-        /// `change_time` (ISO 8601) as Unix time.
-        var changeTime: Int64?
-    }
-
-    var alerts: [String: Alert]
-
-    static func decode(_ json: JSONValue) throws(DecodeError) -> ClusterAlerts {
-        guard case .object(let all) = json else { throw DecodeError("cluster alerts: expected a JSON object") }
-        var alerts: [String: Alert] = [:]
-        for (name, value) in all where names.contains(name) {
-            guard case .object(let fields) = value else { continue }
-            // The docs give `state` as a boolean and, in an example, as "off".
-            let triggered: Bool? = switch fields["state"] {
-            case .bool(let b)?: b
-            case .string("on")?: true
-            case .string("off")?: false
-            default: nil
-            }
-            let enabled: Bool? = if case .bool(let b)? = fields["enabled"] { b } else { nil }
-            var changeTime: Int64?
-            if case .string(let text)? = fields["change_time"], let date = try? Date(text, strategy: .iso8601) {
-                changeTime = Int64(date.timeIntervalSince1970)
-            }
-            alerts[name] = Alert(triggered: triggered, enabled: enabled, changeTime: changeTime)
-        }
-        return ClusterAlerts(alerts: alerts)
     }
 }
 
