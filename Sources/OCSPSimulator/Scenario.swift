@@ -3,7 +3,7 @@
 public enum Scenario: String, Sendable, CaseIterable {
     /// OCSP enabled, certificate GOOD, cached answer fresh.
     case healthy
-    /// ocsp_functionality false.
+    /// ocsp_functionality false; the status is the last cached answer, stale.
     case disabled
     /// 406 ocsp_unsupported_by_capability on the OCSP endpoints; one node runs old software.
     case unsupported

@@ -91,6 +91,17 @@ struct SimulatedClusterTests {
         }
     }
 
+    /// With OCSP off the cluster stops refreshing: it serves the answer it cached last, stale.
+    @Test func disabledServesAnOldCachedAnswer() async throws {
+        let cluster = SimulatedCluster(name: "d", scenario: .disabled)
+        let (status, body, _) = await call(cluster, "GET", "/v1/ocsp/status")
+        #expect(status == 200)
+        guard case .string(let text)? = body?["next_update"], let next = HTTPDate.parse(text) else {
+            Issue.record("no next_update"); return
+        }
+        #expect(next < Int64(Date().timeIntervalSince1970))
+    }
+
     /// The OCSP endpoints need the admin role; a cluster_viewer reads nodes and cluster alerts.
     @Test func aViewerGets403OnTheOCSPEndpointsOnly() async {
         let cluster = SimulatedCluster(name: "v", scenario: .healthy)

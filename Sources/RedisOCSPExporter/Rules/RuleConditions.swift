@@ -38,11 +38,13 @@ extension RuleName {
             return reported ? [AlertCondition(rule: self, value: 1)] : []
         case .certStatusUnknown:
             return snapshot.status?.certStatus == .unknown ? [AlertCondition(rule: self, value: 1)] : []
+        // A cluster with OCSP off staples nothing: the age of its cached answer does not
+        // matter to clients (RedisOCSPDisabled says what does).
         case .responseStale:
-            guard let next = snapshot.status?.nextUpdate, now - Double(next) > 0 else { return [] }
+            guard snapshot.config?.enabled == true, let next = snapshot.status?.nextUpdate, now - Double(next) > 0 else { return [] }
             return [AlertCondition(rule: self, value: now - Double(next))]
         case .responseExpiringSoon:
-            guard let next = snapshot.status?.nextUpdate else { return [] }
+            guard snapshot.config?.enabled == true, let next = snapshot.status?.nextUpdate else { return [] }
             let left = Double(next) - now
             return left >= 0 && left < settings.threshold.seconds(for: snapshot.config) ? [AlertCondition(rule: self, value: left)] : []
         case .queryFailing:

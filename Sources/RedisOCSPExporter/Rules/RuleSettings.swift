@@ -120,7 +120,7 @@ struct RuleSettings: Sendable {
 
 /// A rule's `threshold`: a duration, or (RedisOCSPResponseExpiringSoon) `auto`, the time one
 /// refresh-and-retry cycle of the cluster takes: query_frequency + recovery_frequency *
-/// recovery_max_tries, or 1h while the cluster's configuration is unknown.
+/// recovery_max_tries, or 1h where the configuration lacks one of them.
 enum Threshold: Sendable, Equatable {
     case fixed(Duration)
     case auto

@@ -59,7 +59,7 @@ struct AlertRulesTests {
         let block = try #require(readme.components(separatedBy: "<!-- expiring-soon-auto -->\n```promql\n").dropFirst().first)
         let expression = try #require(block.components(separatedBy: "```").first)
         var rules = try String(contentsOfFile: Self.rulesFile, encoding: .utf8)
-        let fixed = "        expr: redis_ocsp_next_update_timestamp_seconds - time() >= 0 < 3600\n"
+        let fixed = "        expr: redis_ocsp_next_update_timestamp_seconds - time() >= 0 < 3600 and on (cluster) redis_ocsp_enabled == 1\n"
         #expect(rules.contains(fixed))
         let indented = expression.split(separator: "\n").map { "          " + $0 }.joined(separator: "\n")
         rules = rules.replacingOccurrences(of: fixed, with: "        expr: |\n\(indented)\n")

@@ -144,10 +144,11 @@ struct RuleEvaluatorTests {
         expiring.severity = "page"
         expiring.labels = [(name: "team", value: "storage")]
         expiring.annotations["runbook_url"] = "https://runbooks.example.com/ocsp#{{ $labels.cluster }}"
-        var disabled = RuleSettings(.disabled)
-        disabled.enabled = false
-        let e = evaluator([.responseExpiringSoon: expiring, .disabled: disabled])
-        let outcome = e.evaluate(try snapshot(config: OCSPConfig(enabled: false), nextUpdate: Self.t0 + 5000), now: Self.t0)
+        var noResponder = RuleSettings(.noResponderURL)
+        noResponder.enabled = false
+        noResponder.forDuration = .zero
+        let e = evaluator([.responseExpiringSoon: expiring, .noResponderURL: noResponder])
+        let outcome = e.evaluate(try snapshot(config: OCSPConfig(enabled: true), nextUpdate: Self.t0 + 5000), now: Self.t0)
         #expect(names(outcome.active, .firing) == ["RedisOCSPResponseExpiringSoon"])
         let alert = try #require(outcome.active.first)
         #expect(alert.labels.map { "\($0.name)=\($0.value)" } == [
@@ -303,8 +304,27 @@ extension RuleEvaluatorTests {
         let e = evaluator([.responseExpiringSoon: settings])
         #expect(names(e.evaluate(try snapshot(nextUpdate: Self.t0 + 3899), now: Self.t0).active) == ["RedisOCSPResponseExpiringSoon"])
         #expect(names(evaluator([.responseExpiringSoon: settings]).evaluate(try snapshot(nextUpdate: Self.t0 + 3901), now: Self.t0).active) == [])
-        // Without the configuration (a viewer), auto falls back to the fixed default of 1h.
-        #expect(names(evaluator([.responseExpiringSoon: settings]).evaluate(try snapshot(config: nil, nextUpdate: Self.t0 + 3599), now: Self.t0).active) == ["RedisOCSPResponseExpiringSoon"])
-        #expect(names(evaluator([.responseExpiringSoon: settings]).evaluate(try snapshot(config: nil, nextUpdate: Self.t0 + 3700), now: Self.t0).active) == [])
+        // A configuration without those fields falls back to the fixed default of 1h.
+        let bare = OCSPConfig(enabled: true, responderURL: "http://r")
+        #expect(names(evaluator([.responseExpiringSoon: settings]).evaluate(try snapshot(config: bare, nextUpdate: Self.t0 + 3599), now: Self.t0).active) == ["RedisOCSPResponseExpiringSoon"])
+        #expect(names(evaluator([.responseExpiringSoon: settings]).evaluate(try snapshot(config: bare, nextUpdate: Self.t0 + 3700), now: Self.t0).active) == [])
+    }
+}
+
+/// A cluster with OCSP off staples nothing, so the age of its cached answer does not matter
+/// to clients: RedisOCSPDisabled alone fires, and a revoked certificate still does.
+extension RuleEvaluatorTests {
+    @Test func staleAndExpiringAreGatedOnOCSPBeingEnabled() throws {
+        let off = OCSPConfig(enabled: false, responderURL: "http://r")
+        func fired(_ s: ClusterSnapshot) -> [String] {
+            let e = evaluator()
+            _ = e.evaluate(s, now: Self.t0)
+            return names(e.evaluate(s, now: Self.t0 + 601).active, .firing)
+        }
+        #expect(fired(try snapshot(config: off, nextUpdate: Self.t0 - 3600)) == ["RedisOCSPDisabled"])
+        #expect(fired(try snapshot(config: off, nextUpdate: Self.t0 + 1800)) == ["RedisOCSPDisabled"])
+        #expect(fired(try snapshot(config: off, status: "REVOKED")) == ["RedisOCSPCertRevoked", "RedisOCSPDisabled"])
+        // Unknown configuration: as in PromQL, where `and on (cluster) redis_ocsp_enabled == 1` finds nothing.
+        #expect(fired(try snapshot(config: nil, nextUpdate: Self.t0 - 3600, errors: ["config": "timeout"])) == ["RedisOCSPAPIDown"])
     }
 }
