@@ -46,6 +46,12 @@ enum RuleName: String, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// Where the runbooks are unless `rules.runbook_base_url` says otherwise.
+    static let defaultRunbookBase = "https://github.com/redis-ocsp-exporter/redis-ocsp-exporter/blob/main/docs/runbooks.md"
+
+    /// This rule's entry in the runbooks: its heading's anchor.
+    func runbookURL(base: String = defaultRunbookBase) -> String { base + "#" + rawValue.lowercased() }
+
     /// The default annotations. The same texts stand in alerts/redis-ocsp.rules.yml; the
     /// placeholders are those Prometheus templates use.
     var defaultAnnotations: [String: String] {
@@ -93,7 +99,7 @@ enum RuleName: String, Sendable, CaseIterable, Comparable {
             ("A certificate of cluster {{ $labels.cluster }} expires soon",
              "The cluster reports cluster_certs_about_to_expire or cluster_ca_cert_about_to_expire, or a probed endpoint serves a certificate whose notAfter is less than 30 days away: once it expires, every TLS handshake fails. Renew the certificate and install it on the cluster.")
         }
-        return ["summary": summary, "description": description]
+        return ["summary": summary, "description": description, "runbook_url": runbookURL()]
     }
 }
 
@@ -110,10 +116,11 @@ struct RuleSettings: Sendable {
     /// RedisOCSPUnsupportedNodes: nodes below this version are named in the alert.
     var minSoftwareVersion: String?
 
-    init(_ rule: RuleName) {
+    init(_ rule: RuleName, runbookBase: String = RuleName.defaultRunbookBase) {
         forDuration = rule.defaultFor
         severity = rule.defaultSeverity
         annotations = rule.defaultAnnotations
+        annotations["runbook_url"] = rule.runbookURL(base: runbookBase)
         threshold = .fixed(rule == .clusterCertificateExpiring ? .seconds(30 * 86_400) : .seconds(3600))
     }
 }
@@ -141,8 +148,8 @@ enum Threshold: Sendable, Equatable {
 struct RulesConfig: Sendable {
     var settings: [RuleName: RuleSettings]
 
-    init(overrides: [RuleName: RuleSettings] = [:]) {
-        settings = Dictionary(uniqueKeysWithValues: RuleName.allCases.map { ($0, overrides[$0] ?? RuleSettings($0)) })
+    init(overrides: [RuleName: RuleSettings] = [:], runbookBase: String = RuleName.defaultRunbookBase) {
+        settings = Dictionary(uniqueKeysWithValues: RuleName.allCases.map { ($0, overrides[$0] ?? RuleSettings($0, runbookBase: runbookBase)) })
     }
 
     subscript(_ rule: RuleName) -> RuleSettings { settings[rule]! }
@@ -151,12 +158,22 @@ struct RulesConfig: Sendable {
 /// The `rules:` section.
 extension Reader {
     mutating func readRules(_ node: Node?) -> RulesConfig {
-        guard let entries = mapping(node, "rules", allowed: RuleName.allCases.map(\.rawValue).sorted()) else { return RulesConfig() }
+        guard let entries = mapping(node, "rules", allowed: RuleName.allCases.map(\.rawValue).sorted() + ["runbook_base_url"]) else {
+            return RulesConfig()
+        }
+        var runbookBase = RuleName.defaultRunbookBase
+        if let base = string(entries["runbook_base_url"], "rules.runbook_base_url") {
+            if base.hasPrefix("https://") || base.hasPrefix("http://") {
+                runbookBase = base
+            } else {
+                issue("rules.runbook_base_url", entries["runbook_base_url"], "must be an http or https URL (the runbooks page; each rule adds #alertname)")
+            }
+        }
         var overrides: [RuleName: RuleSettings] = [:]
         for (name, ruleNode) in entries {
             guard let rule = RuleName(rawValue: name) else { continue }
             let field = "rules.\(name)"
-            var settings = RuleSettings(rule)
+            var settings = RuleSettings(rule, runbookBase: runbookBase)
             let common = ["enabled", "for", "severity", "labels", "annotations"]
             guard let fields = mapping(ruleNode, field, allowed: common + rule.parameters) else { continue }
             if let enabled = bool(fields["enabled"], "\(field).enabled") { settings.enabled = enabled }
@@ -189,6 +206,6 @@ extension Reader {
             }
             overrides[rule] = settings
         }
-        return RulesConfig(overrides: overrides)
+        return RulesConfig(overrides: overrides, runbookBase: runbookBase)
     }
 }

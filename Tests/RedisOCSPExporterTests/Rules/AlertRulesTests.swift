@@ -37,6 +37,44 @@ struct AlertRulesTests {
         }
     }
 
+    /// Every alert of alerts/ and of the built-in evaluator has an entry in docs/runbooks.md,
+    /// and its runbook_url points there.
+    @Test func everyAlertHasARunbookEntry() throws {
+        let runbooks = try String(contentsOf: ExporterProcess.packageRoot.appendingPathComponent("docs/runbooks.md"), encoding: .utf8)
+        let headings = Set(runbooks.split(separator: "\n").filter { $0.hasPrefix("## ") }.map { $0.dropFirst(3).lowercased() })
+        let document = try #require(try Yams.load(yaml: String(contentsOfFile: Self.rulesFile, encoding: .utf8)) as? [String: Any])
+        let rules = (document["groups"] as? [[String: Any]] ?? []).flatMap { ($0["rules"] as? [[String: Any]]) ?? [] }
+        let names = Set(rules.compactMap { $0["alert"] as? String }).union(RuleName.allCases.map(\.rawValue))
+        #expect(names.count >= RuleName.allCases.count + 4)
+        for name in names {
+            #expect(headings.contains(name.lowercased()), "docs/runbooks.md has no entry for \(name)")
+        }
+        for rule in rules {
+            let name = rule["alert"] as? String ?? "?"
+            let url = (rule["annotations"] as? [String: String])?["runbook_url"]
+            #expect(url == RuleName.defaultRunbookBase + "#" + name.lowercased(), "\(name): runbook_url \(url ?? "missing")")
+        }
+        #expect(RuleName.defaultRunbookBase.hasSuffix("/docs/runbooks.md"))
+    }
+
+    /// `rules.runbook_base_url` moves every built-in rule's link, except where a rule's own
+    /// annotations set one.
+    @Test func runbookBaseURLIsConfigurable() throws {
+        let config = try ConfigLoader.load(yaml: """
+            clusters: [{name: a, url: "https://x"}]
+            rules:
+              runbook_base_url: https://wiki.example.com/ocsp
+              RedisOCSPDisabled: {for: 1m}
+              RedisOCSPCertRevoked: {annotations: {runbook_url: "https://pager.example.com/revoked"}}
+            """, source: "r.yml")
+        #expect(config.rules[.disabled].annotations["runbook_url"] == "https://wiki.example.com/ocsp#redisocspdisabled")
+        #expect(config.rules[.responseStale].annotations["runbook_url"] == "https://wiki.example.com/ocsp#redisocspresponsestale")
+        #expect(config.rules[.certRevoked].annotations["runbook_url"] == "https://pager.example.com/revoked")
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.load(yaml: "clusters: [{name: a, url: \"https://x\"}]\nrules: {runbook_base_url: wiki}", source: "r.yml")
+        }
+    }
+
     /// For every simulator scenario, the alerts the built-in evaluator fires are exactly those
     /// Prometheus fires from alerts/ over the same exposition.
     @Test func builtInEvaluatorAndPrometheusAgreeOnEveryScenario() async throws {
