@@ -14,32 +14,14 @@ struct ExporterCommand: AsyncParsableCommand {
             Give a configuration file (--config.file), a single cluster (--cluster.url and friends, or their \
             REDIS_OCSP_CLUSTER_* environment variables), or --demo to run against built-in simulated clusters.
             """,
-        version: RedisOCSPExporter.BuildInfo.description
+        version: RedisOCSPExporter.BuildInfo.description,
+        subcommands: [CheckCommand.self]
     )
 
-    @Option(name: .customLong("config.file"), help: "Path to the YAML configuration file.")
-    var configFile: String?
+    @OptionGroup var source: ClusterSource
 
     @Flag(name: .customLong("config.check"), help: "Validate the configuration, print the result and exit (1 if invalid).")
     var configCheck = false
-
-    @Option(name: .customLong("cluster.url"), help: "REST API base URL of a single cluster [env: REDIS_OCSP_CLUSTER_URL].")
-    var clusterURL: String?
-
-    @Option(name: .customLong("cluster.name"), help: "Name (the cluster label) of that cluster [env: REDIS_OCSP_CLUSTER_NAME] (default: default).")
-    var clusterName: String?
-
-    @Option(name: .customLong("cluster.username"), help: "REST API user [env: REDIS_OCSP_CLUSTER_USERNAME].")
-    var clusterUsername: String?
-
-    @Option(name: .customLong("cluster.password-file"), help: "File holding the REST API password [env: REDIS_OCSP_CLUSTER_PASSWORD_FILE].")
-    var clusterPasswordFile: String?
-
-    @Option(name: .customLong("cluster.ca-file"), help: "PEM CA bundle that signed the REST API certificate [env: REDIS_OCSP_CLUSTER_CA_FILE].")
-    var clusterCAFile: String?
-
-    @Flag(name: .customLong("cluster.insecure-skip-verify"), help: "Do not verify the REST API certificate (not for production).")
-    var clusterInsecure = false
 
     @Option(name: .customLong("web.listen-address"), help: "Address to listen on for HTTP requests.")
     var listenAddress = ":\(ListenAddress.defaultPort)"
@@ -70,6 +52,21 @@ struct ExporterCommand: AsyncParsableCommand {
 
     @Flag(help: "Start simulated clusters in several scenarios in-process and export them.")
     var demo = false
+
+    /// As ArgumentParser runs a command, except that `check` reports a usage error as UNKNOWN
+    /// (3), which is what a monitoring plugin's caller expects, not 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
+        } catch {
+            if CommandLine.arguments.dropFirst().first == "check", exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(CheckCommand.unknown)
+            }
+            exit(withError: error)
+        }
+    }
 
     func validate() throws {
         guard ["debug", "info", "warn", "error"].contains(logLevel) else {
@@ -112,7 +109,7 @@ struct ExporterCommand: AsyncParsableCommand {
                 demoFleet = fleet
                 load = { [shard] in try ConfigLoader.load(file: fleet.configFile, shard: shard) }
             } else {
-                load = try configSource()
+                load = try source.load(shard: shard)
             }
             config = try load()
         } catch let error as ConfigError {
@@ -154,35 +151,14 @@ struct ExporterCommand: AsyncParsableCommand {
         logger.info("stopped")
     }
 
-    /// How to read the configuration, now and on every reload (which re-reads password files).
-    private func configSource() throws -> @Sendable () throws -> ExporterConfig {
-        let env = ProcessInfo.processInfo.environment
-        let shard = self.shard
-        if let configFile {
-            return { try ConfigLoader.load(file: configFile, shard: shard) }
-        }
-        guard let url = clusterURL ?? env["REDIS_OCSP_CLUSTER_URL"] else {
-            printError("nothing to monitor: give --config.file, --cluster.url (or REDIS_OCSP_CLUSTER_URL), or --demo")
-            throw ExitCode(1)
-        }
-        let flags = SingleClusterFlags(
-            name: clusterName ?? env["REDIS_OCSP_CLUSTER_NAME"] ?? "default",
-            url: url,
-            username: clusterUsername ?? env["REDIS_OCSP_CLUSTER_USERNAME"],
-            passwordFile: clusterPasswordFile ?? env["REDIS_OCSP_CLUSTER_PASSWORD_FILE"],
-            caFile: clusterCAFile ?? env["REDIS_OCSP_CLUSTER_CA_FILE"],
-            insecureSkipVerify: clusterInsecure
-        )
-        return { try ConfigLoader.load(flags: flags, shard: shard) }
-    }
-
     /// --shard, else REDIS_OCSP_SHARD; checked in validate().
     private var shard: Shard? {
         (shardText ?? ProcessInfo.processInfo.environment["REDIS_OCSP_SHARD"]).flatMap(Shard.init)
     }
 
-    private func printError(_ text: String) {
-        FileHandle.standardError.write(Data("redis-ocsp-exporter: \(text)\n".utf8))
-    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data("redis-ocsp-exporter: \(text)\n".utf8))
 }
 

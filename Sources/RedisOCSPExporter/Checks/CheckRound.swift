@@ -55,6 +55,28 @@ enum CheckRound {
         return outcome
     }
 
+    /// Runs every lane of `cluster` once, all at once and each REST round's requests
+    /// concurrently, on a fresh snapshot, and returns it (/probe and the `check` command).
+    /// `rest` runs the REST round; /probe passes one that first takes a request slot.
+    static func once(
+        _ cluster: ClusterConfig, lanes: [(lane: Lane, checks: [any Check], interval: Duration)], context: CheckContext,
+        rest: (@Sendable ([any Check], ClusterSnapshot) async -> Outcome?)? = nil
+    ) async -> ClusterSnapshot {
+        var snapshot = ClusterSnapshot(cluster: cluster)
+        let fresh = snapshot
+        let outcomes = await withTaskGroup(of: Outcome?.self) { group in
+            for (lane, checks, _) in lanes {
+                group.addTask {
+                    if lane == .rest, let rest { return await rest(checks, fresh) }
+                    return try? await run(lane, checks, on: fresh, context: context, concurrently: true)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for outcome in outcomes { if let outcome { snapshot.apply(outcome) } }
+        return snapshot
+    }
+
     /// A REST round that could not start (no free slot before the deadline): each of its
     /// checks records `failure`.
     static func failed(_ checks: [any Check], on snapshot: ClusterSnapshot, failure: CheckFailure, duration: Double,

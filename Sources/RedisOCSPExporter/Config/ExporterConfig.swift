@@ -9,6 +9,12 @@ public struct ExporterConfig: Sendable {
     /// Upper bound on REST requests in flight across all clusters.
     var maxConcurrentRequests: Int
     public var clusters: [ClusterConfig]
+
+    /// The configured clusters' names, in order.
+    public var clusterNames: [String] { clusters.map(\.name) }
+
+    /// Keeps only the named clusters (the `check` command's --cluster).
+    public mutating func keepOnly(_ names: [String]) { clusters = clusters.filter { names.contains($0.name) } }
     /// How often the rules are evaluated between polls, so `for` and time-based rules fire
     /// without waiting for new data.
     var evaluationInterval: Duration

@@ -242,28 +242,20 @@ actor Scheduler: Service, Reloadable {
         quiet.logLevel = max(logger.logLevel, .error)
         let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: quiet, now: now)
         let limiter = work.withLockedValue { $0.limiter }
-        var snapshot = ClusterSnapshot(cluster: cluster)
-        let fresh = snapshot
         let deadline = ContinuousClock.now + limit
-        let outcomes = await withTaskGroup(of: CheckRound.Outcome?.self) { group in
-            for (lane, checks, _) in CheckRound.lanes(for: cluster) {
-                let checks = checks.filter { lane != .rest || $0.schedule(for: cluster) == .restRound(every: nil) }
-                group.addTask {
-                    guard lane == .rest else { return try? await CheckRound.run(lane, checks, on: fresh, context: context, concurrently: true) }
-                    let start = ContinuousClock.now
-                    do {
-                        try await limiter.acquire(deadline: deadline)
-                    } catch {
-                        let failure = CheckFailure(code: CheckFailure.timeout, message: "no free request slot within the deadline")
-                        return CheckRound.failed(checks, on: fresh, failure: failure, duration: (ContinuousClock.now - start).seconds, context: context)
-                    }
-                    defer { limiter.release() }
-                    return try? await CheckRound.run(lane, checks, on: fresh, context: context, concurrently: true)
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
+        let lanes = CheckRound.lanes(for: cluster).map { lane, checks, interval in
+            (lane, checks.filter { lane != .rest || $0.schedule(for: cluster) == .restRound(every: nil) }, interval)
         }
-        for outcome in outcomes { if let outcome { snapshot.apply(outcome) } }
-        return snapshot
+        return await CheckRound.once(cluster, lanes: lanes, context: context) { checks, fresh in
+            let start = ContinuousClock.now
+            do {
+                try await limiter.acquire(deadline: deadline)
+            } catch {
+                let failure = CheckFailure(code: CheckFailure.timeout, message: "no free request slot within the deadline")
+                return CheckRound.failed(checks, on: fresh, failure: failure, duration: (ContinuousClock.now - start).seconds, context: context)
+            }
+            defer { limiter.release() }
+            return try? await CheckRound.run(.rest, checks, on: fresh, context: context, concurrently: true)
+        }
     }
 }

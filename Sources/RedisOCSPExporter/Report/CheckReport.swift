@@ -1,0 +1,141 @@
+import Foundation
+
+/// The reports of one `check` run, in its three forms: text for a terminal, JSON for
+/// pipelines, and the monitoring-plugins line for Nagios, Icinga and Sensu.
+public struct CheckReport: Sendable, Encodable {
+    /// Worst first, then in configuration order.
+    public var clusters: [ClusterReport]
+
+    init(clusters: [ClusterReport]) {
+        self.clusters = clusters.enumerated().sorted { ($1.element.status, $0.offset) < ($0.element.status, $1.offset) }.map(\.element)
+    }
+
+    /// The worst cluster's status; OK without clusters.
+    public var status: ClusterReport.Status { clusters.map(\.status).max() ?? .ok }
+
+    /// "3 clusters: 1 OK, 1 WARNING, 1 CRITICAL, 0 UNKNOWN".
+    var summary: String {
+        let counts = ClusterReport.Status.allCases.map { s in "\(clusters.filter { $0.status == s }.count) \(s.rawValue)" }
+        return "\(clusters.count) cluster\(clusters.count == 1 ? "" : "s"): " + counts.joined(separator: ", ")
+    }
+
+    public func json() -> String {
+        struct Document: Encodable {
+            var status: ClusterReport.Status
+            var exitCode: Int32
+            var clusters: [ClusterReport]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let data = (try? encoder.encode(Document(status: status, exitCode: status.exitCode, clusters: clusters))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// One line: the status, each cluster's problems, and next_update as performance data
+    /// (seconds left; warning at the ExpiringSoon threshold, critical at 0).
+    public func nagios() -> String {
+        let parts = clusters.map { c in
+            let detail = c.status == .unknown ? (c.errors.first.map { "\($0.endpoint) \($0.errorCode)" } ?? "not reachable")
+                : c.problems.isEmpty ? "" : Array(Set(c.problems.map(\.alertname))).sorted().joined(separator: ", ")
+            return "\(c.cluster) \(c.status.rawValue)" + (detail.isEmpty ? "" : ": \(detail)")
+        }
+        let perf = clusters.compactMap { c -> String? in
+            guard let left = c.nextUpdateInSeconds else { return nil }
+            let label = clusters.count == 1 ? "next_update_seconds" : "\(c.cluster)_next_update_seconds"
+            let quoted = label.contains(where: { $0 == " " || $0 == "'" || $0 == "=" }) ? "'\(label.replacingOccurrences(of: "'", with: "''"))'" : label
+            return "\(quoted)=\(left);\(Int64(c.nextUpdateWarningSeconds));0"
+        }
+        return "REDIS-OCSP \(status.rawValue) - " + parts.joined(separator: "; ") + (perf.isEmpty ? "" : " | " + perf.joined(separator: " ")) + "\n"
+    }
+
+    /// The report for a terminal; `color` marks the states with ANSI colours.
+    public func text(color: Bool) -> String {
+        func paint(_ s: ClusterReport.Status) -> String {
+            guard color else { return s.rawValue }
+            let code = switch s {
+            case .ok: "32"
+            case .warning: "33"
+            case .critical: "31;1"
+            case .unknown: "35"
+            }
+            return "\u{1B}[\(code)m\(s.rawValue)\u{1B}[0m"
+        }
+        var out = summary + "\n"
+        for c in clusters {
+            out += "\n\(c.cluster): \(paint(c.status))\n"
+            for (key, value) in c.facts(now: Double(c.checkedAt)) {
+                let lines = value.split(separator: "\n", omittingEmptySubsequences: false)
+                out += "  " + key.padding(toLength: 13, withPad: " ", startingAt: 0) + lines[0] + "\n"
+                for line in lines.dropFirst() { out += String(repeating: " ", count: 15) + line + "\n" }
+            }
+            if c.problems.isEmpty {
+                out += "  Problems     none\n"
+            } else {
+                out += "  Problems\n"
+                for p in c.problems {
+                    let labels = p.labels.sorted { $0.key < $1.key }.map { " (\($0.value))" }.joined()
+                    out += "    \(paint(p.status)) \(p.alertname)\(labels): \(p.summary)\n"
+                    out += "      \(p.description)\n"
+                    if !p.runbookURL.isEmpty { out += "      Runbook: \(p.runbookURL)\n" }
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension ClusterReport {
+    /// The facts in reading order, as (heading, text) pairs; the text and HTML forms share them.
+    func facts(now: Double) -> [(String, String)] {
+        func when(_ t: Int64?) -> String? { t.map { "\(RelativeTime.date($0)) (\(RelativeTime.relative($0, now: now)))" } }
+        var facts: [(String, String)] = [("REST API", url)]
+        facts.append(("Access", accessLevel.map { level in
+            level == "viewer" && !refusedPermissions.isEmpty ? "viewer: " + AccessLevel.viewerHint(refused: refusedPermissions) : level
+        } ?? "unknown"))
+        if ocspEnabled == nil, supported == nil, accessLevel == "viewer" {
+            facts.append(("OCSP", "not readable at viewer level" + (stapled.isEmpty ? "" : "; the stapled view is what clients get")))
+        } else {
+            let ocsp = ocspEnabled.map { $0 ? "enabled" : "disabled" } ?? "unknown"
+            let support = supported.map { $0 ? "supported by every node" : "NOT supported by every node" } ?? "support unknown"
+            facts.append(("OCSP", "\(ocsp), \(support)"))
+        }
+        if let certStatus {
+            facts.append(("Cert status", certStatus + (revocationTime.map { " since \(when($0)!)" } ?? "")))
+        }
+        if let v = when(producedAt) { facts.append(("Produced at", v)) }
+        if let v = when(thisUpdate) { facts.append(("This update", v)) }
+        if let next = nextUpdate, let left = nextUpdateInSeconds {
+            let relative = left >= 0 ? "next update in \(RelativeTime.span(Double(left)))" : "stale for \(RelativeTime.span(Double(left)))"
+            facts.append(("Next update", "\(RelativeTime.date(next)) (\(relative))"))
+        }
+        if let responderURL { facts.append(("Responder", responderURL.isEmpty ? "none" : responderURL)) }
+        if let nodes {
+            facts.append(("Nodes", nodes.isEmpty ? "none" : nodes.map { n in
+                "node \(n.uid)  \(n.addr)  \(n.softwareVersion.isEmpty ? "unknown version" : n.softwareVersion)  \(n.status)"
+                    + (n.blocksOCSP ? "  <- blocks OCSP" : "")
+            }.joined(separator: "\n")))
+        }
+        if !stapled.isEmpty {
+            facts.append(("Stapled", stapled.map { "\($0.endpoint)  \($0.describe(now: now))" }.joined(separator: "\n")))
+        }
+        if !errors.isEmpty {
+            facts.append(("Errors", errors.map { "\($0.endpoint): \($0.errorCode) (\($0.message))" }.joined(separator: "\n")))
+        }
+        return facts
+    }
+}
+
+extension ClusterReport.Stapled {
+    /// What a client is handed, in a few words.
+    func describe(now: Double) -> String {
+        if let error { return "probe failed: \(error)" + (errorMessage.map { " (\($0))" } ?? "") }
+        guard staplePresent == true else { return "no staple" }
+        var words = [certStatus ?? "no status", verified == true ? "verifies" : "does not verify: \(problem ?? "unknown")"]
+        if let next = nextUpdate {
+            words.append(Double(next) >= now ? "next update in \(RelativeTime.span(Double(next) - now))" : "expired \(RelativeTime.span(Double(next) - now)) ago")
+        }
+        if let notAfter = certNotAfter { words.append("certificate expires \(RelativeTime.relative(notAfter, now: now))") }
+        return words.joined(separator: ", ")
+    }
+}

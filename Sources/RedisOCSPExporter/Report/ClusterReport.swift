@@ -1,0 +1,143 @@
+import Logging
+import RedisSoftwareAPI
+
+/// What one look at a cluster found: its OCSP facts, what clients are stapled, and every
+/// problem with its alert, severity and runbook. The `check` command prints it (text, JSON,
+/// plugin line) and the landing page shows it; the keys of its JSON form are documented.
+public struct ClusterReport: Sendable, Encodable {
+    /// The monitoring-plugins states: the exit status of `check`, worst wins.
+    public enum Status: String, Sendable, Encodable, Comparable, CaseIterable {
+        case ok = "OK", warning = "WARNING", critical = "CRITICAL", unknown = "UNKNOWN"
+
+        public var exitCode: Int32 {
+            switch self {
+            case .ok: 0
+            case .warning: 1
+            case .critical: 2
+            case .unknown: 3
+            }
+        }
+
+        /// Worse is greater; UNKNOWN (nothing could be asked) is the worst.
+        public static func < (a: Status, b: Status) -> Bool { a.exitCode < b.exitCode }
+    }
+
+    struct Node: Sendable, Encodable {
+        var uid: Int64
+        var addr: String
+        var softwareVersion: String
+        var status: String
+        /// Below the version the other nodes run (or `min_software_version`) while the cluster
+        /// answers ocsp_unsupported_by_capability.
+        var blocksOCSP: Bool
+    }
+
+    struct Stapled: Sendable, Encodable {
+        var endpoint: String
+        /// The probe's error code; nil when the handshake completed.
+        var error: String?
+        var errorMessage: String?
+        var staplePresent: Bool?
+        var verified: Bool?
+        var problem: String?
+        var certStatus: String?
+        var nextUpdate: Int64?
+        var certNotAfter: Int64?
+    }
+
+    struct EndpointError: Sendable, Encodable {
+        var endpoint: String
+        var errorCode: String
+        var message: String
+    }
+
+    struct Problem: Sendable, Encodable {
+        var alertname: String
+        var severity: String
+        var status: Status
+        /// The condition's own labels (the endpoint of RedisOCSPAPIDown and the staple rules).
+        var labels: [String: String]
+        var summary: String
+        var description: String
+        var runbookURL: String
+    }
+
+    var cluster: String
+    var url: String
+    public private(set) var status: Status
+    var checkedAt: Int64
+    var accessLevel: String?
+    /// The permissions of the OCSP endpoints that answered 403.
+    var refusedPermissions: [String]
+    var ocspEnabled: Bool?
+    var supported: Bool?
+    var certStatus: String?
+    var responderURL: String?
+    var producedAt: Int64?
+    var thisUpdate: Int64?
+    var nextUpdate: Int64?
+    /// next_update - now: negative once stale.
+    var nextUpdateInSeconds: Int64?
+    var revocationTime: Int64?
+    /// RedisOCSPResponseExpiringSoon's threshold for this cluster.
+    var nextUpdateWarningSeconds: Double
+    var nodes: [Node]?
+    var stapled: [Stapled]
+    var errors: [EndpointError]
+    var problems: [Problem]
+
+    /// The report of `snapshot`, with the problems of `alerts` (the rules evaluated on it).
+    init(_ snapshot: ClusterSnapshot, alerts: [Alert], rules: RulesConfig, now: Double) {
+        cluster = snapshot.name
+        url = snapshot.baseURL
+        checkedAt = Int64(now)
+        accessLevel = snapshot.accessLevel?.rawValue
+        refusedPermissions = snapshot.refusedPermissions
+        nextUpdateWarningSeconds = rules[.responseExpiringSoon].threshold.seconds(for: snapshot.config)
+        ocspEnabled = snapshot.config?.enabled
+        supported = snapshot.supported
+        let status = snapshot.status
+        certStatus = status?.certStatus.rawValue
+        responderURL = snapshot.config?.responderURL ?? status?.responderURL
+        producedAt = status?.producedAt
+        thisUpdate = status?.thisUpdate
+        nextUpdate = status?.nextUpdate
+        nextUpdateInSeconds = status?.nextUpdate.map { $0 - Int64(now) }
+        revocationTime = status?.revocationTime
+        nodes = snapshot.nodes.map { nodes in
+            let blocking = snapshot.supported == false ? Self.blocking(nodes, minimum: rules[.unsupportedNodes].minSoftwareVersion) : []
+            return nodes.sorted { $0.uid < $1.uid }.map {
+                Node(uid: $0.uid, addr: $0.addr, softwareVersion: $0.softwareVersion, status: $0.status, blocksOCSP: blocking.contains($0.uid))
+            }
+        }
+        stapled = snapshot.stapling.map { probe in
+            let handshake = probe.handshake, staple = handshake?.staple
+            return Stapled(endpoint: probe.endpoint, error: probe.error?.code, errorMessage: probe.error?.message,
+                           staplePresent: handshake.map { $0.staple != nil }, verified: staple?.verified, problem: staple?.problem,
+                           certStatus: staple?.certStatus?.rawValue, nextUpdate: staple?.nextUpdate, certNotAfter: handshake?.leafNotAfter)
+        }
+        errors = snapshot.endpoints.compactMap { health in
+            health.error.map { EndpointError(endpoint: health.endpoint, errorCode: $0.code, message: $0.message) }
+        }
+        problems = alerts.map { alert in
+            let own = alert.labels.filter { label in
+                !["alertname", "cluster", "severity"].contains(label.name) && snapshot.labels[label.name] == nil
+                    && rules[alert.rule].labels[label.name] == nil
+            }
+            return Problem(alertname: alert.rule.rawValue, severity: alert.severity, status: alert.severity == "critical" ? .critical : .warning,
+                           labels: Dictionary(own.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                           summary: alert.annotations["summary"] ?? "", description: alert.annotations["description"] ?? "",
+                           runbookURL: alert.annotations["runbook_url"] ?? "")
+        }.sorted { ($0.status, $1.alertname) > ($1.status, $0.alertname) }
+        // Nothing answered: the cluster could not be asked at all.
+        let asked = snapshot.accessLevel.map { $0 != .noAccess } ?? false
+        self.status = asked ? problems.map(\.status).max() ?? .ok : .unknown
+    }
+
+    /// The nodes that keep a mixed-version cluster from OCSP: those below `minimum`, or below
+    /// the newest version in the cluster.
+    static func blocking(_ nodes: [ClusterNode], minimum: String?) -> Set<Int64> {
+        guard let target = minimum ?? nodes.map(\.softwareVersion).max(by: { RuleName.compareVersions($0, $1) < 0 }) else { return [] }
+        return Set(nodes.filter { RuleName.compareVersions($0.softwareVersion, target) < 0 }.map(\.uid))
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import OCSPSimulator
+@testable import RedisOCSPExporter
+import Testing
+
+/// `check` against the simulator: the status and the problems of every scenario, the JSON
+/// document, the plugin line, and a cluster that cannot be asked at all.
+@Suite(.serialized)
+struct OneShotCheckTests {
+    /// Status and problems (alertname, or alertname/endpoint) per scenario.
+    static let expected: [Scenario: (ClusterReport.Status, [String])] = [
+        .healthy: (.ok, []), .changing: (.ok, []),
+        .disabled: (.warning, ["RedisOCSPDisabled"]),  // stale cached answer, but OCSP is off
+        .unsupported: (.warning, ["RedisOCSPUnsupportedNodes"]),
+        .revoked: (.critical, ["RedisOCSPCertRevoked"]),
+        .unknown: (.critical, ["RedisOCSPCertStatusUnknown"]),
+        .stale: (.critical, ["RedisOCSPResponseStale"]),
+        .expiring: (.warning, ["RedisOCSPResponseExpiringSoon"]),
+        .noResponderURL: (.warning, ["RedisOCSPNoResponderURL"]),
+        .invalidOCSPResponse: (.warning, ["RedisOCSPAPIDown/status"]),
+        .taskQueued: (.warning, ["RedisOCSPAPIDown/test"]),
+        .queryFailed: (.warning, ["RedisOCSPQueryFailing"]),
+        .certsExpiring: (.warning, ["RedisClusterCertificateExpiring"]),
+        .unauthorized: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+        .forbidden: (.warning, ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status"]),
+        .serverError: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+        .malformedJSON: (.warning, ["RedisOCSPAPIDown/status"]),
+        .wrongTypes: (.warning, ["RedisOCSPAPIDown/config"]),
+        .badDates: (.ok, []),
+        .huge: (.warning, ["RedisOCSPAPIDown/nodes"]),
+        .slow: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+    ]
+
+    func run(_ clusters: [SimulatedCluster], extra: [String: String] = [:], stapling: Bool = false) async throws -> CheckReport {
+        let simulator = try await SimulatorServer.start(clusters)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ca = directory.appendingPathComponent("ca.pem").path
+        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
+        var yaml = "timeout: 2s\nclusters:\n"
+        for cluster in clusters {
+            yaml += "  - {name: \(cluster.name), url: \"\(simulator.urls[cluster.name]!)\", username: \(cluster.username), "
+                + "password: \(cluster.password), tls: {ca_file: \(ca)}\(extra[cluster.name] ?? "")}\n"
+        }
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let report = await OneShotCheck.run(try ConfigLoader.load(yaml: yaml, source: "check.yml"), stapling: stapling, logger: logger)
+        await simulator.stop()
+        return report
+    }
+
+    @Test func everyScenarioGetsItsStatusAndProblems() async throws {
+        #expect(Set(Self.expected.keys) == Set(Scenario.allCases), "a scenario without an expectation")
+        let clusters = Scenario.allCases.map { SimulatedCluster(name: $0.rawValue, scenario: $0, password: "pw-7f3a9c", slowDelay: .seconds(5)) }
+        let report = try await run(clusters, extra: ["task_queued": ", test_interval: 1h"])
+        for cluster in report.clusters {
+            let scenario = try #require(Scenario(rawValue: cluster.cluster))
+            let (status, problems) = try #require(Self.expected[scenario])
+            #expect(cluster.status == status, "\(scenario)")
+            let found = cluster.problems.map { p in p.alertname + (p.labels["endpoint"].map { "/\($0)" } ?? "") }.sorted()
+            #expect(found == problems, "\(scenario)")
+            for problem in cluster.problems {
+                #expect(problem.runbookURL.hasSuffix("#" + problem.alertname.lowercased()))
+                #expect(!problem.summary.isEmpty && !problem.description.contains("{{"))
+            }
+        }
+        #expect(report.status == .unknown, "the worst cluster wins")
+        #expect(report.clusters.map(\.status) == report.clusters.map(\.status).sorted(by: >), "worst first")
+        for output in [report.text(color: false), report.json(), report.nagios()] {
+            #expect(!output.contains("pw-7f3a9c"), "no password in the report")
+        }
+    }
+
+    @Test func theReportNamesWhatToDo() async throws {
+        let report = try await run([SimulatedCluster(name: "revoked", scenario: .revoked), SimulatedCluster(name: "unsupported", scenario: .unsupported)])
+        let text = report.text(color: false)
+        #expect(text.hasPrefix("2 clusters: 0 OK, 1 WARNING, 1 CRITICAL, 0 UNKNOWN\n"))
+        #expect(text.contains("revoked: CRITICAL"))
+        #expect(text.contains("CRITICAL RedisOCSPCertRevoked: The proxy certificate of cluster revoked is REVOKED"))
+        #expect(text.contains("Runbook: \(RuleName.certRevoked.runbookURL())"))
+        #expect(text.contains("6.2.18-65  active  <- blocks OCSP"))
+        #expect(text.contains("next update in "))
+        #expect(!text.contains("\u{1B}["), "no colour unless asked")
+        #expect(report.text(color: true).contains("\u{1B}[31;1mCRITICAL\u{1B}[0m"))
+    }
+
+    @Test func jsonHasTheDocumentedKeys() async throws {
+        let report = try await run([SimulatedCluster(name: "healthy", scenario: .healthy), SimulatedCluster(name: "revoked", scenario: .revoked)])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        #expect(Set(document.keys) == ["status", "exit_code", "clusters"])
+        #expect(document["status"] as? String == "CRITICAL")
+        #expect(document["exit_code"] as? Int == 2)
+        let clusters = try #require(document["clusters"] as? [[String: Any]])
+        let revoked = try #require(clusters.first { $0["cluster"] as? String == "revoked" })
+        for key in ["cluster", "url", "status", "checked_at", "access_level", "refused_permissions", "ocsp_enabled", "supported", "cert_status",
+                    "responder_url", "produced_at", "this_update", "next_update", "next_update_in_seconds", "revocation_time",
+                    "next_update_warning_seconds", "nodes", "stapled", "errors", "problems"] {
+            #expect(revoked[key] != nil, "no \(key)")
+        }
+        let problem = try #require((revoked["problems"] as? [[String: Any]])?.first)
+        #expect(Set(problem.keys) == ["alertname", "severity", "status", "labels", "summary", "description", "runbook_url"])
+        let node = try #require((revoked["nodes"] as? [[String: Any]])?.first)
+        #expect(Set(node.keys) == ["uid", "addr", "software_version", "status", "blocks_ocsp"])
+    }
+
+    @Test func nagiosLineCarriesPerformanceData() async throws {
+        let one = try await run([SimulatedCluster(name: "expiring", scenario: .expiring)])
+        let line = one.nagios()
+        #expect(line.hasPrefix("REDIS-OCSP WARNING - expiring WARNING: RedisOCSPResponseExpiringSoon | next_update_seconds="))
+        #expect(line.hasSuffix(";3600;0\n"))
+        let left = try #require(Int(line.split(separator: "=").last!.split(separator: ";")[0]))
+        #expect((1100...1200).contains(left))
+    }
+
+    @Test func aClosedPortIsUnknown() async throws {
+        let config = try ConfigLoader.load(yaml: "clusters: [{name: gone, url: \"https://127.0.0.1:\(try FreePort.reserve())\", tls: {insecure_skip_verify: true}, timeout: 2s}]", source: "c")
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let report = await OneShotCheck.run(config, stapling: false, logger: logger)
+        #expect(report.status == .unknown)
+        #expect(report.status.exitCode == 3)
+        #expect(report.clusters.first?.errors.first?.errorCode == CheckFailure.connectionFailed)
+        #expect(report.nagios().hasPrefix("REDIS-OCSP UNKNOWN - gone UNKNOWN: "))
+    }
+}
