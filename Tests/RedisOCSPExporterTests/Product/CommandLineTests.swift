@@ -90,6 +90,62 @@ struct CommandLineTests {
         #expect(version.stdout.contains("0."))
     }
 
+    /// `check` as a pipeline or a plugin runs it: exit status of the worst cluster, the
+    /// clusters picked by --cluster, the same sources as the exporter, usage errors UNKNOWN.
+    @Test func checkExitsWithThePluginStatus() async throws {
+        let secret = "pw-\(UUID().uuidString)"
+        let clusters = [SimulatedCluster(name: "healthy", scenario: .healthy, password: secret),
+                        SimulatedCluster(name: "expiring", scenario: .expiring, password: secret),
+                        SimulatedCluster(name: "revoked", scenario: .revoked, password: secret)]
+        let simulator = try await SimulatorServer.start(clusters)
+        defer { Task { await simulator.stop() } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let ca = dir.appendingPathComponent("ca.pem").path
+        let passwordFile = dir.appendingPathComponent("pw").path
+        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
+        try secret.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let file = dir.appendingPathComponent("c.yml").path
+        try ("clusters:\n" + clusters.map {
+            "  - {name: \($0.name), url: \"\(simulator.urls[$0.name]!)\", username: \($0.username), password_file: \(passwordFile), tls: {ca_file: \(ca)}}\n"
+        }.joined()).write(toFile: file, atomically: true, encoding: .utf8)
+
+        let all = try await ExporterProcess.run(["check", "--config.file=\(file)"])
+        #expect(all.status == 2, "\(all.stdout) \(all.stderr)")
+        #expect(all.stdout.hasPrefix("3 clusters: 1 OK, 1 WARNING, 1 CRITICAL, 0 UNKNOWN"))
+        #expect(!all.stdout.contains("\u{1B}["), "no colour when stdout is not a terminal")
+        let warning = try await ExporterProcess.run(["check", "--config.file=\(file)", "--cluster=expiring", "--cluster=healthy", "--format=nagios"])
+        #expect(warning.status == 1)
+        #expect(warning.stdout.hasPrefix("REDIS-OCSP WARNING - expiring WARNING: RedisOCSPResponseExpiringSoon; healthy OK | expiring_next_update_seconds="))
+        let json = try await ExporterProcess.run(["check", "--config.file=\(file)", "--cluster=healthy", "--format=json"])
+        #expect(json.status == 0)
+        #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["status"] as? String == "OK")
+        // One cluster from the environment, as the exporter takes it.
+        let env = try await ExporterProcess.run(["check"], environment: [
+            "REDIS_OCSP_CLUSTER_URL": simulator.urls["revoked"]!, "REDIS_OCSP_CLUSTER_NAME": "from-env",
+            "REDIS_OCSP_CLUSTER_USERNAME": clusters[2].username, "REDIS_OCSP_CLUSTER_PASSWORD_FILE": passwordFile,
+            "REDIS_OCSP_CLUSTER_CA_FILE": ca,
+        ])
+        #expect(env.status == 2)
+        #expect(env.stdout.contains("from-env: CRITICAL"))
+        for output in [all, warning, json, env] {
+            #expect(!(output.stdout + output.stderr).contains(secret), "the password appears in check's output")
+        }
+
+        let unknownName = try await ExporterProcess.run(["check", "--config.file=\(file)", "--cluster=nope"])
+        #expect(unknownName.status == 3)
+        #expect(unknownName.stderr.contains("no cluster named \"nope\""))
+        let badFlag = try await ExporterProcess.run(["check", "--config.file=\(file)", "--format=xml"])
+        #expect(badFlag.status == 3)
+        #expect(badFlag.stderr.contains("--format"))
+        let badConfig = try await ExporterProcess.run(["check", "--config.file=\(dir.path)/missing.yml"])
+        #expect(badConfig.status == 3)
+        #expect(badConfig.stderr.contains("missing.yml"))
+        let closed = try await ExporterProcess.run(["check", "--cluster.url=https://127.0.0.1:\(try FreePort.reserve())", "--cluster.insecure-skip-verify"])
+        #expect(closed.status == 3)
+        #expect(closed.stdout.contains("default: UNKNOWN"))
+    }
+
     /// One cluster from environment variables; the password never shows in any output.
     @Test func singleClusterFromEnvironmentAndSecretsStayHidden() async throws {
         let secret = "hunter2-\(UUID().uuidString)"
