@@ -1,78 +1,87 @@
-import RedisSoftwareAPI
 import Foundation
 
-/// The HTML page at `/`: each cluster's last poll, OCSP state and current errors.
+/// The HTML page at `/`: the `check` report of every cluster as the running exporter sees it
+/// (its live alerts, pending ones included), worst first, narrow enough for a laptop screen.
 enum LandingPage {
-    static func render(_ entries: [SnapshotStore.Entry], alerts activeAlerts: (String) -> [Alert], telemetryPath: String,
+    static func render(_ entries: [SnapshotStore.Entry], rules engine: RuleEngine, telemetryPath: String,
                        now: Double = Date().timeIntervalSince1970) -> String {
-        var rows = ""
-        for entry in entries {
-            let s = entry.snapshot
-            let lastPoll = s.polledAt.map { "\(HTTPDate.format(Int64($0))) (\(Int(now - $0))s ago)" } ?? "not yet"
-            let enabled = s.config.map { $0.enabled ? "enabled" : "disabled" } ?? "?"
-            let supported = s.supported.map { $0 ? "yes" : "no" } ?? "?"
-            let cert = s.status.map(\.certStatus.rawValue) ?? "?"
-            let next = s.status?.nextUpdate.map { t in
-                "\(HTTPDate.format(t)) (\(t >= Int64(now) ? "in \(Int64(now).distance(to: t))s" : "\(t.distance(to: Int64(now)))s ago"))"
-            } ?? "?"
-            let errors = s.endpoints.compactMap { h in h.error.map { "\(h.endpoint): \($0.code) (\($0.message))" } }
-            let alerts = activeAlerts(s.name).map { alert in
-                let endpoint = alert.labels.first { $0.name == "endpoint" }.map { " (\($0.value))" } ?? ""
-                return "<span class=\"alert-\(alert.state.rawValue) severity-\(escape(alert.severity))\">\(alert.rule.rawValue)\(escape(endpoint)) \(alert.state.rawValue)</span>"
-            }
-            let stapled = s.stapling.map { "\($0.endpoint): \(describe($0, now: now))" }
-            let access = describeAccess(s)
-            let state = s.polledAt == nil ? "pending" : (errors.isEmpty && alerts.isEmpty ? "ok" : "error")
-            rows += """
-                <tr class="\(state)" data-cluster="\(escape(s.name))"><td>\(escape(s.name))</td><td>\(escape(s.baseURL))</td><td>\(lastPoll)</td>\
-                <td class="detail">\(escape(access))</td><td>\(enabled)</td><td>\(supported)</td><td class="cert-\(cert)">\(cert)</td><td>\(next)</td>\
-                <td class="detail">\(errors.isEmpty ? "none" : errors.map(escape).joined(separator: "<br>"))</td>\
-                <td class="detail">\(alerts.isEmpty ? "none" : alerts.joined(separator: "<br>"))</td>\
-                <td class="detail">\(stapled.isEmpty ? "not probed" : stapled.map(escape).joined(separator: "<br>"))</td></tr>
+        let rules = engine.rules
+        let report = CheckReport(clusters: entries.map { entry in
+            ClusterReport(entry.snapshot, alerts: engine.alerts(entry.snapshot.name), rules: rules, now: now)
+        })
+        let refresh = max(5, Int(engine.evaluationInterval.seconds))
+        var sections = ""
+        for c in report.clusters {
+            let status = c.polledAt == nil ? "PENDING" : c.status.rawValue
+            let polled = c.polledAt.map { "last poll " + time($0, RelativeTime.relative($0, now: now)) } ?? "not polled yet"
+            sections += """
+                <section class="cluster s-\(status)" data-cluster="\(escape(c.cluster))" data-status="\(status)">
+                <h2><span class="badge">\(status)</span> \(escape(c.cluster)) <small>\(polled)</small></h2>
 
                 """
+            if !c.problems.isEmpty {
+                sections += "<ul class=\"problems\">\n"
+                for p in c.problems {
+                    let labels = p.labels.sorted { $0.key < $1.key }.map { " (\(escape($0.value)))" }.joined()
+                    let runbook = p.runbookURL.isEmpty ? "" : " <a href=\"\(escape(p.runbookURL))\">Runbook</a>"
+                    sections += """
+                        <li class="p-\(p.status.rawValue) \(p.state)"><b>\(p.status.rawValue)</b> <code>\(escape(p.alertname))</code>\(labels)\
+                        \(p.state == "pending" ? " <i>pending</i>" : ""): \(escape(p.summary))<br><span class="todo">\(escape(p.description))\(runbook)</span></li>
+
+                        """
+                }
+                sections += "</ul>\n"
+            }
+            sections += "<dl>\n"
+            for (heading, lines) in c.facts(now: now) {
+                let html = lines.map { line in
+                    line.map { segment in
+                        switch segment {
+                        case .text(let text): escape(text)
+                        case .time(let t, let relative): time(t, relative)
+                        }
+                    }.joined()
+                }.joined(separator: "<br>")
+                sections += "<dt>\(escape(heading))</dt><dd>\(html)</dd>\n"
+            }
+            sections += "</dl></section>\n"
         }
+        let counts = ClusterReport.Status.allCases.map { s in
+            "<span class=\"n-\(s.rawValue)\">\(report.clusters.filter { $0.status == s && $0.polledAt != nil }.count) \(s.rawValue)</span>"
+        }
+        let pending = report.clusters.filter { $0.polledAt == nil }.count
         return """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>redis-ocsp-exporter</title>
+            <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="\(refresh)">
+            <meta name="viewport" content="width=device-width, initial-scale=1"><title>redis-ocsp-exporter</title>
             <style>
-            body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-            table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top;white-space:nowrap}
-            td.detail{white-space:normal;min-width:16em}
-            th{background:#f3f3f3}tr.error td{background:#fdecea}tr.pending td{color:#888}
-            .cert-REVOKED,.cert-UNKNOWN,.alert-firing{color:#b00020;font-weight:bold}.cert-GOOD{color:#1b5e20}.alert-pending{color:#a15c00}
+            body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em;color:#222}
+            h1{margin:.2em 0}.nav{color:#555}.summary{font-size:1.2em;font-weight:600}
+            .cluster{border:1px solid #ccc;border-left:.5em solid #999;border-radius:4px;margin:1em 0;padding:.2em 1em .6em}
+            .cluster h2{font-size:1.15em;margin:.5em 0}.cluster h2 small{font-weight:normal;color:#666;font-size:.8em}
+            .badge{display:inline-block;min-width:6.5em;text-align:center;border-radius:3px;padding:0 .4em;color:#fff;background:#999;font-size:.85em}
+            .s-OK{border-left-color:#2e7d32}.s-OK .badge{background:#2e7d32}
+            .s-WARNING{border-left-color:#ef6c00}.s-WARNING .badge{background:#ef6c00}
+            .s-CRITICAL{border-left-color:#c62828}.s-CRITICAL .badge{background:#c62828}
+            .s-UNKNOWN{border-left-color:#6a1b9a}.s-UNKNOWN .badge{background:#6a1b9a}
+            .n-OK{color:#2e7d32}.n-WARNING{color:#ef6c00}.n-CRITICAL{color:#c62828}.n-UNKNOWN{color:#6a1b9a}
+            ul.problems{margin:.3em 0 .6em;padding-left:1.2em}ul.problems li{margin:.25em 0}
+            .p-CRITICAL b{color:#c62828}.p-WARNING b{color:#ef6c00}.todo{color:#444;font-size:.92em}
+            dl{display:grid;grid-template-columns:9em minmax(0,1fr);gap:.15em 1em;margin:.3em 0}
+            dt{color:#666}dd{margin:0;overflow-wrap:anywhere}span[title]{border-bottom:1px dotted #888}
             </style></head><body>
             <h1>redis-ocsp-exporter</h1>
-            <p>OCSP stapling state of Redis Software clusters. Metrics: <a href="\(escape(telemetryPath))">\(escape(telemetryPath))</a>
+            <p class="nav">OCSP stapling of Redis Software clusters · <a href="\(escape(telemetryPath))">\(escape(telemetryPath))</a>
             · <a href="/api/v1/alerts">/api/v1/alerts</a> · <a href="/-/healthy">/-/healthy</a> · <a href="/-/ready">/-/ready</a> · version \(BuildInfo.version)</p>
-            <table id="clusters">
-            <tr><th>Cluster</th><th>REST API</th><th>Last poll</th><th>Access</th><th>OCSP</th><th>Supported</th><th>Cert status</th><th>Next update</th><th>Current errors</th><th>Alerts</th><th>Stapled (what clients get)</th></tr>
-            \(rows)</table>
-            </body></html>
+            <p class="summary" id="summary">\(report.clusters.count) cluster\(report.clusters.count == 1 ? "" : "s"): \(counts.joined(separator: ", "))\(pending > 0 ? ", \(pending) not polled yet" : "")</p>
+            \(sections)</body></html>
 
             """
     }
 
-    /// The access level, and for a viewer the OCSP endpoints refuse, what to do.
-    static func describeAccess(_ snapshot: ClusterSnapshot) -> String {
-        guard let level = snapshot.accessLevel else { return "?" }
-        let refused = snapshot.refusedPermissions
-        return level == .viewer && !refused.isEmpty ? "viewer: " + AccessLevel.viewerHint(refused: refused) : level.rawValue
-    }
-
-    /// One endpoint's stapled view in a few words.
-    static func describe(_ probe: StaplingProbeState, now: Double) -> String {
-        guard let result = probe.result else { return "not yet probed" }
-        switch result {
-        case .failure(let error): return "probe failed: \(error.code) (\(error.message))"
-        case .success(let handshake):
-            guard let staple = handshake.staple else { return "no staple" }
-            var words = [staple.certStatus?.rawValue ?? "no status", staple.verified ? "verifies" : "does not verify: \(staple.problem ?? "")"]
-            if let next = staple.nextUpdate {
-                words.append(Double(next) >= now ? "next update in \(Int(Double(next) - now))s" : "expired \(Int(now - Double(next)))s ago")
-            }
-            return words.joined(separator: ", ")
-        }
+    /// "31m ago", with the date on hover.
+    static func time(_ t: Int64, _ relative: String) -> String {
+        "<span title=\"\(RelativeTime.date(t))\">\(escape(relative))</span>"
     }
 
     static func escape(_ text: String) -> String {

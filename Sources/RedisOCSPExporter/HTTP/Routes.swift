@@ -36,7 +36,7 @@ enum Routes {
                 ? MetricsResponse.response(MetricsBody(parts: [try body.gzipped()]), gzip: true) : MetricsResponse.response(body, gzip: false)
         }
         router.get("/") { _, _ -> Response in
-            let html = LandingPage.render(store.read().entries, alerts: rules.alerts, telemetryPath: telemetryPath)
+            let html = LandingPage.render(store.read().entries, rules: rules, telemetryPath: telemetryPath)
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         router.get("/api/v1/alerts") { _, _ -> Response in

@@ -64,10 +64,16 @@ public struct CheckReport: Sendable, Encodable {
         var out = summary + "\n"
         for c in clusters {
             out += "\n\(c.cluster): \(paint(c.status))\n"
-            for (key, value) in c.facts(now: Double(c.checkedAt)) {
-                let lines = value.split(separator: "\n", omittingEmptySubsequences: false)
-                out += "  " + key.padding(toLength: 13, withPad: " ", startingAt: 0) + lines[0] + "\n"
-                for line in lines.dropFirst() { out += String(repeating: " ", count: 15) + line + "\n" }
+            for (heading, lines) in c.facts(now: Double(c.checkedAt)) {
+                for (index, line) in lines.enumerated() {
+                    let text = line.map { segment in
+                        switch segment {
+                        case .text(let text): text
+                        case .time(let t, let relative): "\(RelativeTime.date(t)) (\(relative))"
+                        }
+                    }.joined()
+                    out += "  " + (index == 0 ? heading : "").padding(toLength: 13, withPad: " ", startingAt: 0) + text + "\n"
+                }
             }
             if c.problems.isEmpty {
                 out += "  Problems     none\n"
@@ -86,41 +92,49 @@ public struct CheckReport: Sendable, Encodable {
 }
 
 extension ClusterReport {
-    /// The facts in reading order, as (heading, text) pairs; the text and HTML forms share them.
-    func facts(now: Double) -> [(String, String)] {
-        func when(_ t: Int64?) -> String? { t.map { "\(RelativeTime.date($0)) (\(RelativeTime.relative($0, now: now)))" } }
-        var facts: [(String, String)] = [("REST API", url)]
-        facts.append(("Access", accessLevel.map { level in
+    /// A piece of a fact: text, or a time with how it reads relative to now ("in 1h 41m");
+    /// the text form prints the date beside it, the page shows the date on hover.
+    enum Segment {
+        case text(String)
+        case time(Int64, String)
+    }
+
+    /// The facts in reading order: a heading and its lines; the text and HTML forms share them.
+    func facts(now: Double) -> [(heading: String, lines: [[Segment]])] {
+        func when(_ t: Int64) -> Segment { .time(t, RelativeTime.relative(t, now: now)) }
+        func line(_ text: String) -> [[Segment]] { [[.text(text)]] }
+        var facts: [(heading: String, lines: [[Segment]])] = [("REST API", line(url))]
+        facts.append(("Access", line(accessLevel.map { level in
             level == "viewer" && !refusedPermissions.isEmpty ? "viewer: " + AccessLevel.viewerHint(refused: refusedPermissions) : level
-        } ?? "unknown"))
+        } ?? "unknown")))
         if ocspEnabled == nil, supported == nil, accessLevel == "viewer" {
-            facts.append(("OCSP", "not readable at viewer level" + (stapled.isEmpty ? "" : "; the stapled view is what clients get")))
+            facts.append(("OCSP", line("not readable at viewer level" + (stapled.isEmpty ? "" : "; the stapled view is what clients get"))))
         } else {
             let ocsp = ocspEnabled.map { $0 ? "enabled" : "disabled" } ?? "unknown"
             let support = supported.map { $0 ? "supported by every node" : "NOT supported by every node" } ?? "support unknown"
-            facts.append(("OCSP", "\(ocsp), \(support)"))
+            facts.append(("OCSP", line("\(ocsp), \(support)")))
         }
         if let certStatus {
-            facts.append(("Cert status", certStatus + (revocationTime.map { " since \(when($0)!)" } ?? "")))
+            facts.append(("Cert status", [[.text(certStatus)] + (revocationTime.map { [.text(" since "), when($0)] } ?? [])]))
         }
-        if let v = when(producedAt) { facts.append(("Produced at", v)) }
-        if let v = when(thisUpdate) { facts.append(("This update", v)) }
+        if let t = producedAt { facts.append(("Produced at", [[when(t)]])) }
+        if let t = thisUpdate { facts.append(("This update", [[when(t)]])) }
         if let next = nextUpdate, let left = nextUpdateInSeconds {
             let relative = left >= 0 ? "next update in \(RelativeTime.span(Double(left)))" : "stale for \(RelativeTime.span(Double(left)))"
-            facts.append(("Next update", "\(RelativeTime.date(next)) (\(relative))"))
+            facts.append(("Next update", [[.time(next, relative)]]))
         }
-        if let responderURL { facts.append(("Responder", responderURL.isEmpty ? "none" : responderURL)) }
+        if let responderURL { facts.append(("Responder", line(responderURL.isEmpty ? "none" : responderURL))) }
         if let nodes {
-            facts.append(("Nodes", nodes.isEmpty ? "none" : nodes.map { n in
-                "node \(n.uid)  \(n.addr)  \(n.softwareVersion.isEmpty ? "unknown version" : n.softwareVersion)  \(n.status)"
-                    + (n.blocksOCSP ? "  <- blocks OCSP" : "")
-            }.joined(separator: "\n")))
+            facts.append(("Nodes", nodes.isEmpty ? line("none") : nodes.map { n in
+                [.text("node \(n.uid)  \(n.addr)  \(n.softwareVersion.isEmpty ? "unknown version" : n.softwareVersion)  \(n.status)"
+                    + (n.blocksOCSP ? "  <- blocks OCSP" : ""))]
+            }))
         }
         if !stapled.isEmpty {
-            facts.append(("Stapled", stapled.map { "\($0.endpoint)  \($0.describe(now: now))" }.joined(separator: "\n")))
+            facts.append(("Stapled", stapled.map { [.text("\($0.endpoint)  \($0.describe(now: now))")] }))
         }
         if !errors.isEmpty {
-            facts.append(("Errors", errors.map { "\($0.endpoint): \($0.errorCode) (\($0.message))" }.joined(separator: "\n")))
+            facts.append(("Errors", errors.map { [.text("\($0.endpoint): \($0.errorCode) (\($0.message))")] }))
         }
         return facts
     }

@@ -55,6 +55,8 @@ public struct ClusterReport: Sendable, Encodable {
         var alertname: String
         var severity: String
         var status: Status
+        /// "firing", or "pending" while its `for` runs (the landing page; `check` ignores `for`).
+        var state: String
         /// The condition's own labels (the endpoint of RedisOCSPAPIDown and the staple rules).
         var labels: [String: String]
         var summary: String
@@ -66,6 +68,8 @@ public struct ClusterReport: Sendable, Encodable {
     var url: String
     public private(set) var status: Status
     var checkedAt: Int64
+    /// When the latest REST round finished; nil before the first.
+    var polledAt: Int64?
     var accessLevel: String?
     /// The permissions of the OCSP endpoints that answered 403.
     var refusedPermissions: [String]
@@ -91,6 +95,7 @@ public struct ClusterReport: Sendable, Encodable {
         cluster = snapshot.name
         url = snapshot.baseURL
         checkedAt = Int64(now)
+        polledAt = snapshot.polledAt.map { Int64($0) }
         accessLevel = snapshot.accessLevel?.rawValue
         refusedPermissions = snapshot.refusedPermissions
         nextUpdateWarningSeconds = rules[.responseExpiringSoon].threshold.seconds(for: snapshot.config)
@@ -125,6 +130,7 @@ public struct ClusterReport: Sendable, Encodable {
                     && rules[alert.rule].labels[label.name] == nil
             }
             return Problem(alertname: alert.rule.rawValue, severity: alert.severity, status: alert.severity == "critical" ? .critical : .warning,
+                           state: alert.state.rawValue,
                            labels: Dictionary(own.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                            summary: alert.annotations["summary"] ?? "", description: alert.annotations["description"] ?? "",
                            runbookURL: alert.annotations["runbook_url"] ?? "")

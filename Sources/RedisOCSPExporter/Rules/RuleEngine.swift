@@ -169,6 +169,12 @@ final class RuleEngine: Service, Reloadable, Sendable {
         }
     }
 
+    /// The rule settings in force.
+    var rules: RulesConfig { settings.withLockedValue { $0.rules } }
+
+    /// How often the rules run between polls.
+    var evaluationInterval: Duration { settings.withLockedValue { $0.evaluationInterval } }
+
     /// A cluster's pending and firing alerts.
     func alerts(_ cluster: String) -> [Alert] {
         state.withLockedValue { s in s.clusters[cluster].map { Self.active($0.alerts) } ?? [] }

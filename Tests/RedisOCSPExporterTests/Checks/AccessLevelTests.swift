@@ -83,11 +83,16 @@ struct AccessLevelTests {
         #expect(warnings.count == 1, "\(warnings)")
         #expect(warnings.first?.contains("the user lacks view_ocsp_config, view_ocsp_status; the OCSP endpoints need the admin role") == true)
 
-        // The landing page says the same.
-        #expect(LandingPage.describeAccess(viewer).hasPrefix("viewer: the user lacks view_ocsp_config, view_ocsp_status;"))
+        // The report (check's and the landing page's) says the same.
+        func access(_ snapshot: ClusterSnapshot) -> String? {
+            guard case .text(let text)? = ClusterReport(snapshot, alerts: [], rules: RulesConfig(), now: 0).facts(now: 0)
+                .first(where: { $0.heading == "Access" })?.lines.first?.first else { return nil }
+            return text
+        }
+        #expect(access(viewer)?.hasPrefix("viewer: the user lacks view_ocsp_config, view_ocsp_status;") == true)
 
         let chosen = try #require(snapshots["chosen"])
-        #expect(LandingPage.describeAccess(chosen) == "viewer")
+        #expect(access(chosen) == "viewer")
         #expect(chosen.accessLevel == .viewer)
         #expect(chosen.endpoints.map(\.endpoint).sorted() == ["alerts", "nodes"])
         #expect(!lines.withLockedValue { $0 }.contains { $0.contains("cluster=chosen") && $0.contains("level=warn") })

@@ -145,7 +145,7 @@ struct HTTPEndpointTests {
         try await ExporterHarness.with(clusters) { harness in
             try await harness.waitForRounds(1)
             let page = String(buffer: try await harness.get("/").body)
-            #expect(page.contains("<td>good</td>"))
+            #expect(page.contains("data-cluster=\"good\" data-status=\"OK\""))
             #expect(page.contains("&lt;b&gt;bad&lt;/b&gt;"))
             #expect(!page.contains("<b>bad</b>"))
             #expect(page.contains("REVOKED"))
@@ -169,8 +169,8 @@ struct HTTPEndpointTests {
             #expect(states == ["RedisOCSPCertRevoked": "firing", "RedisOCSPDisabled": "pending"])
             #expect(alerts.allSatisfy { ($0["activeAt"] as? String)?.hasSuffix("Z") == true })
             let page = String(buffer: try await harness.get("/").body)
-            #expect(page.contains("RedisOCSPCertRevoked firing"))
-            #expect(page.contains("RedisOCSPDisabled pending"))
+            #expect(page.contains("<b>CRITICAL</b> <code>RedisOCSPCertRevoked</code>: The proxy certificate of cluster rev is REVOKED"))
+            #expect(page.contains("<code>RedisOCSPDisabled</code> <i>pending</i>"))
             let metrics = try await harness.metrics()
             #expect(metrics["redis_ocsp_alerts{cluster=\"off\",alertname=\"RedisOCSPDisabled\",alertstate=\"pending\",severity=\"warning\"}"] == 1)
         }

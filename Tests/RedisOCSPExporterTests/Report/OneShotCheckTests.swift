@@ -94,13 +94,14 @@ struct OneShotCheckTests {
         #expect(document["exit_code"] as? Int == 2)
         let clusters = try #require(document["clusters"] as? [[String: Any]])
         let revoked = try #require(clusters.first { $0["cluster"] as? String == "revoked" })
-        for key in ["cluster", "url", "status", "checked_at", "access_level", "refused_permissions", "ocsp_enabled", "supported", "cert_status",
+        for key in ["cluster", "url", "status", "checked_at", "polled_at", "access_level", "refused_permissions", "ocsp_enabled", "supported", "cert_status",
                     "responder_url", "produced_at", "this_update", "next_update", "next_update_in_seconds", "revocation_time",
                     "next_update_warning_seconds", "nodes", "stapled", "errors", "problems"] {
             #expect(revoked[key] != nil, "no \(key)")
         }
         let problem = try #require((revoked["problems"] as? [[String: Any]])?.first)
-        #expect(Set(problem.keys) == ["alertname", "severity", "status", "labels", "summary", "description", "runbook_url"])
+        #expect(Set(problem.keys) == ["alertname", "severity", "status", "state", "labels", "summary", "description", "runbook_url"])
+        #expect(problem["state"] as? String == "firing")
         let node = try #require((revoked["nodes"] as? [[String: Any]])?.first)
         #expect(Set(node.keys) == ["uid", "addr", "software_version", "status", "blocks_ocsp"])
     }
