@@ -165,10 +165,10 @@ extension StaplingProbeTests {
 
             // The landing page tells the same.
             let page = String(buffer: try await harness.get("/").body)
-            #expect(page.contains("\(fresh): GOOD, verifies, next update in "))
-            #expect(page.contains("\(at(.none)): no staple"))
-            #expect(page.contains("\(at(.wrongKey)): GOOD, does not verify: the staple&#39;s signature does not verify"))
-            #expect(page.contains("\(down): probe failed: connection_failed"))
+            #expect(page.contains("\(fresh)  GOOD, verifies, next update in "))
+            #expect(page.contains("\(at(.none))  no staple"))
+            #expect(page.contains("\(at(.wrongKey))  GOOD, does not verify: the staple&#39;s signature does not verify"))
+            #expect(page.contains("\(down)  probe failed: connection_failed"))
 
             // Past every `for`, the built-in evaluator and alerts/ fire the same alerts.
             let fired = try await AlertRulesTests.expectAgreement(harness)
