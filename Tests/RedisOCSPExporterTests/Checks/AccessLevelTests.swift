@@ -40,11 +40,9 @@ struct AccessLevelTests {
         let clusters = [SimulatedCluster(name: "viewer", scenario: .revoked), SimulatedCluster(name: "chosen", scenario: .revoked),
                         SimulatedCluster(name: "admin", scenario: .revoked)]
         let simulator = try await SimulatorServer.start(clusters)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let ca = directory.appendingPathComponent("ca.pem").path
-        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
+        let files = try SimulatorFiles(simulator, prefix: "access")
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        let ca = files.ca
         func entry(_ cluster: SimulatedCluster, user: String, extra: String = "") -> String {
             "  - {name: \(cluster.name), url: \"\(simulator.urls[cluster.name]!)\", username: \(user), password: \(cluster.password), tls: {ca_file: \(ca)}\(extra)}\n"
         }

@@ -99,12 +99,8 @@ struct CommandLineTests {
                         SimulatedCluster(name: "revoked", scenario: .revoked, password: secret)]
         let simulator = try await SimulatorServer.start(clusters)
         defer { Task { await simulator.stop() } }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let ca = dir.appendingPathComponent("ca.pem").path
-        let passwordFile = dir.appendingPathComponent("pw").path
-        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
-        try secret.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let files = try SimulatorFiles(simulator, password: secret, prefix: "cli")
+        let (dir, ca, passwordFile) = (files.directory, files.ca, files.passwordFile)
         let file = dir.appendingPathComponent("c.yml").path
         try ("clusters:\n" + clusters.map {
             "  - {name: \($0.name), url: \"\(simulator.urls[$0.name]!)\", username: \($0.username), password_file: \(passwordFile), tls: {ca_file: \(ca)}}\n"
@@ -151,12 +147,8 @@ struct CommandLineTests {
         let secret = "hunter2-\(UUID().uuidString)"
         let good = SimulatedCluster(name: "env", scenario: .healthy, password: secret)
         let simulator = try await SimulatorServer.start([good])
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let ca = dir.appendingPathComponent("ca.pem").path
-        let passwordFile = dir.appendingPathComponent("pw").path
-        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
-        try secret.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let files = try SimulatorFiles(simulator, password: secret, prefix: "cli")
+        let (ca, passwordFile) = (files.ca, files.passwordFile)
         let exporter = try ExporterProcess(["--web.listen-address=127.0.0.1:0", "--log.level=debug", "--log.format=json"], environment: [
             "REDIS_OCSP_CLUSTER_URL": simulator.urls["env"]!, "REDIS_OCSP_CLUSTER_NAME": "from-env",
             "REDIS_OCSP_CLUSTER_USERNAME": good.username, "REDIS_OCSP_CLUSTER_PASSWORD_FILE": passwordFile,
@@ -190,13 +182,8 @@ struct CommandLineTests {
     @Test func sighupReloadsTheConfigurationAndRereadsPasswordFiles() async throws {
         let clusters = [SimulatedCluster(name: "one", scenario: .healthy), SimulatedCluster(name: "two", scenario: .revoked)]
         let simulator = try await SimulatorServer.start(clusters)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let ca = dir.appendingPathComponent("ca.pem").path
-        let passwordFile = dir.appendingPathComponent("pw").path
-        let configFile = dir.appendingPathComponent("config.yml").path
-        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
-        try "simulated\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let files = try SimulatorFiles(simulator, password: "simulated\n", prefix: "cli")
+        let (ca, passwordFile, configFile) = (files.ca, files.passwordFile, files.path("config.yml"))
         func writeConfig(_ names: [String]) throws {
             try ("poll_interval: 300ms\nclusters:\n" + names.map {
                 "  - {name: \($0), url: \"\(simulator.urls[$0]!)\", username: ocsp-monitor@example.com, password_file: \(passwordFile), tls: {ca_file: \(ca)}}\n"

@@ -34,11 +34,9 @@ struct OneShotCheckTests {
 
     func run(_ clusters: [SimulatedCluster], extra: [String: String] = [:], stapling: Bool = false) async throws -> CheckReport {
         let simulator = try await SimulatorServer.start(clusters)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let ca = directory.appendingPathComponent("ca.pem").path
-        try simulator.ca.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
+        let files = try SimulatorFiles(simulator, prefix: "check")
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        let ca = files.ca
         var yaml = "timeout: 2s\nclusters:\n"
         for cluster in clusters {
             yaml += "  - {name: \(cluster.name), url: \"\(simulator.urls[cluster.name]!)\", username: \(cluster.username), "
