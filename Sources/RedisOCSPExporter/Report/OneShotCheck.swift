@@ -14,13 +14,20 @@ public enum OneShotCheck {
         let configuration = Scheduler.httpConfiguration(clusters: config.clusters.count,
                                                         dnsOverrides: ClusterClient.dnsOverrides(for: config.clusters))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // At most max_concurrent_requests clusters at once, as the exporter polls them.
         let snapshots = await withTaskGroup(of: ClusterSnapshot.self) { group in
-            for cluster in config.clusters {
+            func start(_ cluster: ClusterConfig) {
                 let lanes = CheckRound.lanes(for: cluster).filter { stapling || $0.lane == .rest }
                 let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: logger, now: now)
                 group.addTask { await CheckRound.once(cluster, lanes: lanes, context: context) }
             }
-            return await group.reduce(into: [ClusterSnapshot]()) { $0.append($1) }
+            config.clusters.prefix(config.maxConcurrentRequests).forEach(start)
+            var pending = config.clusters.dropFirst(config.maxConcurrentRequests), done: [ClusterSnapshot] = []
+            for await snapshot in group {
+                done.append(snapshot)
+                if let cluster = pending.popFirst() { start(cluster) }
+            }
+            return done
         }
         try? await http.shutdown()
         let engine = RuleEngine(rules: rules, resendInterval: .seconds(60), logger: logger)

@@ -113,6 +113,27 @@ struct OneShotCheckTests {
         #expect((1100...1200).contains(left))
     }
 
+    /// A fleet is checked max_concurrent_requests clusters at a time, as it is polled: six
+    /// clusters that answer after 1 s, two at a time, take three waves (at once it is one).
+    @Test func clustersAreCheckedWithinTheRequestBound() async throws {
+        let clusters = (1...6).map { SimulatedCluster(name: "slow\($0)", scenario: .slow, slowDelay: .seconds(1)) }
+        let simulator = try await SimulatorServer.start(clusters)
+        let files = try SimulatorFiles(simulator, prefix: "bound")
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        let yaml = "max_concurrent_requests: 2\ntimeout: 10s\nclusters:\n" + clusters.map {
+            "  - {name: \($0.name), url: \"\(simulator.urls[$0.name]!)\", username: \($0.username), password: \($0.password), tls: {ca_file: \(files.ca)}}\n"
+        }.joined()
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let start = ContinuousClock.now
+        let report = await OneShotCheck.run(try ConfigLoader.load(yaml: yaml, source: "bound.yml"), stapling: false, logger: logger)
+        let elapsed = ContinuousClock.now - start
+        await simulator.stop()
+        #expect(report.clusters.count == 6)
+        #expect(report.clusters.allSatisfy { $0.status == .ok }, "\(report.text(color: false))")
+        #expect(elapsed >= .milliseconds(2900), "checked more than two clusters at once: \(elapsed)")
+    }
+
     @Test func aClosedPortIsUnknown() async throws {
         let config = try ConfigLoader.load(yaml: "clusters: [{name: gone, url: \"https://127.0.0.1:\(try FreePort.reserve())\", tls: {insecure_skip_verify: true}, timeout: 2s}]", source: "c")
         var logger = Logger(label: "t")
