@@ -438,9 +438,11 @@ def main():
     print(f"Machine: {machine()}\n", flush=True)
     # Each part prints its table when done, so a long run shows progress.
     parts = {"scrape": [scrape_benchmark], "scale": [scale_benchmark, idle_benchmark], "idle": [idle_benchmark]}
+    # "all" is scrape and scale; scale measures idle memory too.
+    selected = ["scrape", "scale"] if which == "all" else [which]
     try:
         for name, benchmarks in parts.items():
-            if which not in ("all", name):
+            if name not in selected:
                 continue
             for benchmark in benchmarks:
                 rows = []

@@ -94,9 +94,7 @@ enum CheckRound {
     private static func finishREST(_ outcome: inout Outcome, _ checks: [any Check], after snapshot: ClusterSnapshot, context: CheckContext) {
         let rest = Dictionary(uniqueKeysWithValues: checks.compactMap { check in (check as? any RESTCheck).map { (check.id, $0) } })
         var ocsp: [CheckFailure?] = [], others: [CheckFailure?] = []
-        var after = snapshot
         for (id, state) in outcome.states {
-            after.setAnyState(state, id)
             guard let check = rest[id], let health = (state as? any RESTReport)?.health else { continue }
             if check.isOCSPEndpoint { ocsp.append(health.error) } else { others.append(health.error) }
         }
@@ -107,7 +105,12 @@ enum CheckRound {
             ])
         }
         let level = AccessLevel.of(ocsp: ocsp, others: others, previous: snapshot.accessLevel)
-        AccessLevel.logChange(from: snapshot.accessLevel, to: level, refused: after.refusedPermissions, context: context)
+        if level != snapshot.accessLevel {
+            // Only a change is logged; the states after the round name what was refused.
+            var after = snapshot
+            after.apply(outcome)
+            AccessLevel.logChange(from: snapshot.accessLevel, to: level, refused: after.refusedPermissions, context: context)
+        }
         outcome.restRound = (context.now(), supported, level)
     }
 }
