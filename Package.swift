@@ -101,6 +101,7 @@ let package = Package(
                 "RedisSoftwareAPI",
                 "OCSPSimulator",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,6 +109,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "RedisSoftwareAPITests", dependencies: ["RedisSoftwareAPI"]),
         .testTarget(
             name: "OCSPSimulatorTests",
             dependencies: ["OCSPSimulator", "RedisSoftwareAPI", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]

@@ -71,6 +71,31 @@ public struct CertificateStatus: Sendable {
     }
 }
 
+/// Counts the clusters that have a request in flight at the same moment, and the most there
+/// were: what a client's bound on concurrent rounds is about.
+public final class InFlightGauge: Sendable {
+    private let state = NIOLockedValueBox<(byCluster: [String: Int], peak: Int)>(([:], 0))
+
+    public init() {}
+
+    /// The most clusters that had a request in flight at once.
+    public var peak: Int { state.withLockedValue { $0.peak } }
+
+    func enter(_ cluster: String) {
+        state.withLockedValue { s in
+            s.byCluster[cluster, default: 0] += 1
+            s.peak = max(s.peak, s.byCluster.count)
+        }
+    }
+
+    func leave(_ cluster: String) {
+        state.withLockedValue { s in
+            s.byCluster[cluster, default: 1] -= 1
+            if s.byCluster[cluster] == 0 { s.byCluster[cluster] = nil }
+        }
+    }
+}
+
 public final class SimulatedCluster: Sendable {
     public static let responderURL = "http://ocsp.simulated.example:8080"
     public static let currentVersion = "7.8.2-34"
@@ -88,6 +113,7 @@ public final class SimulatedCluster: Sendable {
     public let certificate: CertificateStatus?
     private let clock: @Sendable () -> Int64
     private let started: Int64
+    private let inFlight: InFlightGauge?
 
     private struct OCSPSettings {
         var enabled = true
@@ -114,8 +140,9 @@ public final class SimulatedCluster: Sendable {
         name: String, scenario: Scenario, username: String = "ocsp-monitor@example.com",
         viewerUsername: String = "ocsp-viewer@example.com", password: String = "simulated",
         slowDelay: Duration = .seconds(15), changePeriod: Duration = .seconds(60), certificate: CertificateStatus? = nil,
-        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        inFlight: InFlightGauge? = nil, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
+        self.inFlight = inFlight
         self.certificate = certificate
         self.name = name
         self.username = username
@@ -147,6 +174,8 @@ public final class SimulatedCluster: Sendable {
 
     public func handle(_ request: SimRequest) async -> SimResponse {
         state.withLockedValue { $0.requests += 1 }
+        inFlight?.enter(name)
+        defer { inFlight?.leave(name) }
         let scenario = effectiveScenario()
         if scenario == .slow { try? await Task.sleep(for: slowDelay) }
         guard let role = role(request.authorization), scenario != .unauthorized else {

@@ -15,6 +15,8 @@ public struct ExporterApp: Sendable {
     let rules: RuleEngine
     let reloader: ConfigReloader
     let scheduler: Scheduler
+    /// The routes the server answers (besides the fast path), for in-process tests too.
+    let responder: RouterResponder<BasicRequestContext>
     let fastPath = MetricsFastPath.Counters()
     private let group: ServiceGroup
 
@@ -57,8 +59,9 @@ public struct ExporterApp: Sendable {
             store: store, renderer: renderer, rules: rules, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics, web.renderMetrics, fastPath.render])
         let router = Routes.router(
             telemetryPath: telemetryPath, store: store, rules: rules, page: page, reloader: enableLifecycle ? reloader : nil, web: web,
-            probe: { name, limit in await scheduler.probe(name, limit: limit) }
+            probe: { name, limit in await scheduler.probe(name, limit: limit) }, now: now
         )
+        responder = router.buildResponder()
         var serverLogger = logger
         // Hummingbird logs every request at info; that is noise for a scrape target.
         serverLogger.logLevel = max(logger.logLevel, .notice)
@@ -66,11 +69,14 @@ public struct ExporterApp: Sendable {
         let settings = MetricsFastPath.Settings(
             path: telemetryPath, page: page, web: web, server: MetricsResponse.ServerFields(serverName: serverName), counters: fastPath)
         let http1 = limits.http1 { [logger] in [MetricsFastPath.Installer(settings, logger: logger)] }
+        let deadline = limits.requestTimeout
         let builder: HTTPServerBuilder = web.servesTLS
-            ? HTTPServerBuilder { responder in ReloadingTLSChannel(base: HTTP1Channel(responder: responder, configuration: http1), web: web) }
-            : .http1(configuration: http1)
+            ? HTTPServerBuilder { responder in
+                ReloadingTLSChannel(base: RequestDeadlineChannel(base: HTTP1Channel(responder: responder, configuration: http1), limit: deadline), web: web)
+            }
+            : HTTPServerBuilder { responder in RequestDeadlineChannel(base: HTTP1Channel(responder: responder, configuration: http1), limit: deadline) }
         let server = Application(
-            router: router,
+            responder: responder,
             server: builder,
             configuration: .init(
                 address: .hostname(listen.host, port: listen.port), serverName: serverName,
@@ -121,8 +127,11 @@ public struct ExporterApp: Sendable {
 public struct ServerLimits: Sendable {
     /// Connections served at once; more wait in the listen backlog.
     public var maxConnections = 256
-    /// A connection with no request in flight is closed after this long (slow clients included).
+    /// A connection with no request in flight is closed after this long.
     var idleTimeout: TimeAmount = .seconds(30)
+    /// A request's head must arrive within this long of the connection's start or of the
+    /// request's first byte, however it trickles in (see `RequestDeadlineHandler`).
+    var requestTimeout: TimeAmount = .seconds(5)
     /// Scrapes send a few hundred bytes of headers; this leaves room and refuses abuse.
     var maxHeaderBytes = 16 * 1024
 

@@ -107,6 +107,15 @@ extension Reader {
         return endpoints
     }
 
+    /// `text` with whatever stands before an `@` in its authority replaced: a URL that is
+    /// refused may still carry `user:password@`, and the message must not.
+    static func redactingUserInfo(_ text: String) -> String {
+        let authorityStart = text.range(of: "://")?.upperBound ?? text.startIndex
+        let authorityEnd = text[authorityStart...].firstIndex { "/?#".contains($0) } ?? text.endIndex
+        guard let at = text[authorityStart..<authorityEnd].lastIndex(of: "@") else { return text }
+        return String(text[..<authorityStart]) + "<redacted>" + String(text[at...])
+    }
+
     mutating func url(_ node: Node?, _ field: String, parent: Node) -> String? {
         guard node != nil else {
             issue(field, parent, "is required (the REST API base URL, e.g. https://cluster.example.com:9443)")
@@ -116,7 +125,7 @@ extension Reader {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty
         else {
-            issue(field, node, "\"\(text)\" is not an absolute URL")
+            issue(field, node, "\"\(Self.redactingUserInfo(text))\" is not an absolute URL")
             return nil
         }
         guard scheme == "https" || scheme == "http" else {

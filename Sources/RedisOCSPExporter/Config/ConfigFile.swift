@@ -11,29 +11,56 @@ enum ConfigFile {
     /// A fleet of 10,000 clusters takes under 2 MB of configuration.
     static let maxConfigBytes = 32 << 20
 
-    /// Why a file cannot be read, or nil when it can. Only regular files qualify: a device or
-    /// a pipe (/dev/zero, a FIFO) would make the read endless.
+    /// Why a file cannot be read, or nil when it can (it is read to find out).
     static func problem(_ path: String, limit: Int = maxFileBytes) -> String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return "no such file" }
-        switch attributes[.type] as? FileAttributeType {
-        case .typeRegular?: break
-        case .typeDirectory?: return "is a directory"
-        default: return "is not a regular file"
+        if case .failure(let error) = bytes(path, limit: limit) { error.reason } else { nil }
+    }
+
+    /// The file's bytes, read through one descriptor: the path is opened (following symbolic
+    /// links, as Kubernetes mounts ConfigMaps and Secrets), then what was opened is checked and
+    /// read, so nothing can change between the check and the read. Only a regular file
+    /// qualifies: a device or a pipe (/dev/zero, a FIFO) would make the read endless, and
+    /// O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+    static func bytes(_ path: String, limit: Int) -> Result<[UInt8], Unreadable> {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT, ENOTDIR: return .failure(Unreadable(reason: "no such file"))
+            case EACCES, EPERM: return .failure(Unreadable(reason: "permission denied"))
+            case ELOOP: return .failure(Unreadable(reason: "too many levels of symbolic links"))
+            default: return .failure(Unreadable(reason: "cannot be opened (errno \(errno))"))
+            }
         }
-        if let size = attributes[.size] as? Int, size > limit { return "larger than \(limit) bytes" }
-        return FileManager.default.isReadableFile(atPath: path) ? nil : "permission denied"
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(Unreadable(reason: "cannot be read")) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: return .failure(Unreadable(reason: "is a directory"))
+        default: return .failure(Unreadable(reason: "is not a regular file"))
+        }
+        guard info.st_size <= limit else { return .failure(Unreadable(reason: "larger than \(limit) bytes")) }
+        // Bounded by the limit even if the file grows while it is read.
+        var data = [UInt8](repeating: 0, count: limit + 1)
+        var count = 0
+        while count <= limit {
+            let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, limit + 1 - count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { return .failure(Unreadable(reason: "cannot be read")) }
+            if n == 0 { break }
+            count += n
+        }
+        guard count <= limit else { return .failure(Unreadable(reason: "larger than \(limit) bytes")) }
+        return .success(Array(data[..<count]))
     }
 
     /// The file's whole text, or why there is none. Bytes that are not UTF-8 are an error,
     /// never dropped or replaced.
     static func text(_ path: String, limit: Int = maxFileBytes) -> Result<String, Unreadable> {
-        if let problem = problem(path, limit: limit) { return .failure(Unreadable(reason: problem)) }
-        guard let data = FileManager.default.contents(atPath: path) else { return .failure(Unreadable(reason: "cannot be read")) }
-        guard data.count <= limit else { return .failure(Unreadable(reason: "larger than \(limit) bytes")) }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            return .failure(Unreadable(reason: "is not UTF-8 text"))
+        bytes(path, limit: limit).flatMap { data in
+            guard let text = String(validating: data, as: UTF8.self) else { return .failure(Unreadable(reason: "is not UTF-8 text")) }
+            return .success(text)
         }
-        return .success(text)
     }
 
     /// A secret file (password_file, bearer_token_file): its text less the line endings at its
@@ -61,7 +88,31 @@ enum ConfigFile {
         do {
             return try Yams.compose(yaml: yaml)
         } catch {
-            throw ConfigError(source: source, issues: [.init(field: "", message: "not valid YAML: \(error)")])
+            throw ConfigError(source: source, issues: [.init(field: "", message: "not valid YAML: \(describe(error, in: yaml))")])
+        }
+    }
+
+    /// Where and what the YAML error is, never the text of the line: it may hold a password.
+    static func describe(_ error: any Error, in yaml: String) -> String {
+        func at(_ line: Int, _ column: Int) -> String { "line \(line), column \(column)" }
+        func context(_ context: YamlError.Context?) -> String {
+            context.map { " (\($0.text) at \(at($0.mark.line, $0.mark.column)))" } ?? ""
+        }
+        switch error as? YamlError {
+        case let .scanner(c, problem, mark, _)?, let .parser(c, problem, mark, _)?, let .composer(c, problem, mark, _)?:
+            return "\(at(mark.line, mark.column)): \(problem)\(context(c))"
+        case let .reader(problem, offset, _, _)?:
+            guard let offset else { return problem }
+            let before = yaml.utf8.prefix(offset)
+            let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+            let column = before.reversed().prefix { $0 != UInt8(ascii: "\n") }.count + 1
+            return "\(at(line, column)): \(problem)"
+        case let .duplicatedKeysInMapping(duplicates, c)?:
+            return "duplicated keys \(duplicates.sorted().joined(separator: ", ")) in the mapping at \(at(c.mark.line, c.mark.column))"
+        case nil:
+            return "cannot be parsed"
+        case let other?:
+            return "\(other)"
         }
     }
 

@@ -3,8 +3,7 @@ import Foundation
 /// The HTML page at `/`: the `check` report of every cluster as the running exporter sees it
 /// (its live alerts, pending ones included), worst first, narrow enough for a laptop screen.
 enum LandingPage {
-    static func render(_ entries: [SnapshotStore.Entry], rules engine: RuleEngine, telemetryPath: String,
-                       now: Double = Date().timeIntervalSince1970) -> String {
+    static func render(_ entries: [SnapshotStore.Entry], rules engine: RuleEngine, telemetryPath: String, now: Double) -> String {
         let rules = engine.rules
         let report = CheckReport(clusters: entries.map { entry in
             ClusterReport(entry.snapshot, alerts: engine.alerts(entry.snapshot.name), rules: rules, now: now)

@@ -10,13 +10,15 @@ enum Routes {
     ///   - reloader: serves POST /-/reload when given (--web.enable-lifecycle).
     ///   - web: authentication and headers from --web.config.file.
     ///   - probe: polls one cluster now, for /probe?target=NAME; nil for an unknown name.
+    ///   - now: wall-clock time in Unix seconds, for the landing page's relative times.
     static func router(
         telemetryPath: String, store: SnapshotStore, rules: RuleEngine, page: MetricsPage, reloader: ConfigReloader?, web: WebConfigSource,
-        probe: @escaping @Sendable (String, Duration) async -> ClusterSnapshot? = { _, _ in nil }
+        probe: @escaping @Sendable (String, Duration) async -> ClusterSnapshot? = { _, _ in nil }, now: @escaping @Sendable () -> Double
     ) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
         // Both read the configuration in force on every request: a reload may add users or headers.
         router.add(middleware: ResponseHeaders(web: web))
+        router.add(middleware: NoRequestBody())
         router.add(middleware: BasicAuthGuard(web: web, verifier: PasswordVerifier()))
         let readPaths = [telemetryPath, "/probe", "/", "/api/v1/alerts", "/-/healthy", "/-/ready"]
         router.add(middleware: MethodGuard(readPaths: Set(readPaths), lifecyclePaths: ["/-/reload"]))
@@ -36,7 +38,7 @@ enum Routes {
                 ? MetricsResponse.response(MetricsBody(parts: [try body.gzipped()]), gzip: true) : MetricsResponse.response(body, gzip: false)
         }
         router.get("/") { _, _ -> Response in
-            let html = LandingPage.render(store.read().entries, rules: rules, telemetryPath: telemetryPath)
+            let html = LandingPage.render(store.read().entries, rules: rules, telemetryPath: telemetryPath, now: now())
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         router.get("/api/v1/alerts") { _, _ -> Response in

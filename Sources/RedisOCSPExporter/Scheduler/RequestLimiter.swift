@@ -40,8 +40,15 @@ final class RequestLimiter: Sendable {
         return try await body()
     }
 
-    /// Slots free now, for tests.
+    /// Slots free now.
     var available: Int { state.withLockedValue { $0.available } }
+
+    /// Callers queued for a slot now (a waiter that gave up or was granted one is not).
+    var waiting: Int {
+        state.withLockedValue { s in
+            s.waiters.values.count { if case .registered = $0 { true } else if case .waiting = $0 { true } else { false } }
+        }
+    }
 
     func acquire(deadline: ContinuousClock.Instant) async throws {
         let id: UInt64? = state.withLockedValue { s in

@@ -1,21 +1,31 @@
 import HTTPTypes
 import Hummingbird
 
-/// Adds the `http_server_config.headers` of the web configuration in force to every response.
+/// Adds the `http_server_config.headers` of the web configuration in force to every response,
+/// error answers (404, 405) included.
 struct ResponseHeaders: RouterMiddleware {
     typealias Context = BasicRequestContext
     let web: WebConfigSource
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var response = try await next(request, context)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
         for field in web.config.headerFields { response.headers[field.name] = field.value }
         return response
     }
 }
 
 extension WebConfig {
-    /// The configured response headers as fields; names were checked when the file was read.
+    /// The configured response headers as fields (names were checked when the file was read),
+    /// with `X-Content-Type-Options: nosniff` unless configured otherwise: no answer of ours is
+    /// to be read as anything but its content type, also one that echoes a request's text.
     var headerFields: HTTPFields {
-        HTTPFields(headers.compactMap { header in HTTPField.Name(header.name).map { HTTPField(name: $0, value: header.value) } })
+        var fields = HTTPFields(headers.compactMap { header in HTTPField.Name(header.name).map { HTTPField(name: $0, value: header.value) } })
+        if fields[.xContentTypeOptions] == nil { fields[.xContentTypeOptions] = "nosniff" }
+        return fields
     }
 }

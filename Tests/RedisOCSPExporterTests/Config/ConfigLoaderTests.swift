@@ -2,6 +2,7 @@ import Foundation
 @testable import RedisOCSPExporter
 import Testing
 
+@Suite(.tags(.unit))
 struct ConfigLoaderTests {
     let directory: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("config-test-\(UUID().uuidString)")

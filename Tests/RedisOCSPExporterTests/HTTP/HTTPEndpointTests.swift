@@ -56,7 +56,7 @@ struct HTTPEndpointTests {
             let connection = try RawConnection(port: harness.port)
             connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
             var text = ""
-            let deadline = ContinuousClock.now + .seconds(5)
+            let deadline = ContinuousClock.now + .seconds(60)
             while !text.contains("Healthy."), ContinuousClock.now < deadline { text += await connection.receive(timeout: 0.5).text }
             let landing = try #require(text.range(of: "<h1>redis-ocsp-exporter</h1>"))
             let metrics = try #require(text.range(of: "# HELP redis_ocsp_enabled"))
@@ -68,7 +68,7 @@ struct HTTPEndpointTests {
     /// Reads one whole response (head and Content-Length bytes of body) from a raw connection.
     func response(from connection: RawConnection) async -> (head: [String: String], status: String, body: String, closed: Bool) {
         var text = "", closed = false
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline, !closed {
             if let end = text.range(of: "\r\n\r\n"),
                let length = text[..<end.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") })
@@ -114,14 +114,14 @@ struct HTTPEndpointTests {
             let last = await response(from: connection)
             #expect(harness.app.fastPath.answered.load(ordering: .relaxed) == before + 2)
             #expect(last.status == "HTTP/1.1 200 OK")
-            let closedAfterLast = last.closed ? true : await connection.receive(timeout: 2).closed
+            let closedAfterLast = last.closed ? true : await connection.receive(timeout: 30).closed
             #expect(closedAfterLast, "the connection stayed open after Connection: close")
 
             let routedClose = try RawConnection(port: harness.port)
             routedClose.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let answer = await response(from: routedClose)
             #expect(answer.status == "HTTP/1.1 200 OK")
-            let closedAfterRouted = answer.closed ? true : await routedClose.receive(timeout: 2).closed
+            let closedAfterRouted = answer.closed ? true : await routedClose.receive(timeout: 30).closed
             #expect(closedAfterRouted, "the connection stayed open after Connection: close on the router path")
             #expect(try await harness.metrics()["redis_ocsp_exporter_metrics_fast_path_install_failures_total"] == 0)
         }
@@ -197,7 +197,7 @@ struct HTTPEndpointTests {
         let closedPort = try FreePort.reserve()
         let yaml = """
             poll_interval: 1s
-            timeout: 2s
+            timeout: \(ExporterHarness.timeout)
             clusters:
               - {name: untrusted, url: "\(simulator.urls["untrusted"]!)"}
               - {name: refused, url: "https://127.0.0.1:\(closedPort)"}
@@ -209,8 +209,7 @@ struct HTTPEndpointTests {
         logger.logLevel = .critical
         let service = Scheduler(config: config, store: store, logger: logger) { _ in }
         let task = Task { try await service.run() }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !store.firstRoundDone, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try await waitUntil("the first round") { store.firstRoundDone }
         task.cancel()
         await simulator.stop()
         let errors = Dictionary(uniqueKeysWithValues: store.read().entries.map { ($0.snapshot.name, $0.snapshot.health("config")?.error?.code) })

@@ -13,8 +13,10 @@ struct LandingPageBrowserTests {
 
     @Test func theReportShowsEachClusterWorstFirstAndFitsTheScreen() async throws {
         let scenarios: [Scenario] = [.healthy, .revoked, .disabled, .unsupported, .stale, .unauthorized]
-        try await ExporterHarness.with(scenarios.map { SimulatedCluster(name: $0.rawValue, scenario: $0) },
-                                       extraTopYAML: "evaluation_interval: 200ms\n") { harness in
+        // One frozen moment for the clusters and the exporter: the relative times read exactly.
+        let frozen = Int64(Date().timeIntervalSince1970)
+        try await ExporterHarness.with(scenarios.map { SimulatedCluster(name: $0.rawValue, scenario: $0, clock: { frozen }) },
+                                       extraTopYAML: "evaluation_interval: 200ms\n", now: { Double(frozen) }) { harness in
             try await harness.waitForRounds(1)
             let url = "http://127.0.0.1:\(harness.port)/"
             let dom = try await Self.chromium(url)

@@ -2,6 +2,7 @@ import Prometheus
 @testable import RedisOCSPExporter
 import Testing
 
+@Suite(.tags(.unit))
 struct ExpositionTests {
     @Test(arguments: [
         (0.0, "0"), (-0.0, "0"), (1, "1"), (3600, "3600"), (1_640_177_411, "1640177411"), (-5, "-5"), (0.1, "0.1"),

@@ -6,6 +6,7 @@ import Testing
 
 /// Pages built while snapshots are published are always whole: each family once, every
 /// cluster's samples complete, and the last page shows the last publish.
+@Suite(.tags(.unit))
 struct MetricsPageConcurrencyTests {
     @Test func pagesStayWholeUnderConcurrentPublishes() async throws {
         let yaml = "clusters:\n" + (0..<50).map { "  - {name: c\($0), url: https://x}\n" }.joined()

@@ -2,6 +2,7 @@
 import RedisSoftwareAPI
 import Testing
 
+@Suite(.tags(.unit))
 struct RenderingTests {
     func cluster(_ name: String, labels: [(String, String)] = [], test: Bool = false) throws -> ClusterConfig {
         func quoted(_ s: String) -> String {

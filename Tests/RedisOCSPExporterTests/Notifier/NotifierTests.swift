@@ -3,6 +3,7 @@ import Logging
 @testable import RedisOCSPExporter
 import Testing
 
+@Suite(.tags(.unit))
 struct NotifierTests {
     func notifier(capacity: Int = 3) throws -> AlertmanagerNotifier {
         let config = try ConfigLoader.load(yaml: """

@@ -28,10 +28,7 @@ struct CommandLineTests {
     @Test func demoServesEveryContractFamilyAndStopsCleanlyOnSIGTERM() async throws {
         let exporter = try ExporterProcess(["--demo", "--web.listen-address=127.0.0.1:0"])
         let port = try await exporter.listeningPort()
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await scrape(port, "/-/ready") != "Ready.\n", ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await waitUntil("the demo to be ready") { try await scrape(port, "/-/ready") == "Ready.\n" }
         let text = try await scrape(port)
         for family in Self.contractFamilies {
             #expect(text.contains("# TYPE \(family) "), "demo lacks \(family)")
@@ -156,9 +153,9 @@ struct CommandLineTests {
         ])
         let port = try await exporter.listeningPort(timeout: .seconds(30)).self
         var text = ""
-        for _ in 0..<100 where !text.contains("redis_ocsp_cert_status{cluster=\"from-env\",status=\"GOOD\"} 1") {
-            try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("the cluster's first round") {
             text = try await scrape(port)
+            return text.contains("redis_ocsp_cert_status{cluster=\"from-env\",status=\"GOOD\"} 1")
         }
         #expect(text.contains("redis_ocsp_cert_status{cluster=\"from-env\",status=\"GOOD\"} 1"))
         // Now make the cluster reject the credentials, so errors get logged too.
@@ -193,11 +190,8 @@ struct CommandLineTests {
         let exporter = try ExporterProcess(["--config.file=\(configFile)", "--web.listen-address=127.0.0.1:0"])
         let port = try await exporter.listeningPort()
         func waitForMetric(_ series: String, _ value: Double) async throws -> Bool {
-            for _ in 0..<100 {
-                if Samples(try await scrape(port))[series] == value { return true }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            return false
+            try await waitUntil("\(series) to be \(value)") { Samples(try await scrape(port))[series] == value }
+            return true
         }
         #expect(try await waitForMetric("redis_ocsp_cert_status{cluster=\"one\",status=\"GOOD\"}", 1))
 

@@ -14,8 +14,9 @@ struct ScenarioIntegrationTests {
             SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: Self.slowDelay, changePeriod: .seconds(3600))
         }
         try await ExporterHarness.with(
-            clusters, timeout: "2s",
+            clusters,
             extraClusterYAML: Dictionary(uniqueKeysWithValues: ["healthy", "task_queued", "no_responder_url", "disabled"].map { ($0, "test_interval: 1h") })
+                .merging(ExporterHarness.slowClusterYAML) { $1 }
         ) { harness in
             try await harness.waitForRounds(1)
             let m = try await harness.metrics()

@@ -83,8 +83,9 @@ struct AlertRulesTests {
         }
         let testClusters = ["healthy", "no_responder_url", "task_queued", "unsupported"]
         // One poll round: the scrape and the snapshots must show the same data.
-        try await ExporterHarness.with(clusters, pollInterval: "1h", timeout: "2s",
-                                       extraClusterYAML: Dictionary(uniqueKeysWithValues: testClusters.map { ($0, "test_interval: 1h") })) { harness in
+        try await ExporterHarness.with(clusters, pollInterval: "1h",
+                                       extraClusterYAML: Dictionary(uniqueKeysWithValues: testClusters.map { ($0, "test_interval: 1h") })
+                                           .merging(ExporterHarness.slowClusterYAML) { $1 }) { harness in
             try await harness.waitForRounds(1)
             let fired = try await Self.expectAgreement(harness)
             #expect(fired == Set(RuleName.allCases).subtracting(RuleName.stapleRules), "every API rule should fire in some scenario")
@@ -111,7 +112,7 @@ struct AlertRulesTests {
         let clusters = Scenario.allCases.map {
             SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: .seconds(5), changePeriod: .seconds(3600))
         } + [between]
-        try await ExporterHarness.with(clusters, pollInterval: "1h", timeout: "2s") { harness in
+        try await ExporterHarness.with(clusters, pollInterval: "1h", extraClusterYAML: ExporterHarness.slowClusterYAML) { harness in
             try await harness.waitForRounds(1)
             let file = harness.directory.appendingPathComponent("auto.rules.yml").path
             try rules.write(toFile: file, atomically: true, encoding: .utf8)

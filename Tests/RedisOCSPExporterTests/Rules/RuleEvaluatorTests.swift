@@ -4,6 +4,7 @@ import RedisSoftwareAPI
 import Testing
 
 /// Every rule and every state transition, with time under the test's control.
+@Suite(.tags(.unit))
 struct RuleEvaluatorTests {
     static let t0 = 1_800_000_000.0
 

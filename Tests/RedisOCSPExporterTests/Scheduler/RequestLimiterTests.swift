@@ -1,6 +1,7 @@
 @testable import RedisOCSPExporter
 import Testing
 
+@Suite(.tags(.unit))
 struct RequestLimiterTests {
     /// Many tasks through few slots, releasing and acquiring in every interleaving the
     /// scheduler makes: every task gets through, none sleeps while a slot is free, and all
@@ -26,31 +27,39 @@ struct RequestLimiterTests {
         }
     }
 
-    /// A wait ends at its deadline (not when the slot comes back, 10 s later), and the waiter
-    /// that gave up takes no slot with it.
+    /// A wait ends at its deadline, while the holder keeps its slot, and the waiter that gave
+    /// up takes no slot with it.
     @Test func aWaitEndsAtItsDeadline() async throws {
         let limiter = RequestLimiter(limit: 1)
-        let holder = Task { try await limiter.withSlot(deadline: .now + .seconds(60)) { try await Task.sleep(for: .seconds(10)) } }
-        try await Task.sleep(for: .milliseconds(50))
+        let release = Gate()
+        let holder = Task { try await limiter.withSlot(deadline: .now + .seconds(60)) { await release.wait() } }
+        try await waitUntil("the holder to take the slot") { limiter.available == 0 }
         let start = ContinuousClock.now
-        await #expect(throws: DeadlineExceeded.self) {
-            try await limiter.withSlot(deadline: .now + .milliseconds(100)) { Issue.record("ran without a slot") }
+        // The holder never lets go before the deadline, so only the deadline can end this wait:
+        // without it the wait would last until withDeadline's 60 s, a hang, not a slow machine.
+        try await withDeadline(.seconds(60)) {
+            await #expect(throws: DeadlineExceeded.self) {
+                try await limiter.withSlot(deadline: .now + .milliseconds(100)) { Issue.record("ran without a slot") }
+            }
         }
-        let waited = ContinuousClock.now - start
-        #expect(waited >= .milliseconds(100) && waited < .seconds(5), "\(waited)")
-        holder.cancel()
-        _ = try? await holder.value
+        #expect(ContinuousClock.now - start >= .milliseconds(100), "not before the deadline")
+        #expect(limiter.waiting == 0)
+        release.open()
+        try await holder.value
         #expect(limiter.available == 1)
     }
 
     @Test func cancellingAWaiterFreesNothingAndLeaksNothing() async throws {
         let limiter = RequestLimiter(limit: 1)
-        let holder = Task { try await limiter.withSlot(deadline: .now + .seconds(60)) { try await Task.sleep(for: .milliseconds(300)) } }
-        try await Task.sleep(for: .milliseconds(50))
+        let release = Gate()
+        let holder = Task { try await limiter.withSlot(deadline: .now + .seconds(60)) { await release.wait() } }
+        try await waitUntil("the holder to take the slot") { limiter.available == 0 }
         let waiter = Task { try await limiter.withSlot(deadline: .now + .seconds(60)) { true } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the waiter to queue") { limiter.waiting == 1 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(limiter.waiting == 0 && limiter.available == 0, "the holder still has the slot")
+        release.open()
         try await holder.value
         #expect(limiter.available == 1)
     }

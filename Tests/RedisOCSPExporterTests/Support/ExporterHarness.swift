@@ -9,6 +9,13 @@ import OCSPSimulator
 /// Simulated clusters and an exporter pointed at them over real loopback HTTPS, with the
 /// configuration written as a user would write it.
 final class ExporterHarness: Sendable {
+    /// The request timeout of tests whose subject is not a timeout: long enough that only a
+    /// hang reaches it, also on a loaded machine.
+    static let timeout = "30s"
+    /// For the `slow` scenario's cluster, which answers after 5 s (its `slowDelay` in these
+    /// tests): 4 s of margin before the answer could beat the timeout.
+    static let slowClusterYAML = ["slow": "timeout: 1s"]
+
     let simulator: SimulatorServer
     let directory: URL
     let port: Int
@@ -17,12 +24,13 @@ final class ExporterHarness: Sendable {
 
     /// Runs `body` with a started harness and stops it afterwards, also when `body` throws.
     static func with<T>(
-        _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
+        _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = ExporterHarness.timeout,
         extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfigSource? = nil,
-        limits: ServerLimits = ServerLimits(), _ body: (ExporterHarness) async throws -> T
+        limits: ServerLimits = ServerLimits(), now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        _ body: (ExporterHarness) async throws -> T
     ) async throws -> T {
         let harness = try await start(clusters, pollInterval: pollInterval, timeout: timeout, extraClusterYAML: extraClusterYAML,
-                                      extraTopYAML: extraTopYAML, configured: configured, web: web, limits: limits)
+                                      extraTopYAML: extraTopYAML, configured: configured, web: web, limits: limits, now: now)
         do {
             let result = try await body(harness)
             await harness.stop()
@@ -38,9 +46,9 @@ final class ExporterHarness: Sendable {
     ///   - configured: the clusters in the first configuration (default: all); the others
     ///     are served by the simulator for configurations written later.
     static func start(
-        _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = "2s",
+        _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = ExporterHarness.timeout,
         extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfigSource? = nil,
-        limits: ServerLimits = ServerLimits()
+        limits: ServerLimits = ServerLimits(), now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) async throws -> ExporterHarness {
         let simulator = try await SimulatorServer.start(clusters)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ocsp-exporter-test-\(UUID().uuidString)")
@@ -72,7 +80,7 @@ final class ExporterHarness: Sendable {
         logger.logLevel = .critical
         let app = try ExporterApp(
             config: config, reload: { try ConfigLoader.load(file: configFile) }, listen: ListenAddress(host: "127.0.0.1", port: 0),
-            enableLifecycle: true, web: try web ?? WebConfigSource(), limits: limits, logger: logger,
+            enableLifecycle: true, web: try web ?? WebConfigSource(), limits: limits, logger: logger, now: now,
             onListening: { port in
                 continuation.yield(port)
                 continuation.finish()
@@ -135,26 +143,20 @@ final class ExporterHarness: Sendable {
         Samples(try await metricsText())
     }
 
-    /// Waits until every cluster has finished `rounds` more poll rounds from now. Clusters
-    /// not polled yet count from zero.
-    func waitForRounds(_ rounds: UInt64 = 1, timeout: Duration = .seconds(20)) async throws {
+    /// Waits until every cluster (or each of `only`) has finished `rounds` more poll rounds
+    /// from now. Clusters not polled yet count from zero.
+    func waitForRounds(_ rounds: UInt64 = 1, only: Set<String>? = nil, timeout: Duration = .seconds(60)) async throws {
         let start = roundsDone()
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if roundsDone().allSatisfy({ name, done in done >= (start[name] ?? 0) + rounds }) { return }
-            try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("\(rounds) more poll round(s)", timeout: timeout) {
+            roundsDone().allSatisfy { name, done in only.map { !$0.contains(name) } ?? false || done >= (start[name] ?? 0) + rounds }
         }
-        throw HarnessError("clusters were not polled \(rounds) more time(s) within \(timeout)")
     }
 
     /// Waits until every configured stapling probe endpoint has been probed.
-    func waitForStaplingProbes(timeout: Duration = .seconds(20)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if app.store.read().entries.allSatisfy({ $0.snapshot.stapling.allSatisfy { $0.result != nil } }) { return }
-            try await Task.sleep(for: .milliseconds(50))
+    func waitForStaplingProbes(timeout: Duration = .seconds(60)) async throws {
+        try await waitUntil("the stapling probes", timeout: timeout) {
+            app.store.read().entries.allSatisfy { $0.snapshot.stapling.allSatisfy { $0.result != nil } }
         }
-        throw HarnessError("stapling probes did not finish within \(timeout)")
     }
 
     /// Per cluster, the rounds completed: every round makes exactly one config request.

@@ -17,7 +17,7 @@ final class ExporterProcess: Sendable {
 
     private let process: Process
     private final class Output: Sendable {
-        let text = NIOLockedValueBox<(stdout: String, stderr: String)>(("", ""))
+        let text = NIOLockedValueBox<(stdout: String, stderr: String, closed: Int)>(("", "", 0))
     }
 
     private let output = Output()
@@ -33,8 +33,13 @@ final class ExporterProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         for (pipe, isErr) in [(out, false), (err, true)] {
             pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-                let text = String(decoding: handle.availableData, as: UTF8.self)
-                output.text.withLockedValue { if isErr { $0.stderr += text } else { $0.stdout += text } }
+                let data = handle.availableData
+                let text = String(decoding: data, as: UTF8.self)
+                output.text.withLockedValue {
+                    if data.isEmpty { $0.closed += 1 } else if isErr { $0.stderr += text } else { $0.stdout += text }
+                }
+                // End of file: the process closed its end, everything it wrote is here.
+                if data.isEmpty { handle.readabilityHandler = nil }
             }
         }
         try process.run()
@@ -79,8 +84,8 @@ final class ExporterProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        // Let the pipe handlers drain what is left.
-        try await Task.sleep(for: .milliseconds(100))
+        // Everything the process wrote is read once both pipes reach their end.
+        try await waitUntil("the end of the exporter's output") { output.text.withLockedValue { $0.closed == 2 } }
         return process.terminationStatus
     }
 

@@ -42,6 +42,18 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// What the server sends until `done` holds for it or the connection closes; only a hang
+    /// reaches `timeout`.
+    func receive(until done: (String) -> Bool, timeout: Duration = .seconds(60)) async throws -> String {
+        var text = ""
+        try await waitUntil("an answer on a raw connection", timeout: timeout) {
+            let part = await receive(timeout: 0.1)
+            text += part.text
+            return part.closed || done(text)
+        }
+        return text
+    }
+
     private func receiveBlocking(timeout: TimeInterval) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)

@@ -1,6 +1,7 @@
 import RedisSoftwareAPI
 import Testing
 
+@Suite(.tags(.unit))
 struct HTTPDateTests {
     @Test func parsesTheReferenceExample() {
         #expect(HTTPDate.parse("Wed, 22 Dec 2021 12:50:11 GMT") == 1_640_177_411)

@@ -1,6 +1,7 @@
 import RedisSoftwareAPI
 import Testing
 
+@Suite(.tags(.unit))
 struct ClusterAlertsDecodingTests {
     func decode(_ text: String) throws -> ClusterAlerts {
         try ClusterAlerts.decode(try JSONValue.parse(Array(text.utf8)))
