@@ -116,6 +116,9 @@ struct ExporterCommand: AsyncParsableCommand {
             printError(error.description)
             throw ExitCode(1)
         }
+        for warning in config.warnings where !demo {
+            if configCheck { printError("warning: \(warning)") } else { logger.warning("configuration weakens security", metadata: ["warning": "\(warning)"]) }
+        }
         if configCheck {
             print("config OK: \(config.clusters.count) cluster(s)")
             await demoFleet?.stop()

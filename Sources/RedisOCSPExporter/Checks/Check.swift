@@ -73,7 +73,7 @@ extension Check {
 func logTransition(_ logger: Logger, cluster: String, check: String, endpoint: String, from before: CheckFailure?,
                    to after: CheckFailure?) {
     var metadata: Logger.Metadata = ["cluster": "\(cluster)", "check": "\(check)", "endpoint": "\(endpoint)"]
-    if let after, after != before {
+    if let after, after.code != before?.code {
         metadata["error_code"] = "\(after.code)"
         metadata["error"] = "\(after.message)"
         logger.warning("check failed", metadata: metadata)

@@ -38,6 +38,27 @@ public struct CheckFailure: Error, Sendable, Equatable {
         return CheckFailure(code: "http_\(status)", message: "HTTP \(status)", httpStatus: status)
     }
 
+    /// The API's documented codes (the REST API reference's table); any other code a server
+    /// sends is kept as it is only up to `maxOtherCodes` per endpoint.
+    static let documentedCodes: Set<String> = [unsupported, "invalid_schema", "no_responder_url", "invalid_ocsp_response", "task_queued_for_too_long"]
+    static let maxOtherCodes = 5
+    /// What the codes past that bound become.
+    static let otherCode = "other_error_code"
+
+    /// Codes from a closed set: the documented ones, the exporter's own, `http_<status>`.
+    static func isKnown(_ code: String) -> Bool {
+        code.hasPrefix("http_") || documentedCodes.contains(code) || code == otherCode
+            || [timeout, connectionFailed, tlsError, invalidResponse, responseTooLarge].contains(code)
+    }
+
+    /// This failure with its code folded into `otherCode` when it is a code of the server's
+    /// that is neither documented nor among the `maxOtherCodes` already seen (`seen`): a
+    /// server minting a new code per answer would otherwise mint a series and a log line each.
+    func bounded(seen: some Collection<String>) -> CheckFailure {
+        guard !Self.isKnown(code), !seen.contains(code), seen.count(where: { !Self.isKnown($0) }) >= Self.maxOtherCodes else { return self }
+        return CheckFailure(code: Self.otherCode, message: "\(message) (error_code \(code))", httpStatus: httpStatus)
+    }
+
     /// error_code becomes a label value, so a server must not be able to mint unbounded or
     /// odd values through it.
     static func isSaneCode(_ code: String) -> Bool {

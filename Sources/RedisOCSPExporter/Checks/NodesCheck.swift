@@ -8,25 +8,54 @@ struct NodesCheck: RESTCheck {
     let isOCSPEndpoint = false
     let families: [ClusterFamily] = [.nodeInfo, .nodes]
 
-    func render(answer nodes: [ClusterNode], into samples: inout ClusterSamples) {
+    func render(answer nodes: NodeList, into samples: inout ClusterSamples) {
         samples.write(.nodeInfo) { w in
-            for node in nodes.sorted(by: { $0.uid < $1.uid }) {
+            for node in nodes.kept {
                 w.sample(ClusterFamily.nodeInfo.name, [
                     ("node", String(node.uid)), ("addr", node.addr), ("software_version", node.softwareVersion),
                     ("node_status", node.status),
                 ], 1)
             }
         }
-        samples.gauge(.nodes, Double(nodes.count))
+        samples.gauge(.nodes, Double(nodes.total))
+    }
+}
+
+/// A cluster's nodes as the exporter keeps them: one per uid, in uid order, at most `maxKept`,
+/// each text field at most `maxFieldLength` characters; `total` counts every distinct node
+/// listed. A real cluster has a few dozen nodes; an answer with 50,000 must not become
+/// 50,000 series, a page of megabytes and an alert annotation to match.
+struct NodeList: APIObject, Equatable {
+    static let maxKept = 500
+    static let maxFieldLength = 128
+
+    var kept: [ClusterNode]
+    var total: Int
+
+    init(_ nodes: [ClusterNode]) {
+        var byUID: [Int64: ClusterNode] = [:]
+        for node in nodes where byUID[node.uid] == nil { byUID[node.uid] = node }
+        total = byUID.count
+        func bounded(_ text: String) -> String { text.count > Self.maxFieldLength ? String(text.prefix(Self.maxFieldLength)) : text }
+        kept = byUID.values.sorted { $0.uid < $1.uid }.prefix(Self.maxKept).map {
+            ClusterNode(uid: $0.uid, addr: bounded($0.addr), status: bounded($0.status), softwareVersion: bounded($0.softwareVersion))
+        }
+    }
+
+    static func decode(_ json: JSONValue) throws(DecodeError) -> NodeList {
+        NodeList(try [ClusterNode].decode(json))
     }
 }
 
 extension ClusterSnapshot {
-    /// The latest answer of `GET /v1/nodes`; nil where it failed.
+    /// The nodes kept from the latest answer of `GET /v1/nodes`; nil where it failed.
     var nodes: [ClusterNode]? {
-        get { rest(NodesCheck())?.value }
-        set { setValue(newValue, of: NodesCheck()) }
+        get { rest(NodesCheck())?.value?.kept }
+        set { setValue(newValue.map(NodeList.init), of: NodesCheck()) }
     }
+
+    /// How many distinct nodes that answer listed, kept or not.
+    var nodeCount: Int? { rest(NodesCheck())?.value?.total }
 }
 
 extension ClusterFamily {

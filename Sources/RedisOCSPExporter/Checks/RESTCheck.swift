@@ -93,6 +93,7 @@ struct EndpointHealth: Sendable {
             error = nil
             lastSuccess = now
         case .failure(let failure):
+            let failure = failure.bounded(seen: errorsTotal.keys)
             error = failure
             errorsTotal[failure.code, default: 0] += 1
         }

@@ -82,6 +82,9 @@ extension Reader {
         let endpoints = readEndpoints(fields["endpoints"], field: "\(field).endpoints")
 
         guard issues.count == issuesBefore, let name, let baseURL, let tls else { return nil }
+        if credentials != nil, baseURL.lowercased().hasPrefix("http://") {
+            warn("\(field).url", fields["url"], "credentials go over plain http:// and can be read on the way; use https://")
+        }
         return ClusterConfig(
             name: name, baseURL: baseURL, credentials: credentials, pollInterval: clusterPoll, timeout: clusterTimeout,
             testInterval: testInterval, tls: tls, serverName: serverName, labels: labels, staplingProbe: probe, endpoints: endpoints
@@ -155,6 +158,7 @@ extension Reader {
         var password: String?
         if let node = fields["password"] {
             password = string(node, "\(field).password")
+            warn("\(field).password", node, "the password is written in the configuration file; password_file or password_env keeps it out")
         } else if let node = fields["password_file"] {
             password = secretFile(node, "\(field).password_file")
         } else if let node = fields["password_env"], let variable = string(node, "\(field).password_env") {
@@ -186,6 +190,13 @@ extension Reader {
                       "\(serverName) is already used by cluster \(other.cluster) for host \(other.host)")
             }
             hosts[serverName] = (host, cluster.name)
+        }
+        // The override applies to every request for that name: a cluster whose URL names it
+        // would reach the other cluster's address, with its own credentials.
+        for cluster in clusters {
+            guard let host = URLComponents(string: cluster.baseURL)?.host, let other = hosts[host], other.host != host else { continue }
+            issue("clusters (\(cluster.name)).url", nil,
+                  "host \(host) is the server_name of cluster \(other.cluster), whose requests go to \(other.host); this cluster's would go there too")
         }
     }
 }

@@ -22,6 +22,10 @@ public struct ExporterConfig: Sendable {
     var alertmanager: AlertmanagerConfig?
     /// This replica's part of the fleet; `clusters` holds only the clusters it owns.
     public var shard: Shard?
+    /// Settings that weaken what the exporter protects (credentials over http://, inline
+    /// passwords, insecure_skip_verify), each naming file, line and field: `--config.check`
+    /// prints them and the exporter logs them at start.
+    public var warnings: [String] = []
 
     static let defaultPollInterval = Duration.seconds(30)
     static let defaultTimeout = Duration.seconds(10)
@@ -59,10 +63,12 @@ extension Reader {
             issue("clusters", other, "must be a list")
         }
         checkServerNames(clusters)
-        return ExporterConfig(
+        var config = ExporterConfig(
             pollInterval: pollInterval, timeout: timeout, maxConcurrentRequests: maxConcurrent, clusters: clusters,
             evaluationInterval: duration(top["evaluation_interval"], "evaluation_interval") ?? ExporterConfig.defaultEvaluationInterval,
             rules: readRules(top["rules"]), alertmanager: readAlertmanager(top["alertmanager"]), shard: readShard(top["shard"])
         )
+        config.warnings = warnings.map { "\(source): \($0)" }
+        return config
     }
 }

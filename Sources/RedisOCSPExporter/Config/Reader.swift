@@ -7,6 +7,8 @@ struct Reader {
     let source: String
     let environment: [String: String]
     var issues: [ConfigError.Issue] = []
+    /// Settings that work but weaken what the exporter protects; they do not stop a load.
+    var warnings: [ConfigError.Issue] = []
     /// Certificates by file, read once per load: a fleet's clusters often name one CA bundle,
     /// and each parsed copy would cost a few kilobytes per cluster.
     private var certificates: [String: [NIOSSLCertificate]] = [:]
@@ -32,6 +34,10 @@ struct Reader {
 
     mutating func issue(_ field: String, _ node: Node?, _ message: String) {
         issues.append(.init(field: field, message: message, line: node?.mark?.line))
+    }
+
+    mutating func warn(_ field: String, _ node: Node?, _ message: String) {
+        warnings.append(.init(field: field, message: message, line: node?.mark?.line))
     }
 
     /// The entries of a mapping, with unknown and duplicate keys reported.

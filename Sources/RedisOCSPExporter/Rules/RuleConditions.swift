@@ -12,6 +12,8 @@ struct AlertCondition: Sendable {
 extension RuleName {
     /// Error codes that are OCSP states with rules of their own, not an API outage.
     static let codesNotCountedAsDown: Set<String> = [CheckFailure.unsupported, "no_responder_url"]
+    /// The nodes an annotation names before it only counts the rest.
+    static let maxNodesNamed = 20
 
     /// Where this rule's condition holds for `snapshot` at `now` (Unix seconds). Each case
     /// mirrors the expression of the same alert in alerts/redis-ocsp.rules.yml.
@@ -26,7 +28,10 @@ extension RuleName {
             let named = settings.minSoftwareVersion.map { minimum in
                 nodes.filter { Self.compareVersions($0.softwareVersion, minimum) < 0 }
             } ?? nodes
-            let list = named.map { "node \($0.uid) (\($0.addr)): \($0.softwareVersion.isEmpty ? "unknown version" : $0.softwareVersion)" }
+            // An annotation travels in every notification: it names a few nodes, then counts.
+            var list = named.prefix(Self.maxNodesNamed).map { "node \($0.uid) (\($0.addr)): \($0.softwareVersion.isEmpty ? "unknown version" : $0.softwareVersion)" }
+            if named.count > Self.maxNodesNamed { list.append("and \(named.count - Self.maxNodesNamed) more") }
+            if let total = snapshot.nodeCount, total > nodes.count { list.append("\(total - nodes.count) nodes not kept") }
             let heading = settings.minSoftwareVersion.map { "nodes below \($0)" } ?? "node versions"
             return [AlertCondition(rule: self, value: 0, extraAnnotations: ["nodes": list.isEmpty ? "\(heading): none known" : "\(heading): " + list.joined(separator: ", ")])]
         case .noResponderURL:

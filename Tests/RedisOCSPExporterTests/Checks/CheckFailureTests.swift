@@ -32,3 +32,27 @@ struct CheckFailureTests {
         #expect(CheckFailure.fromResponse(status: 403, body: Array("Forbidden".utf8)).httpStatus == 403)
     }
 }
+
+extension CheckFailureTests {
+    /// A server that answers a new well-formed error_code each time mints at most
+    /// `maxOtherCodes` series per endpoint; the rest are folded into one code, while the
+    /// documented codes, `http_<status>` and the exporter's own stay as they are.
+    @Test func errorCodesOfTheServerAreBounded() {
+        var health = EndpointHealth(endpoint: "status")
+        func fail(_ failure: CheckFailure) { health.record(Fetch<Int>(result: .failure(failure), duration: 0.01), at: 0) }
+        for i in 0..<200 {
+            let failure = CheckFailure.fromResponse(status: 500, body: Array(#"{"error_code": "minted_\#(i)"}"#.utf8))
+            fail(failure)
+        }
+        #expect(health.errorsTotal.count == CheckFailure.maxOtherCodes + 1)
+        #expect(health.errorsTotal[CheckFailure.otherCode] == UInt64(200 - CheckFailure.maxOtherCodes))
+        #expect(health.error?.code == CheckFailure.otherCode)
+        #expect(health.error?.message.contains("minted_199") == true, "the log line still names the code")
+        for code in ["no_responder_url", "invalid_ocsp_response", "http_502"] {
+            fail(CheckFailure.fromResponse(status: 502, body: Array(#"{"error_code": "\#(code)"}"#.utf8)))
+            #expect(health.error?.code == code)
+        }
+        fail(CheckFailure(code: CheckFailure.timeout, message: "t"))
+        #expect(health.error?.code == CheckFailure.timeout)
+    }
+}

@@ -171,7 +171,7 @@ extension StaplingProbeTests {
             #expect(page.contains("\(down)  probe failed: connection_failed"))
 
             // Past every `for`, the built-in evaluator and alerts/ fire the same alerts.
-            let fired = try await AlertRulesTests.expectAgreement(harness)
+            let fired = try await AlertRulesTests.expectAgreement(harness, now: Date().timeIntervalSince1970.rounded(.down))
             #expect(fired == RuleName.stapleRules.union([.certRevoked]))
             var logger = Logger(label: "t")
             logger.logLevel = .critical

@@ -127,6 +127,8 @@ struct ConfigLoaderTests {
         ("- just\n- a list", "must be a mapping"),
         ("clusters:\n  - name: a\n    url: https://10.0.0.1\n    tls: {server_name: re.example.com}\n  - name: b\n    url: https://10.0.0.2\n    tls: {server_name: re.example.com}",
          "re.example.com is already used by cluster a"),
+        ("clusters:\n  - name: a\n    url: https://10.0.0.1\n    tls: {server_name: re.example.com}\n  - name: b\n    url: https://re.example.com:9443",
+         "clusters (b).url: host re.example.com is the server_name of cluster a, whose requests go to 10.0.0.1"),
         ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {server_name: x}", "stapling_probe.endpoints: is required"),
         ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: []}", "stapling_probe.endpoints: must list at least one"),
         ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: db:12000}", "stapling_probe.endpoints: must be a list"),

@@ -78,16 +78,19 @@ struct AlertRulesTests {
     /// For every simulator scenario, the alerts the built-in evaluator fires are exactly those
     /// Prometheus fires from alerts/ over the same exposition.
     @Test func builtInEvaluatorAndPrometheusAgreeOnEveryScenario() async throws {
+        // One frozen moment for the clusters, the exporter and both evaluators: a threshold
+        // that a scenario's times sit on is crossed by neither, however long the test takes.
+        let frozen = Int64(Date().timeIntervalSince1970)
         let clusters = Scenario.allCases.map {
-            SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: .seconds(5), changePeriod: .seconds(3600))
+            SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: .seconds(5), changePeriod: .seconds(3600), clock: { frozen })
         }
         let testClusters = ["healthy", "no_responder_url", "task_queued", "unsupported"]
         // One poll round: the scrape and the snapshots must show the same data.
         try await ExporterHarness.with(clusters, pollInterval: "1h",
                                        extraClusterYAML: Dictionary(uniqueKeysWithValues: testClusters.map { ($0, "test_interval: 1h") })
-                                           .merging(ExporterHarness.slowClusterYAML) { $1 }) { harness in
+                                           .merging(ExporterHarness.slowClusterYAML) { $1 }, now: { Double(frozen) }) { harness in
             try await harness.waitForRounds(1)
-            let fired = try await Self.expectAgreement(harness)
+            let fired = try await Self.expectAgreement(harness, now: Double(frozen))
             #expect(fired == Set(RuleName.allCases).subtracting(RuleName.stapleRules), "every API rule should fire in some scenario")
         }
     }
@@ -106,20 +109,21 @@ struct AlertRulesTests {
         settings.threshold = .auto
 
         // Between the fixed hour and the auto cycle (3600 + 60 * 5 s): only auto fires there.
-        let now = Int64(Date().timeIntervalSince1970)
+        let frozen = Int64(Date().timeIntervalSince1970)
         let between = SimulatedCluster(name: "between", scenario: .healthy, certificate: CertificateStatus(
-            certStatus: "GOOD", producedAt: now - 60, thisUpdate: now - 60, nextUpdate: now + 3750))
+            certStatus: "GOOD", producedAt: frozen - 60, thisUpdate: frozen - 60, nextUpdate: frozen + 3750), clock: { frozen })
         let clusters = Scenario.allCases.map {
-            SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: .seconds(5), changePeriod: .seconds(3600))
+            SimulatedCluster(name: $0.rawValue, scenario: $0, slowDelay: .seconds(5), changePeriod: .seconds(3600), clock: { frozen })
         } + [between]
-        try await ExporterHarness.with(clusters, pollInterval: "1h", extraClusterYAML: ExporterHarness.slowClusterYAML) { harness in
+        try await ExporterHarness.with(clusters, pollInterval: "1h", extraClusterYAML: ExporterHarness.slowClusterYAML, now: { Double(frozen) }) { harness in
             try await harness.waitForRounds(1)
             let file = harness.directory.appendingPathComponent("auto.rules.yml").path
             try rules.write(toFile: file, atomically: true, encoding: .utf8)
-            let fired = try await Self.expectAgreement(harness, rulesFile: file, rules: RulesConfig(overrides: [.responseExpiringSoon: settings]))
+            let fired = try await Self.expectAgreement(harness, rulesFile: file, rules: RulesConfig(overrides: [.responseExpiringSoon: settings]),
+                                                       now: Double(frozen))
             #expect(fired.contains(.responseExpiringSoon))
             let snapshot = try #require(harness.app.store.read().entries.first { $0.snapshot.name == "between" }?.snapshot)
-            let now = Date().timeIntervalSince1970
+            let now = Double(frozen)
             #expect(!RuleName.responseExpiringSoon.conditions(snapshot, now: now, settings: settings).isEmpty)
             #expect(RuleName.responseExpiringSoon.conditions(snapshot, now: now, settings: RuleSettings(.responseExpiringSoon)).isEmpty)
         }
@@ -130,9 +134,8 @@ struct AlertRulesTests {
     /// samples become a promtool test whose expected alerts are the evaluator's. Returns the
     /// rules that fired.
     static func expectAgreement(_ harness: ExporterHarness, rulesFile: String = rulesFile,
-                                rules: RulesConfig = RulesConfig()) async throws -> Set<RuleName> {
+                                rules: RulesConfig = RulesConfig(), now: Double) async throws -> Set<RuleName> {
         let exposition = try await harness.metricsText()
-        let now = Date().timeIntervalSince1970.rounded(.down)
         let evalOffset = 900.0  // past every rule's `for`
 
         // Built-in: the same snapshots, evaluated 15 minutes apart.

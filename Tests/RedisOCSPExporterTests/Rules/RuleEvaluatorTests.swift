@@ -173,6 +173,32 @@ struct RuleEvaluatorTests {
         #expect(all?.annotations["nodes"] == "node versions: node 1 (10.0.0.1): 7.8.2-34, node 2 (10.0.0.2): 6.2.18-65")
     }
 
+    /// A cluster that lists 50,000 nodes (twice each) keeps 500 of them, counts all, and its
+    /// alert names 20 and counts the rest.
+    @Test func aHugeNodeListIsBoundedEverywhere() throws {
+        let listed = (0..<50_000).flatMap { i in
+            Array(repeating: ClusterNode(uid: Int64(i), addr: "10.0.\(i / 256).\(i % 256)", status: "active",
+                                         softwareVersion: "6.2.18-65" + String(repeating: "x", count: 1000)), count: 2)
+        }
+        var s = try snapshot(config: nil, status: nil, supported: false)
+        s.nodes = listed
+        #expect(s.nodes?.count == NodeList.maxKept)
+        #expect(s.nodeCount == 50_000, "nodes are counted once per uid")
+        #expect(s.nodes?.allSatisfy { $0.softwareVersion.count <= NodeList.maxFieldLength } == true)
+        var settings = RuleSettings(.unsupportedNodes)
+        settings.forDuration = .zero
+        let alert = try #require(evaluator([.unsupportedNodes: settings]).evaluate(s, now: Self.t0).active.first)
+        let annotation = try #require(alert.annotations["nodes"])
+        #expect(annotation.contains("and \(NodeList.maxKept - RuleName.maxNodesNamed) more"))
+        #expect(annotation.contains("\(50_000 - NodeList.maxKept) nodes not kept"))
+        #expect(annotation.utf8.count < 4096, "\(annotation.utf8.count) bytes")
+        var samples = ClusterSamples(labels: [("cluster", "c1")])
+        NodesCheck().render(answer: try #require(s.rest(NodesCheck())?.value), into: &samples)
+        let text = String(decoding: samples.families.joined(), as: UTF8.self)
+        #expect(text.components(separatedBy: "redis_ocsp_node_info{").count - 1 == NodeList.maxKept)
+        #expect(text.contains("redis_ocsp_nodes{cluster=\"c1\"} 50000"))
+    }
+
     @Test func apiDownIsPerEndpoint() throws {
         let e = evaluator()
         let s = try snapshot(config: nil, status: nil, errors: ["config": "http_500", "status": "timeout"])

@@ -31,18 +31,21 @@ final class ExporterProcess: Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        for (pipe, isErr) in [(out, false), (err, true)] {
-            pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-                let data = handle.availableData
-                let text = String(decoding: data, as: UTF8.self)
-                output.text.withLockedValue {
-                    if data.isEmpty { $0.closed += 1 } else if isErr { $0.stderr += text } else { $0.stdout += text }
+        try process.run()
+        for (handle, isErr) in [(out.fileHandleForReading, false), (err.fileHandleForReading, true)] {
+            // A thread per pipe reads until the end of file, which comes once the process and
+            // everything it started have closed their end: then all they wrote is here.
+            Thread.detachNewThread { [output] in
+                while true {
+                    let data = handle.availableData
+                    let text = String(decoding: data, as: UTF8.self)
+                    output.text.withLockedValue {
+                        if data.isEmpty { $0.closed += 1 } else if isErr { $0.stderr += text } else { $0.stdout += text }
+                    }
+                    if data.isEmpty { return }
                 }
-                // End of file: the process closed its end, everything it wrote is here.
-                if data.isEmpty { handle.readabilityHandler = nil }
             }
         }
-        try process.run()
     }
 
     var stdout: String { output.text.withLockedValue { $0.stdout } }
