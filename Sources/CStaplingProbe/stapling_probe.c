@@ -126,18 +126,18 @@ static int64_t unix_time(const ASN1_TIME *t, int *has) {
     return (int64_t)timegm(&tm);
 }
 
-/// The certificates of a PEM file; an empty stack when there is none or no file.
-static STACK_OF(X509) *read_certificates(const char *path) {
+/// The certificates of a PEM bundle in memory; an empty stack when there is none.
+static STACK_OF(X509) *read_certificates(const char *pem, size_t length) {
     STACK_OF(X509) *certs = sk_X509_new_null();
-    if (path == NULL || certs == NULL) return certs;
-    FILE *file = fopen(path, "r");
-    if (file == NULL) return certs;
+    if (pem == NULL || length == 0 || certs == NULL) return certs;
+    BIO *bio = BIO_new_mem_buf(pem, (int)length);
+    if (bio == NULL) return certs;
     X509 *cert;
-    while ((cert = PEM_read_X509(file, NULL, NULL, NULL)) != NULL) {
+    while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
         if (!sk_X509_push(certs, cert)) X509_free(cert);
     }
-    fclose(file);
-    ERR_clear_error();  // the end of the file reads as an error
+    BIO_free(bio);
+    ERR_clear_error();  // the end of the bundle reads as an error
     return certs;
 }
 
@@ -149,13 +149,14 @@ static X509 *find_issuer(X509 *leaf, STACK_OF(X509) *candidates) {
     return NULL;
 }
 
-/// Parses and checks the stapled response against the served chain.
-static void check_staple(SSL *ssl, X509 *leaf, const unsigned char *der, long length, const char *ca_file, rocsp_result *r) {
+/// Parses and checks the stapled response; `issuer` is the served leaf's issuer the probe
+/// trusts (NULL when there is none), `candidates` the certificates a delegated responder's
+/// certificate may chain through.
+static void check_staple(X509 *leaf, X509 *issuer, STACK_OF(X509) *candidates, const unsigned char *der, long length,
+                         rocsp_result *r) {
     char error[200];
     OCSP_RESPONSE *response = d2i_OCSP_RESPONSE(NULL, &der, length);
     OCSP_BASICRESP *basic = NULL;
-    STACK_OF(X509) *ca_certs = read_certificates(ca_file);
-    STACK_OF(X509) *candidates = sk_X509_new_null();
     X509_STORE *store = NULL;
     OCSP_CERTID *id = NULL;
 
@@ -175,12 +176,6 @@ static void check_staple(SSL *ssl, X509 *leaf, const unsigned char *der, long le
     }
     r->produced_at = unix_time(OCSP_resp_get0_produced_at(basic), &r->has_produced_at);
 
-    // The issuer may come from the served chain or from the CA file.
-    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-    for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++) sk_X509_push(candidates, sk_X509_value(chain, i));
-    for (int i = 0; i < sk_X509_num(ca_certs); i++) sk_X509_push(candidates, sk_X509_value(ca_certs, i));
-    X509 *issuer = leaf != NULL ? find_issuer(leaf, candidates) : NULL;
-
     int status = -1, reason = 0;
     ASN1_GENERALIZEDTIME *revoked = NULL, *this_update = NULL, *next_update = NULL;
     if (issuer != NULL && (id = OCSP_cert_to_id(NULL, leaf, issuer)) != NULL
@@ -197,7 +192,7 @@ static void check_staple(SSL *ssl, X509 *leaf, const unsigned char *der, long le
     if (status == V_OCSP_CERTSTATUS_REVOKED) r->revocation_time = unix_time(revoked, &r->has_revocation_time);
 
     if (issuer == NULL) {
-        note(r, "the issuer of the served certificate is neither in the chain nor in ca_file");
+        if (r->message[0] == 0) note(r, "the issuer of the served certificate is neither in the chain nor in ca_file");
         goto done;
     }
     // The issuer is the trust anchor: the responder must be it or a responder it delegated to.
@@ -218,14 +213,49 @@ done:
     ERR_clear_error();
     OCSP_CERTID_free(id);
     X509_STORE_free(store);
-    sk_X509_free(candidates);
-    sk_X509_pop_free(ca_certs, X509_free);
     OCSP_BASICRESP_free(basic);
     OCSP_RESPONSE_free(response);
 }
 
-void rocsp_probe(const char *host, int port, const char *server_name, const char *ca_file, int timeout_ms,
-                 rocsp_result *r) {
+/// The leaf's issuer the probe can trust. With a CA bundle, the served chain must verify
+/// against it, and the issuer is the one in the verified chain: a server that sends its own
+/// made-up issuer with a matching staple is not believed. Without a bundle, the issuer the
+/// server sent. Sets chain_verified; the issuer is a new reference (or NULL).
+static X509 *trusted_issuer(SSL *ssl, X509 *leaf, STACK_OF(X509) *ca_certs, STACK_OF(X509) *candidates, rocsp_result *r) {
+    STACK_OF(X509) *served = SSL_get_peer_cert_chain(ssl);
+    if (sk_X509_num(ca_certs) == 0) {
+        r->chain_verified = -1;
+        X509 *issuer = find_issuer(leaf, candidates);
+        if (issuer != NULL) X509_up_ref(issuer);
+        return issuer;
+    }
+    X509 *issuer = NULL;
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (store == NULL || ctx == NULL) goto done;
+    for (int i = 0; i < sk_X509_num(ca_certs); i++) X509_STORE_add_cert(store, sk_X509_value(ca_certs, i));
+    // An intermediate in the bundle may be the anchor, as with a cluster's own CA file.
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+    if (X509_STORE_CTX_init(ctx, store, leaf, served) != 1) goto done;
+    if (X509_verify_cert(ctx) == 1) {
+        r->chain_verified = 1;
+        STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+        issuer = sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : find_issuer(leaf, ca_certs);
+        if (issuer != NULL) X509_up_ref(issuer);
+    } else {
+        r->chain_verified = 0;
+        note(r, "the served chain does not verify against ca_file: %s",
+             X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+    }
+done:
+    ERR_clear_error();
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return issuer;
+}
+
+void rocsp_probe(const char *host, int port, const char *server_name, const char *ca_pem, size_t ca_pem_length,
+                 int timeout_ms, rocsp_result *r) {
     memset(r, 0, sizeof *r);
     r->response_status = -1;
     r->cert_status = ROCSP_STATUS_NONE;
@@ -284,8 +314,20 @@ void rocsp_probe(const char *host, int port, const char *server_name, const char
     long length = SSL_get_tlsext_status_ocsp_resp(ssl, &staple);
     r->staple_present = length > 0 && staple != NULL;
     X509 *leaf = SSL_get1_peer_certificate(ssl);
-    if (leaf != NULL) r->not_after = unix_time(X509_get0_notAfter(leaf), &r->has_not_after);
-    if (r->staple_present) check_staple(ssl, leaf, staple, length, ca_file, r);
+    if (leaf != NULL) {
+        r->not_after = unix_time(X509_get0_notAfter(leaf), &r->has_not_after);
+        STACK_OF(X509) *ca_certs = read_certificates(ca_pem, ca_pem_length);
+        // Where a delegated responder's certificate may chain to: what was served, then the bundle.
+        STACK_OF(X509) *candidates = sk_X509_new_null();
+        STACK_OF(X509) *served = SSL_get_peer_cert_chain(ssl);
+        for (int i = 0; candidates != NULL && served != NULL && i < sk_X509_num(served); i++) sk_X509_push(candidates, sk_X509_value(served, i));
+        for (int i = 0; candidates != NULL && i < sk_X509_num(ca_certs); i++) sk_X509_push(candidates, sk_X509_value(ca_certs, i));
+        X509 *issuer = trusted_issuer(ssl, leaf, ca_certs, candidates, r);
+        if (r->staple_present) check_staple(leaf, issuer, candidates, staple, length, r);
+        X509_free(issuer);
+        sk_X509_free(candidates);
+        sk_X509_pop_free(ca_certs, X509_free);
+    }
     X509_free(leaf);
     // close_notify is a courtesy; the socket is non-blocking, so this never waits.
     SSL_shutdown(ssl);

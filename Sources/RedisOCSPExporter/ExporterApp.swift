@@ -59,7 +59,9 @@ public struct ExporterApp: Sendable {
             store: store, renderer: renderer, rules: rules, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics, web.renderMetrics, fastPath.render])
         let router = Routes.router(
             telemetryPath: telemetryPath, store: store, rules: rules, page: page, reloader: enableLifecycle ? reloader : nil, web: web,
-            probe: { name, limit in await scheduler.probe(name, limit: limit) }, now: now
+            probe: { [probes = SharedCalls<String, ClusterSnapshot?>()] name, limit in
+                await probes.run(name) { await scheduler.probe(name, limit: limit) }
+            }, now: now
         )
         responder = router.buildResponder()
         var serverLogger = logger

@@ -1,6 +1,7 @@
 #ifndef REDIS_OCSP_STAPLING_PROBE_H
 #define REDIS_OCSP_STAPLING_PROBE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// How a probe failed before it could look at the staple.
@@ -30,8 +31,11 @@ typedef struct {
     rocsp_cert_status cert_status;
     /// The staple answers for the served leaf certificate (its CertID matches).
     int matches_leaf;
-    /// The signature verifies against the leaf's issuer (from the chain or the CA file).
+    /// The signature verifies against the leaf's issuer: with a CA bundle, the issuer of the
+    /// chain that verified against it; without one, the issuer the server sent.
     int signature_valid;
+    /// The served chain verifies against the CA bundle: 1 or 0; -1 without a bundle.
+    int chain_verified;
     int has_produced_at, has_this_update, has_next_update, has_revocation_time, has_not_after;
     int64_t produced_at, this_update, next_update, revocation_time;
     /// notAfter of the served leaf certificate.
@@ -40,8 +44,9 @@ typedef struct {
 
 /// Connects to host:port, performs a TLS handshake asking for OCSP stapling
 /// (status_request), and checks what was stapled. Blocks the calling thread for at most
-/// timeout_ms (name resolution aside). server_name and ca_file may be NULL.
-void rocsp_probe(const char *host, int port, const char *server_name, const char *ca_file, int timeout_ms,
-                 rocsp_result *result);
+/// timeout_ms (name resolution aside). server_name may be NULL; ca_pem (PEM certificates,
+/// ca_pem_length bytes, read when the configuration was loaded) may be NULL.
+void rocsp_probe(const char *host, int port, const char *server_name, const char *ca_pem, size_t ca_pem_length,
+                 int timeout_ms, rocsp_result *result);
 
 #endif

@@ -8,7 +8,7 @@ import Yams
 struct StaplingCheck: Check {
     let id = "stapling"
     let families: [ClusterFamily] = [
-        .staplingProbeSuccess, .staplingProbeDuration, .staplingProbeError, .staplingProbeErrorsTotal, .tlsCertNotAfter,
+        .staplingProbeSuccess, .staplingProbeDuration, .staplingProbeError, .staplingProbeErrorsTotal, .tlsCertNotAfter, .tlsChainVerified,
         .stapledPresent, .stapledVerified, .stapledCertStatus, .stapledProducedAt, .stapledThisUpdate, .stapledNextUpdate,
         .stapledRevocationTime,
     ]
@@ -85,6 +85,7 @@ struct StaplingCheck: Check {
             }
         }
         value(.tlsCertNotAfter) { $0.leafNotAfter.map(Double.init) }
+        value(.tlsChainVerified) { $0.chainVerified.map { $0 ? 1 : 0 } }
         value(.stapledPresent) { $0.staple != nil ? 1 : 0 }
         value(.stapledVerified) { $0.staple?.verified == true ? 1 : 0 }
         each(.stapledCertStatus) { w, s, l in
@@ -103,8 +104,10 @@ struct StaplingProbeConfig: Sendable, Equatable {
     var endpoints: [ProbeEndpoint]
     /// SNI sent in the handshake; default: each endpoint's host.
     var serverName: String?
-    /// Extra certificates (PEM) to find the leaf's issuer in when the server does not send it.
+    /// The CA bundle (PEM) the served chain must verify against, which also supplies the
+    /// leaf's issuer when the server does not send it; its text is read once per load.
     var caFile: String?
+    var caPEM: [UInt8]?
     /// Default: the cluster's timeout.
     var timeout: Duration
     /// Default: the cluster's poll interval.
@@ -170,9 +173,12 @@ extension Reader {
         }
         let serverName = hostName(fields["server_name"], "\(field).server_name")
         let caFile = path(fields["ca_file"], "\(field).ca_file")
-        if caFile != nil { _ = pemCertificates(fields["ca_file"], "\(field).ca_file") }
+        var caPEM: [UInt8]?
+        if let caFile, pemCertificates(fields["ca_file"], "\(field).ca_file") != nil, case .success(let text) = ConfigFile.text(caFile) {
+            caPEM = Array(text.utf8)
+        }
         return StaplingProbeConfig(
-            endpoints: endpoints, serverName: serverName, caFile: caFile,
+            endpoints: endpoints, serverName: serverName, caFile: caFile, caPEM: caPEM,
             timeout: duration(fields["timeout"], "\(field).timeout") ?? timeout,
             interval: duration(fields["interval"], "\(field).interval") ?? interval
         )
@@ -185,10 +191,13 @@ struct Handshake: Sendable, Equatable {
     var leafNotAfter: Int64?
     /// nil when the server stapled nothing.
     var staple: Staple?
+    /// Whether the served chain verifies against the probe's ca_file; nil without one.
+    var chainVerified: Bool?
 
-    init(leafNotAfter: Int64?, staple: Staple?) {
+    init(leafNotAfter: Int64?, staple: Staple?, chainVerified: Bool? = nil) {
         self.leafNotAfter = leafNotAfter
         self.staple = staple
+        self.chainVerified = chainVerified
     }
 }
 
@@ -257,6 +266,7 @@ extension ClusterFamily {
     static let staplingProbeError = ClusterFamily("redis_ocsp_stapling_probe_error", .gauge, "1 for the current error of the stapling probe, by error_code; absent while the handshake succeeds.")
     static let staplingProbeErrorsTotal = ClusterFamily("redis_ocsp_stapling_probe_errors_total", .counter, "Failed stapling probes, by endpoint and error_code.")
     static let tlsCertNotAfter = ClusterFamily("redis_ocsp_tls_cert_not_after_timestamp_seconds", .gauge, "notAfter of the certificate the endpoint serves, as Unix time.")
+    static let tlsChainVerified = ClusterFamily("redis_ocsp_tls_chain_verified", .gauge, "1 if the chain the endpoint served verifies against the stapling probe's ca_file, else 0; absent without ca_file.")
     static let stapledPresent = ClusterFamily("redis_ocsp_stapled_response_present", .gauge, "1 if the endpoint stapled an OCSP response into the handshake, else 0.")
     static let stapledVerified = ClusterFamily("redis_ocsp_stapled_response_verified", .gauge, "1 if the stapled response is for the served certificate and its signature verifies against the issuer, else 0.")
     static let stapledCertStatus = ClusterFamily("redis_ocsp_stapled_cert_status", .gauge, "Certificate status in the stapled OCSP response: 1 for the current status, 0 for the others.")

@@ -26,7 +26,15 @@ enum StaplingProbe {
                 let left = config.timeout - (ContinuousClock.now - start)
                 let milliseconds = max(1, Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
                 var raw = rocsp_result()
-                rocsp_probe(endpoint.host, Int32(endpoint.port), config.serverName, config.caFile, milliseconds, &raw)
+                if let pem = config.caPEM {
+                    pem.withUnsafeBufferPointer { buffer in
+                        buffer.withMemoryRebound(to: CChar.self) {
+                            rocsp_probe(endpoint.host, Int32(endpoint.port), config.serverName, $0.baseAddress, $0.count, milliseconds, &raw)
+                        }
+                    }
+                } else {
+                    rocsp_probe(endpoint.host, Int32(endpoint.port), config.serverName, nil, 0, milliseconds, &raw)
+                }
                 return interpret(raw)
             }
         } catch {
@@ -62,6 +70,7 @@ enum StaplingProbe {
                 revocationTime: time(raw.has_revocation_time, raw.revocation_time)
             )
         }
-        return .success(Handshake(leafNotAfter: time(raw.has_not_after, raw.not_after), staple: staple))
+        let chainVerified: Bool? = raw.chain_verified < 0 ? nil : raw.chain_verified == 1
+        return .success(Handshake(leafNotAfter: time(raw.has_not_after, raw.not_after), staple: staple, chainVerified: chainVerified))
     }
 }

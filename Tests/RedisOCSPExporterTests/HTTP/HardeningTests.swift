@@ -77,6 +77,8 @@ struct HardeningTests {
         var limits = ServerLimits()
         limits.maxConnections = 4
         limits.requestTimeout = .seconds(1)
+        // Longer than the harness waits for an answer: only the request deadline can free a slot.
+        limits.idleTimeout = .seconds(300)
         try await ExporterHarness.with([SimulatedCluster(name: "a", scenario: .healthy)], limits: limits) { harness in
             let trickling = try (0..<limits.maxConnections).map { _ in try RawConnection(port: harness.port) }
             for connection in trickling { connection.send(start) }

@@ -45,6 +45,24 @@ struct ScaleOutTests {
         }
     }
 
+    /// Probes of one target that arrive while one runs share its round: eight at once cost the
+    /// cluster one round (four requests), not eight.
+    @Test func concurrentProbesOfOneTargetShareARound() async throws {
+        // Each answer takes 1 s, so a round takes 4 s: the eight probes all arrive within it.
+        let cluster = SimulatedCluster(name: "a", scenario: .slow, slowDelay: .seconds(1))
+        try await ExporterHarness.with([cluster], pollInterval: "1h") { harness in
+            try await harness.waitForRounds(1)
+            let before = cluster.requestCount
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 { group.addTask { try await harness.get("/probe?target=a", headers: [("X-Prometheus-Scrape-Timeout-Seconds", "60")]).status } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 200, count: 8))
+            let requests = cluster.requestCount - before
+            #expect(requests % 4 == 0 && requests < 8 * 4, "\(requests) requests for 8 probes")
+        }
+    }
+
     @Test func twoShardsCoverTheFleetExactlyOnce() async throws {
         let names = (1...12).map { "cluster-\($0)" }
         var seen: [Set<String>] = []

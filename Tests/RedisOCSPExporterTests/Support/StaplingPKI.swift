@@ -75,6 +75,18 @@ final class StaplingPKI: Sendable {
         // A newer answer for leaf than the one the good server staples.
         try await sign("leaf.req", out: "newer.der", minutes: 240)
 
+        // A chain of the server's own making: a leaf for localhost issued by the rogue key's
+        // self-signed certificate, and a GOOD answer for it signed by that key.
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(to: file("forged.ext"), atomically: true, encoding: .utf8)
+        try await openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "forged.key",
+                          "-out", "forged.csr", "-subj", "/CN=localhost")
+        try await openssl("x509", "-req", "-in", "forged.csr", "-CA", "rogue.pem", "-CAkey", "rogue.key", "-set_serial", "4242",
+                          "-days", "90", "-extfile", "forged.ext", "-out", "forged.pem")
+        try await openssl("ocsp", "-issuer", "rogue.pem", "-cert", "forged.pem", "-no_nonce", "-reqout", "forged.req")
+        try "V\t491231235959Z\t\t1092\tunknown\t/CN=localhost\n".write(to: file("forged-index.txt"), atomically: true, encoding: .utf8)
+        try await Subprocess.run(["openssl", "ocsp", "-index", "forged-index.txt", "-CA", "rogue.pem", "-rsigner", "rogue.pem", "-rkey", "rogue.key",
+                                  "-reqin", "forged.req", "-respout", "forged.der", "-nmin", "180"], directory: directory.path)
+
         try start(["openssl", "ocsp", "-index", "index.txt", "-port", "\(responderPort)", "-rsigner", "ca.pem", "-rkey", "ca.key",
                    "-CA", "ca.pem", "-nmin", "180"])
         try await fetch("leaf", out: "good.der")
@@ -134,6 +146,16 @@ final class StaplingPKI: Sendable {
         default: arguments += ["-status_file", path("\(server.rawValue).der")]
         }
         try start(arguments)
+        try await RawConnection.waitUntilAccepting(port: port)
+        return port
+    }
+
+    /// An `openssl s_server` presenting the forged leaf with its rogue issuer and stapling the
+    /// rogue's GOOD answer; returns the port.
+    func startForgedServer() async throws -> Int {
+        let port = try FreePort.reserveForChildProcess()
+        try start(["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-www", "-cert", path("forged.pem"), "-key", path("forged.key"),
+                   "-cert_chain", path("rogue.pem"), "-status_file", path("forged.der")])
         try await RawConnection.waitUntilAccepting(port: port)
         return port
     }
