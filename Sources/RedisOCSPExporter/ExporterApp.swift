@@ -74,9 +74,9 @@ public struct ExporterApp: Sendable {
         let deadline = limits.requestTimeout
         let builder: HTTPServerBuilder = web.servesTLS
             ? HTTPServerBuilder { responder in
-                ReloadingTLSChannel(base: RequestDeadlineChannel(base: HTTP1Channel(responder: responder, configuration: http1), limit: deadline), web: web)
+                PrefixedChannel.reloadingTLS(PrefixedChannel.requestDeadline(HTTP1Channel(responder: responder, configuration: http1), limit: deadline), web: web)
             }
-            : HTTPServerBuilder { responder in RequestDeadlineChannel(base: HTTP1Channel(responder: responder, configuration: http1), limit: deadline) }
+            : HTTPServerBuilder { responder in PrefixedChannel.requestDeadline(HTTP1Channel(responder: responder, configuration: http1), limit: deadline) }
         let server = Application(
             responder: responder,
             server: builder,

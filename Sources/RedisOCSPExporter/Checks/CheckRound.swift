@@ -99,9 +99,9 @@ enum CheckRound {
             if check.isOCSPEndpoint { ocsp.append(health.error) } else { others.append(health.error) }
         }
         let supported = RESTRound.capability(ocsp)
-        if supported != snapshot.supported, snapshot.polledAt != nil {
+        if let supported, supported != snapshot.supported, snapshot.polledAt != nil {
             context.logger.info("OCSP capability changed", metadata: [
-                "cluster": "\(context.cluster.name)", "supported": "\(supported.map(String.init) ?? "unknown")",
+                "cluster": "\(context.cluster.name)", "supported": "\(supported)",
             ])
         }
         let level = AccessLevel.of(ocsp: ocsp, others: others, previous: snapshot.accessLevel)
@@ -120,7 +120,8 @@ extension ClusterSnapshot {
         for (id, state) in outcome.states { setAnyState(state, id) }
         if let round = outcome.restRound {
             polledAt = round.finishedAt
-            supported = round.supported
+            // A round whose OCSP endpoints both failed otherwise (5xx, timeout) says nothing about capability.
+            supported = round.supported ?? supported
             accessLevel = round.accessLevel
         }
     }

@@ -85,7 +85,7 @@ enum LandingPage {
 
     static func escape(_ text: String) -> String {
         var out = ""
-        for c in text {
+        for c in text.escapingControlCharacters {
             switch c {
             case "&": out += "&amp;"
             case "<": out += "&lt;"

@@ -1,5 +1,4 @@
 import HummingbirdCore
-import Logging
 import NIOCore
 
 /// Bounds the time a client takes to send a request: from the connection's start, or from the
@@ -88,26 +87,12 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 }
 
-/// Puts a `RequestDeadlineHandler` in front of the HTTP channel (behind TLS, when the server
-/// speaks it, so it sees requests, not records).
-struct RequestDeadlineChannel<Base: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Base.Value
-    let base: Base
-    let limit: TimeAmount
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(RequestDeadlineHandler(limit: limit))
-        }.flatMap {
-            base.setup(channel: channel, logger: logger)
+extension PrefixedChannel {
+    /// A `RequestDeadlineHandler` in front of the HTTP channel (behind TLS, when the server
+    /// speaks it, so it sees requests, not records).
+    static func requestDeadline(_ base: Base, limit: TimeAmount) -> Self {
+        PrefixedChannel(base: base) { channel in
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RequestDeadlineHandler(limit: limit)) }
         }
     }
-
-    func handle(value: Base.Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
-    }
-}
-
-extension RequestDeadlineChannel: HTTPChannelHandler where Base: HTTPChannelHandler {
-    var responder: HTTPChannelHandler.Responder { base.responder }
 }

@@ -44,10 +44,11 @@ public struct ExporterLogHandler: LogHandler {
 
     static func logfmt(_ fields: [(String, String)]) -> String {
         fields.map { key, value in
-            let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
+            let needsQuotes = value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isControl }
             guard needsQuotes else { return "\(key)=\(value)" }
+            // Control characters as escapes: text a server sent can neither end this line nor drive a terminal.
             let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                .replacingOccurrences(of: "\n", with: "\\n")
+                .escapingControlCharacters
             return "\(key)=\"\(escaped)\""
         }.joined(separator: " ") + "\n"
     }
@@ -65,7 +66,7 @@ public struct ExporterLogHandler: LogHandler {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.isControl: out += String(format: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }
         }

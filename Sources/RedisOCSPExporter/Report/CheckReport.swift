@@ -33,7 +33,7 @@ public struct CheckReport: Sendable, Encodable {
     }
 
     /// One line: the status, each cluster's problems, and next_update as performance data
-    /// (seconds left; warning at the ExpiringSoon threshold, critical at 0).
+    /// (seconds left; warning below the ExpiringSoon threshold, critical below 0).
     public func nagios() -> String {
         let parts = clusters.map { c in
             let detail = c.status == .unknown ? (c.errors.first.map { "\($0.endpoint) \($0.errorCode)" } ?? "not reachable")
@@ -44,9 +44,11 @@ public struct CheckReport: Sendable, Encodable {
             guard let left = c.nextUpdateInSeconds else { return nil }
             let label = clusters.count == 1 ? "next_update_seconds" : "\(c.cluster)_next_update_seconds"
             let quoted = label.contains(where: { $0 == " " || $0 == "'" || $0 == "=" }) ? "'\(label.replacingOccurrences(of: "'", with: "''"))'" : label
-            return "\(quoted)=\(left);\(Int64(c.nextUpdateWarningSeconds));0"
+            // Seconds left alert below the thresholds: the plugin range "W:" warns outside W..inf.
+            return "\(quoted)=\(left);\(Int64(c.nextUpdateWarningSeconds)):;0:"
         }
-        return "REDIS-OCSP \(status.rawValue) - " + parts.joined(separator: "; ") + (perf.isEmpty ? "" : " | " + perf.joined(separator: " ")) + "\n"
+        let line = "REDIS-OCSP \(status.rawValue) - " + parts.joined(separator: "; ") + (perf.isEmpty ? "" : " | " + perf.joined(separator: " "))
+        return line.escapingControlCharacters + "\n"
     }
 
     /// The report for a terminal; `color` marks the states with ANSI colours.
@@ -72,7 +74,7 @@ public struct CheckReport: Sendable, Encodable {
                         case .time(let t, let relative): "\(RelativeTime.date(t)) (\(relative))"
                         }
                     }.joined()
-                    out += "  " + (index == 0 ? heading : "").padding(toLength: 13, withPad: " ", startingAt: 0) + text + "\n"
+                    out += "  " + (index == 0 ? heading : "").padding(toLength: 13, withPad: " ", startingAt: 0) + text.escapingControlCharacters + "\n"
                 }
             }
             if c.problems.isEmpty {
@@ -81,8 +83,8 @@ public struct CheckReport: Sendable, Encodable {
                 out += "  Problems\n"
                 for p in c.problems {
                     let labels = p.labels.sorted { $0.key < $1.key }.map { " (\($0.value))" }.joined()
-                    out += "    \(paint(p.status)) \(p.alertname)\(labels): \(p.summary)\n"
-                    out += "      \(p.description)\n"
+                    out += "    \(paint(p.status)) \(p.alertname)\(labels.escapingControlCharacters): \(p.summary.escapingControlCharacters)\n"
+                    out += "      \(p.description.escapingControlCharacters)\n"
                     if !p.runbookURL.isEmpty { out += "      Runbook: \(p.runbookURL)\n" }
                 }
             }
