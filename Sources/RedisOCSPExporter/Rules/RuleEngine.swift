@@ -106,6 +106,10 @@ final class RuleEngine: Service, Reloadable, Sendable {
                 holding[sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")] = (condition, sorted)
             }
         }
+        // Transitions are logged after the lock is released: the log handler writes to stderr,
+        // and the server's event loop takes this lock for every scrape.
+        var transitions: [(Alert, Logger.Message)] = []
+        defer { for (alert, message) in transitions { log(alert, message) } }
         return state.withLockedValue { s in
             var cluster = s.clusters[snapshot.name] ?? ClusterState()
             guard polledAt >= cluster.polledAt else {
@@ -128,7 +132,7 @@ final class RuleEngine: Service, Reloadable, Sendable {
                     alert.state = .firing
                 }
                 if current[key]?.state != alert.state || current[key] == nil {
-                    log(alert, "alert \(alert.state.rawValue)")
+                    transitions.append((alert, "alert \(alert.state.rawValue)"))
                 }
                 if alert.state == .firing, !wasFiring || alert.lastSentAt.map({ now - $0 >= resendInterval }) ?? true {
                     alert.lastSentAt = now
@@ -140,12 +144,12 @@ final class RuleEngine: Service, Reloadable, Sendable {
                 switch alert.state {
                 case .pending:
                     current[key] = nil
-                    log(alert, "alert inactive")
+                    transitions.append((alert, "alert inactive"))
                 case .firing:
                     alert.state = .resolved
                     alert.resolvedAt = now
                     alert.lastSentAt = now
-                    log(alert, "alert resolved")
+                    transitions.append((alert, "alert resolved"))
                     toSend.append(alert)
                     current[key] = alert
                 case .resolved:

@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import NIOConcurrencyHelpers
 @testable import RedisOCSPExporter
 import RedisSoftwareAPI
 import Testing
@@ -353,5 +355,31 @@ extension RuleEvaluatorTests {
         #expect(fired(try snapshot(config: off, status: "REVOKED")) == ["RedisOCSPCertRevoked", "RedisOCSPDisabled"])
         // Unknown configuration: as in PromQL, where `and on (cluster) redis_ocsp_enabled == 1` finds nothing.
         #expect(fired(try snapshot(config: nil, nextUpdate: Self.t0 - 3600, errors: ["config": "timeout"])) == ["RedisOCSPAPIDown"])
+    }
+}
+
+extension RuleEvaluatorTests {
+    /// A log write that blocks (a stderr nobody reads) holds no lock the server's event loop
+    /// takes: while the engine logs a transition, its state stays readable.
+    @Test func loggingATransitionHoldsNoLock() async throws {
+        let entered = Gate(), release = Gate()
+        let logger = Logger(label: "t") { _ in
+            ExporterLogHandler(label: "t", level: .info, format: .logfmt) { _ in
+                entered.open()
+                // Blocks this thread (not one of Swift concurrency's) as a full pipe would.
+                let semaphore = DispatchSemaphore(value: 0)
+                Task { await release.wait(); semaphore.signal() }
+                semaphore.wait()
+            }
+        }
+        defer { release.open() }
+        let engine = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
+        let revoked = try snapshot(status: "REVOKED")
+        Thread { _ = engine.evaluate(revoked, now: Self.t0) }.start()
+        await entered.wait()
+        // Read on a thread of its own: with the lock held, this read would wait for the release.
+        let read = NIOLockedValueBox(false)
+        Thread { _ = engine.generation; _ = engine.alerts("c1"); read.withLockedValue { $0 = true } }.start()
+        try await waitUntil("the engine's state to be read while a log line is being written") { read.withLockedValue { $0 } }
     }
 }
