@@ -94,18 +94,23 @@ struct ExamplesTests {
                 "the PrometheusRule's groups differ from alerts/redis-ocsp.rules.yml")
     }
 
-    /// The configuration in the ConfigMap is one the exporter accepts (with the files it names).
+    /// The configuration in the ConfigMap is one the exporter accepts, read from the files as
+    /// Kubernetes mounts them: the ConfigMap's and the Secret's keys as links into `..data`.
     @Test func theKubernetesConfigurationIsValid() async throws {
         let documents = try await Self.kustomize("standalone")
         let yaml = try #require(Self.dig(try Self.object(documents, "ConfigMap"), "data", "config.yml") as? String)
+        let password = try #require(Self.dig(try Self.object(documents, "Secret"), "stringData", "password") as? String)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("k8s-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let (ca, _, _) = try await TestCertificates.make(in: directory)
-        try "change-me\n".write(toFile: directory.appendingPathComponent("password").path, atomically: true, encoding: .utf8)
-        let local = yaml.replacingOccurrences(of: "/run/secrets/redis-ocsp/password", with: directory.appendingPathComponent("password").path)
-            .replacingOccurrences(of: "/etc/redis-ocsp/ca.pem", with: ca)
-        let config = try ConfigLoader.load(yaml: local, source: "ConfigMap config.yml")
+        let configMap = try MountedFilesTests.Volume(), secret = try MountedFilesTests.Volume()
+        try secret.publish(["password": password])
+        let local = yaml.replacingOccurrences(of: "/run/secrets/redis-ocsp/password", with: secret.path("password"))
+            .replacingOccurrences(of: "/etc/redis-ocsp/ca.pem", with: configMap.path("ca.pem"))
+        try configMap.publish(["config.yml": local, "ca.pem": try String(contentsOfFile: ca, encoding: .utf8)])
+        let config = try ConfigLoader.load(file: configMap.path("config.yml"))
         #expect(config.clusters.map(\.name) == ["prod-east"])
+        #expect(config.clusters[0].credentials?.password.value == password)
     }
 }
