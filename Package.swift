@@ -27,6 +27,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "RedisSoftwareAPI"),
+        // libyaml from the system (libyaml-dev), read through its event parser; linked from
+        // its static archive so that the binary needs no libyaml at run time.
+        .systemLibrary(name: "CLibYAML", providers: [.apt(["libyaml-dev"])]),
+        .target(name: "YAML", dependencies: ["CLibYAML"], linkerSettings: [.linkedLibrary(":libyaml.a")]),
         // The source revision of a release build (scripts/release defines it).
         .target(name: "CBuildInfo"),
         // The TLS stapling probe, on the system's OpenSSL (libssl-dev).
@@ -39,6 +43,7 @@ let package = Package(
                 "RedisSoftwareAPI",
                 "CStaplingProbe",
                 "CBuildInfo",
+                "YAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -52,7 +57,6 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -110,6 +114,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RedisSoftwareAPITests", dependencies: ["RedisSoftwareAPI"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(
             name: "OCSPSimulatorTests",
             dependencies: ["OCSPSimulator", "RedisSoftwareAPI", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]

@@ -1,6 +1,6 @@
 import Logging
 import RedisSoftwareAPI
-import Yams
+import YAML
 
 /// The stapled view: a TLS handshake with each configured endpoint, as a client that asks
 /// for stapling makes it (`StaplingProbe`). The REST checks say what the cluster cached;
@@ -146,13 +146,13 @@ struct ProbeEndpoint: Sendable, Hashable {
 
 extension Reader {
     /// The `stapling_probe:` section; its interval and timeout default to the cluster's.
-    mutating func readStaplingProbe(_ node: Node?, field: String, interval: Duration, timeout: Duration) -> StaplingProbeConfig? {
+    mutating func readStaplingProbe(_ node: YAMLNode?, field: String, interval: Duration, timeout: Duration) -> StaplingProbeConfig? {
         guard let node, let fields = mapping(node, field, allowed: ["endpoints", "server_name", "ca_file", "timeout", "interval"]) else {
             return nil
         }
         var endpoints: [ProbeEndpoint] = []
         switch fields["endpoints"] {
-        case .sequence(let items)?:
+        case .sequence(let items, _)?:
             for (index, item) in items.enumerated() {
                 guard let text = string(item, "\(field).endpoints[\(index)]") else { continue }
                 if let endpoint = ProbeEndpoint(text) {

@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import Yams
+import YAML
 
 /// Where and how the built-in evaluator's alerts are sent.
 struct AlertmanagerConfig: Sendable {
@@ -14,19 +14,22 @@ struct AlertmanagerConfig: Sendable {
     var tls: TLSConfiguration
     /// Alerts waiting while Alertmanager is unreachable; the oldest are dropped past this.
     var queueCapacity: Int
+    /// The same queue's bound in bytes of label and annotation text, so alerts a cluster's
+    /// data made large cannot grow the process while Alertmanager is down.
+    var queueMaxBytes = 8 << 20
 
     static let defaultResendInterval = Duration.seconds(60)
 }
 
 extension Reader {
-    mutating func readAlertmanager(_ node: Node?) -> AlertmanagerConfig? {
+    mutating func readAlertmanager(_ node: YAMLNode?) -> AlertmanagerConfig? {
         guard node != nil else { return nil }
         let field = "alertmanager"
         guard let fields = mapping(node, field, allowed: ["urls", "timeout", "resend_interval", "external_labels", "basic_auth",
                                                           "bearer_token_file", "tls", "queue_capacity"]) else { return nil }
         let before = issues.count
         var urls: [String] = []
-        if case .sequence(let items)? = fields["urls"], !items.isEmpty {
+        if case .sequence(let items, _)? = fields["urls"], !items.isEmpty {
             for (i, item) in items.enumerated() {
                 if let url = url(item, "\(field).urls[\(i)]", parent: item) { urls.append(url) }
             }

@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import Yams
+import YAML
 
 /// One Redis Software cluster to poll.
 public struct ClusterConfig: Sendable {
@@ -49,7 +49,7 @@ struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringCo
 
 extension Reader {
     mutating func readCluster(
-        _ node: Node, index: Int, pollInterval: Duration, timeout: Duration, seen: inout [String: Int]
+        _ node: YAMLNode, index: Int, pollInterval: Duration, timeout: Duration, seen: inout [String: Int]
     ) -> ClusterConfig? {
         let allowed = ["name", "url", "username", "password", "password_file", "password_env", "poll_interval",
                        "timeout", "test_interval", "tls", "labels", "stapling_probe", "endpoints"]
@@ -92,9 +92,9 @@ extension Reader {
     }
 
     /// `endpoints:`, the REST endpoints to poll; nil when not set.
-    mutating func readEndpoints(_ node: Node?, field: String) -> Set<String>? {
+    mutating func readEndpoints(_ node: YAMLNode?, field: String) -> Set<String>? {
         guard let node else { return nil }
-        guard case .sequence(let items) = node else {
+        guard case .sequence(let items, _) = node else {
             issue(field, node, "must be a list of \(RESTRound.selectable.joined(separator: ", "))")
             return nil
         }
@@ -119,7 +119,7 @@ extension Reader {
         return String(text[..<authorityStart]) + "<redacted>" + String(text[at...])
     }
 
-    mutating func url(_ node: Node?, _ field: String, parent: Node) -> String? {
+    mutating func url(_ node: YAMLNode?, _ field: String, parent: YAMLNode) -> String? {
         guard node != nil else {
             issue(field, parent, "is required (the REST API base URL, e.g. https://cluster.example.com:9443)")
             return nil
@@ -148,7 +148,7 @@ extension Reader {
         return normalized
     }
 
-    mutating func readCredentials(_ fields: [String: Node], field: String) -> Credentials? {
+    mutating func readCredentials(_ fields: [String: YAMLNode], field: String) -> Credentials? {
         let username = string(fields["username"], "\(field).username")
         let sources = ["password", "password_file", "password_env"].filter { fields[$0] != nil }
         if sources.count > 1 {

@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import YAML
 
 /// Reads the files a configuration consists of or points at: the two YAML documents (the
 /// configuration and the web configuration) and the secret files. Every reader goes through
@@ -75,7 +75,7 @@ enum ConfigFile {
     }
 
     /// A YAML configuration document read from `path`; a ConfigError naming the file otherwise.
-    static func document(_ path: String) throws -> Node? {
+    static func document(_ path: String) throws -> YAMLNode? {
         switch text(path, limit: maxConfigBytes) {
         case .failure(let error):
             throw ConfigError(source: path, issues: [.init(field: "", message: "cannot read the file: \(error.reason)")])
@@ -84,35 +84,12 @@ enum ConfigFile {
         }
     }
 
-    static func parse(yaml: String, source: String) throws -> Node? {
+    static func parse(yaml: String, source: String) throws -> YAMLNode? {
         do {
-            return try Yams.compose(yaml: yaml)
+            return try YAMLNode.compose(yaml)
         } catch {
-            throw ConfigError(source: source, issues: [.init(field: "", message: "not valid YAML: \(describe(error, in: yaml))")])
-        }
-    }
-
-    /// Where and what the YAML error is, never the text of the line: it may hold a password.
-    static func describe(_ error: any Error, in yaml: String) -> String {
-        func at(_ line: Int, _ column: Int) -> String { "line \(line), column \(column)" }
-        func context(_ context: YamlError.Context?) -> String {
-            context.map { " (\($0.text) at \(at($0.mark.line, $0.mark.column)))" } ?? ""
-        }
-        switch error as? YamlError {
-        case let .scanner(c, problem, mark, _)?, let .parser(c, problem, mark, _)?, let .composer(c, problem, mark, _)?:
-            return "\(at(mark.line, mark.column)): \(problem)\(context(c))"
-        case let .reader(problem, offset, _, _)?:
-            guard let offset else { return problem }
-            let before = yaml.utf8.prefix(offset)
-            let line = before.count { $0 == UInt8(ascii: "\n") } + 1
-            let column = before.reversed().prefix { $0 != UInt8(ascii: "\n") }.count + 1
-            return "\(at(line, column)): \(problem)"
-        case let .duplicatedKeysInMapping(duplicates, c)?:
-            return "duplicated keys \(duplicates.sorted().joined(separator: ", ")) in the mapping at \(at(c.mark.line, c.mark.column))"
-        case nil:
-            return "cannot be parsed"
-        case let other?:
-            return "\(other)"
+            // Where and what, never the line's text; a key the composer names may hold anything.
+            throw ConfigError(source: source, issues: [.init(field: "", message: "not valid YAML: \(error.description.escapingControlCharacters)")])
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import Yams
+import YAML
 
 /// Reads and validates the YAML configuration. Every problem in the document is collected
 /// and reported at once, each naming the file, the line, the cluster and the field.
@@ -16,7 +16,7 @@ public enum ConfigLoader {
         try load(root: ConfigFile.parse(yaml: yaml, source: source), source: source, environment: environment, shard: shard)
     }
 
-    static func load(root: Node?, source: String, environment: [String: String], shard: Shard?) throws -> ExporterConfig {
+    static func load(root: YAMLNode?, source: String, environment: [String: String], shard: Shard?) throws -> ExporterConfig {
         let config = try Reader.read(root, source: source, environment: environment) { $0.readRoot($1) }
         return config.sharded(shard ?? config.shard)
     }

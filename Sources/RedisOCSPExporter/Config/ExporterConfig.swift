@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import YAML
 
 /// The validated configuration of one exporter process. Built only by `ConfigLoader`, so a
 /// value of this type is always complete and consistent: secrets read, TLS material parsed.
@@ -37,7 +37,7 @@ public struct ExporterConfig: Sendable {
 }
 
 extension Reader {
-    mutating func readRoot(_ root: Node?) -> ExporterConfig? {
+    mutating func readRoot(_ root: YAMLNode?) -> ExporterConfig? {
         guard let top = mapping(root, "", allowed: ["poll_interval", "timeout", "max_concurrent_requests", "evaluation_interval",
                                                     "clusters", "rules", "alertmanager", "shard"]) else {
             return nil
@@ -49,7 +49,7 @@ extension Reader {
 
         var clusters: [ClusterConfig] = []
         switch top["clusters"] {
-        case .sequence(let items)?:
+        case .sequence(let items, _)?:
             var seen: [String: Int] = [:]
             for (index, item) in items.enumerated() {
                 if let cluster = readCluster(item, index: index, pollInterval: pollInterval, timeout: timeout, seen: &seen) {

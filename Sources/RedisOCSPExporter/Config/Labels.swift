@@ -1,4 +1,4 @@
-import Yams
+import YAML
 
 /// Label pairs sorted by name: a cluster's static labels, a rule's extra labels, an alert's
 /// labels, the notifier's external labels.
@@ -37,7 +37,7 @@ extension Reader {
     ]
 
     /// A `labels:` mapping of valid Prometheus label names not in `reserved`.
-    mutating func readLabels(_ node: Node?, field: String, reserved: Set<String> = Reader.reservedLabelNames) -> Labels {
+    mutating func readLabels(_ node: YAMLNode?, field: String, reserved: Set<String> = Reader.reservedLabelNames) -> Labels {
         guard let fields = mapping(node, field, allowed: []) else { return [] }
         var labels: [(String, String)] = []
         for (name, valueNode) in fields {

@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import Yams
+import YAML
 
 /// Walks the YAML tree, turning nodes into typed values and problems into issues.
 struct Reader {
@@ -19,8 +19,8 @@ struct Reader {
     }
 
     /// Reads a document with `read`; throws every problem at once, naming `source`.
-    static func read<T>(_ root: Node?, source: String, environment: [String: String],
-                        _ read: (inout Reader, Node?) -> T?) throws -> T {
+    static func read<T>(_ root: YAMLNode?, source: String, environment: [String: String],
+                        _ read: (inout Reader, YAMLNode?) -> T?) throws -> T {
         var reader = Reader(source: source, environment: environment)
         let value = read(&reader, root)
         guard reader.issues.isEmpty, let value else { throw ConfigError(source: source, issues: reader.sortedIssues) }
@@ -32,32 +32,28 @@ struct Reader {
         issues.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }.map(\.element)
     }
 
-    mutating func issue(_ field: String, _ node: Node?, _ message: String) {
+    mutating func issue(_ field: String, _ node: YAMLNode?, _ message: String) {
         issues.append(.init(field: field, message: message, line: node?.mark?.line))
     }
 
-    mutating func warn(_ field: String, _ node: Node?, _ message: String) {
+    mutating func warn(_ field: String, _ node: YAMLNode?, _ message: String) {
         warnings.append(.init(field: field, message: message, line: node?.mark?.line))
     }
 
     /// The entries of a mapping, with unknown and duplicate keys reported.
-    mutating func mapping(_ node: Node?, _ field: String, allowed: [String]) -> [String: Node]? {
+    mutating func mapping(_ node: YAMLNode?, _ field: String, allowed: [String]) -> [String: YAMLNode]? {
         guard let node else { return [:] }
-        guard case .mapping(let mapping) = node else {
+        guard case .mapping(let pairs, _) = node else {
             if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return [:] }
             issue(field, node, "must be a mapping")
             return nil
         }
-        var result: [String: Node] = [:]
-        for (keyNode, value) in mapping {
-            guard case .scalar(let key) = keyNode else {
-                issue(field, keyNode, "keys must be strings")
-                continue
-            }
-            // Duplicate keys never get here: the YAML parser rejects them.
+        var result: [String: YAMLNode] = [:]
+        // Keys are unique scalars: the YAML composer refuses anything else.
+        for (key, value) in pairs {
             let path = field.isEmpty ? key.string : "\(field).\(key.string)"
             if !allowed.isEmpty, !allowed.contains(key.string) {
-                issue(path, keyNode, "unknown field (known: \(allowed.joined(separator: ", ")))")
+                issue(path, .scalar(key), "unknown field (known: \(allowed.joined(separator: ", ")))")
             } else {
                 result[key.string] = value
             }
@@ -65,7 +61,7 @@ struct Reader {
         return result
     }
 
-    mutating func string(_ node: Node?, _ field: String) -> String? {
+    mutating func string(_ node: YAMLNode?, _ field: String) -> String? {
         guard let node else { return nil }
         guard case .scalar(let scalar) = node else {
             issue(field, node, "must be a string")
@@ -74,16 +70,16 @@ struct Reader {
         return scalar.string
     }
 
-    mutating func bool(_ node: Node?, _ field: String) -> Bool? {
+    mutating func bool(_ node: YAMLNode?, _ field: String) -> Bool? {
         guard let node else { return nil }
-        guard case .scalar(let scalar) = node, let value = Bool.construct(from: scalar) else {
+        guard case .scalar(let scalar) = node, let value = scalar.bool else {
             issue(field, node, "must be true or false")
             return nil
         }
         return value
     }
 
-    mutating func int(_ node: Node?, _ field: String, range: ClosedRange<Int>) -> Int? {
+    mutating func int(_ node: YAMLNode?, _ field: String, range: ClosedRange<Int>) -> Int? {
         guard let node else { return nil }
         guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
             issue(field, node, "must be a whole number")
@@ -96,7 +92,7 @@ struct Reader {
         return value
     }
 
-    mutating func duration(_ node: Node?, _ field: String, allowZero: Bool = false) -> Duration? {
+    mutating func duration(_ node: YAMLNode?, _ field: String, allowZero: Bool = false) -> Duration? {
         guard let text = string(node, field) else { return nil }
         guard let value = DurationParser.parse(text) else {
             issue(field, node, "\"\(text)\" is not a duration (use e.g. 500ms, 30s, 5m, 1h)")
@@ -111,7 +107,7 @@ struct Reader {
 
     /// A file path, with `${NAME}` replaced by that environment variable, so that a path can
     /// name systemd's `${CREDENTIALS_DIRECTORY}` (LoadCredential=) or a mounted secrets folder.
-    mutating func path(_ node: Node?, _ field: String) -> String? {
+    mutating func path(_ node: YAMLNode?, _ field: String) -> String? {
         guard let text = string(node, field) else { return nil }
         switch expand(text) {
         case .success(let path): return path
@@ -139,7 +135,7 @@ struct Reader {
     }
 
     /// The secret in the file the field names (password_file, bearer_token_file).
-    mutating func secretFile(_ node: Node?, _ field: String) -> String? {
+    mutating func secretFile(_ node: YAMLNode?, _ field: String) -> String? {
         guard let path = path(node, field) else { return nil }
         switch ConfigFile.secret(path) {
         case .success(let secret): return secret
@@ -150,7 +146,7 @@ struct Reader {
     }
 
     /// A TLS server name (SNI): a host name, no port or path.
-    mutating func hostName(_ node: Node?, _ field: String) -> String? {
+    mutating func hostName(_ node: YAMLNode?, _ field: String) -> String? {
         guard let name = string(node, field) else { return nil }
         guard !name.isEmpty, !name.contains(where: { $0 == "/" || $0 == ":" || $0 == " " }) else {
             issue(field, node, "must be a host name")
@@ -161,7 +157,7 @@ struct Reader {
 
     /// The certificates of a PEM file the field names; nil, with the reason reported, when
     /// there are none.
-    mutating func pemCertificates(_ node: Node?, _ field: String) -> [NIOSSLCertificate]? {
+    mutating func pemCertificates(_ node: YAMLNode?, _ field: String) -> [NIOSSLCertificate]? {
         guard let node, let path = path(node, field) else { return nil }
         if let known = certificates[path] { return known }
         if let problem = ConfigFile.problem(path) {
@@ -177,7 +173,7 @@ struct Reader {
     }
 
     /// The private key of a PEM file the field names. Messages give the path, never the content.
-    mutating func pemPrivateKey(_ node: Node?, _ field: String) -> NIOSSLPrivateKey? {
+    mutating func pemPrivateKey(_ node: YAMLNode?, _ field: String) -> NIOSSLPrivateKey? {
         guard let node, let path = path(node, field) else { return nil }
         if let problem = ConfigFile.problem(path) {
             issue(field, node, "cannot read \(path): \(problem)")

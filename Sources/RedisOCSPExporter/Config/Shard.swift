@@ -1,4 +1,4 @@
-import Yams
+import YAML
 
 /// One of `count` replicas that split a fleet between them: each polls only the clusters whose
 /// name hashes to its `index`, so the replicas together cover every cluster exactly once.
@@ -24,7 +24,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Reader {
-    mutating func readShard(_ node: Node?) -> Shard? {
+    mutating func readShard(_ node: YAMLNode?) -> Shard? {
         guard let text = string(node, "shard") else { return nil }
         guard let shard = Shard(text) else {
             issue("shard", node, "\"\(text)\" is not I/N with 0 <= I < N (e.g. 0/3 for the first of three replicas)")

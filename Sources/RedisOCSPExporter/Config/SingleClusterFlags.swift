@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import YAML
 
 /// The `--cluster.*` flags: one cluster without a configuration file.
 public struct SingleClusterFlags: Sendable {
@@ -24,15 +24,16 @@ extension ConfigLoader {
     /// Builds the configuration the flags describe and validates it exactly as a file is.
     public static func load(flags: SingleClusterFlags, environment: [String: String] = ProcessInfo.processInfo.environment,
                             shard: Shard? = nil) throws -> ExporterConfig {
-        func scalar(_ s: String) -> Node { .scalar(.init(s, .implicit, .doubleQuoted)) }
-        var cluster: [(Node, Node)] = [(scalar("name"), scalar(flags.name)), (scalar("url"), scalar(flags.url))]
-        if let username = flags.username { cluster.append((scalar("username"), scalar(username))) }
-        if let passwordFile = flags.passwordFile { cluster.append((scalar("password_file"), scalar(passwordFile))) }
-        var tls: [(Node, Node)] = []
-        if let caFile = flags.caFile { tls.append((scalar("ca_file"), scalar(caFile))) }
-        if flags.insecureSkipVerify { tls.append((scalar("insecure_skip_verify"), .scalar(.init("true")))) }
-        if !tls.isEmpty { cluster.append((scalar("tls"), .mapping(.init(tls)))) }
-        let root = Node.mapping(.init([(scalar("clusters"), .sequence(.init([.mapping(.init(cluster))])))]))
+        func scalar(_ s: String) -> YAMLNode { .scalar(.init(s)) }
+        func mapping(_ pairs: [(String, YAMLNode)]) -> YAMLNode { .mapping(pairs.map { (YAMLNode.Scalar($0.0), $0.1) }, nil) }
+        var cluster: [(String, YAMLNode)] = [("name", scalar(flags.name)), ("url", scalar(flags.url))]
+        if let username = flags.username { cluster.append(("username", scalar(username))) }
+        if let passwordFile = flags.passwordFile { cluster.append(("password_file", scalar(passwordFile))) }
+        var tls: [(String, YAMLNode)] = []
+        if let caFile = flags.caFile { tls.append(("ca_file", scalar(caFile))) }
+        if flags.insecureSkipVerify { tls.append(("insecure_skip_verify", .scalar(.init("true", isPlain: true)))) }
+        if !tls.isEmpty { cluster.append(("tls", mapping(tls))) }
+        let root = mapping([("clusters", .sequence([mapping(cluster)], nil))])
         return try load(root: root, source: "command-line flags (--cluster.*)", environment: environment, shard: shard)
     }
 }

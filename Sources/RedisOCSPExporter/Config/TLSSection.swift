@@ -1,9 +1,9 @@
 import NIOSSL
-import Yams
+import YAML
 
 /// The `tls:` section of a cluster and of the Alertmanager client.
 extension Reader {
-    mutating func readTLS(_ node: Node?, field: String, allowServerName: Bool = true) -> (TLSConfiguration?, String?) {
+    mutating func readTLS(_ node: YAMLNode?, field: String, allowServerName: Bool = true) -> (TLSConfiguration?, String?) {
         var tls = TLSConfiguration.makeClientConfiguration()
         let allowed = ["ca_file", "cert_file", "key_file", "insecure_skip_verify", "min_version"] + (allowServerName ? ["server_name"] : [])
         guard let fields = mapping(node, field, allowed: allowed) else {

@@ -27,6 +27,8 @@ final class AlertmanagerNotifier: Service, Reloadable, Sendable {
 
     private struct State {
         var queue: [Alert] = []
+        /// The text the queued alerts hold (`Alert.size`).
+        var queueBytes = 0
         var dropped: UInt64 = 0
         var sent: [String: UInt64] = [:]
         var failed: [String: UInt64] = [:]
@@ -49,7 +51,7 @@ final class AlertmanagerNotifier: Service, Reloadable, Sendable {
     func update(config: AlertmanagerConfig?, evaluationInterval: Duration) {
         settings.withLockedValue { $0 = config.map { Settings(config: $0, validFor: 4 * max($0.resendInterval.seconds, evaluationInterval.seconds)) } }
         state.withLockedValue { s in
-            if config == nil { s.queue.removeAll() } else { trim(&s) }
+            if config == nil { s.queue.removeAll(); s.queueBytes = 0 } else { trim(&s) }
         }
     }
 
@@ -65,19 +67,31 @@ final class AlertmanagerNotifier: Service, Reloadable, Sendable {
     func enqueue(_ alerts: [Alert]) {
         guard settings.withLockedValue({ $0 != nil }) else { return }
         state.withLockedValue { s in
-            s.queue.append(contentsOf: alerts)
-            trim(&s)
+            push(alerts, onto: &s)
         }
         wakeContinuation.yield()
     }
 
+    /// Queues alerts at the back, or at the front for a batch that is tried again.
+    private func push(_ alerts: [Alert], onto s: inout State, atFront: Bool = false) {
+        s.queue.insert(contentsOf: alerts, at: atFront ? 0 : s.queue.count)
+        s.queueBytes += alerts.reduce(0) { $0 + $1.size }
+        trim(&s)
+    }
+
+    /// Drops the oldest alerts while the queue is over either bound.
     private func trim(_ s: inout State) {
-        guard let capacity = settings.withLockedValue({ $0?.config.queueCapacity }) else { return }
-        let excess = s.queue.count - capacity
-        if excess > 0 {
-            s.queue.removeFirst(excess)
-            s.dropped += UInt64(excess)
+        guard let config = settings.withLockedValue({ $0?.config }) else { return }
+        var excess = max(0, s.queue.count - config.queueCapacity)
+        var bytes = s.queueBytes - s.queue.prefix(excess).reduce(0) { $0 + $1.size }
+        while bytes > config.queueMaxBytes, excess < s.queue.count {
+            bytes -= s.queue[excess].size
+            excess += 1
         }
+        guard excess > 0 else { return }
+        s.queue.removeFirst(excess)
+        s.queueBytes = bytes
+        s.dropped += UInt64(excess)
     }
 
     func run() async throws {
@@ -93,10 +107,7 @@ final class AlertmanagerNotifier: Service, Reloadable, Sendable {
                         continue
                     }
                     // Every Alertmanager refused: keep the batch, ahead of newer alerts, and wait.
-                    self.state.withLockedValue { s in
-                        s.queue.insert(contentsOf: batch, at: 0)
-                        self.trim(&s)
-                    }
+                    self.state.withLockedValue { s in self.push(batch, onto: &s, atFront: true) }
                     failures += 1
                     let backoff = min(30.0, 0.5 * pow(2.0, Double(min(failures, 10))))
                     guard (try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))) != nil else { return }
@@ -111,6 +122,7 @@ final class AlertmanagerNotifier: Service, Reloadable, Sendable {
             guard !s.queue.isEmpty else { return nil }
             let batch = Array(s.queue.prefix(Self.batchSize))
             s.queue.removeFirst(batch.count)
+            s.queueBytes -= batch.reduce(0) { $0 + $1.size }
             return batch
         }
     }
@@ -202,6 +214,10 @@ final class AlertmanagerNotifier: Service, Reloadable, Sendable {
                    Double(s.dropped))
         out.family("redis_ocsp_notifications_queue_length", .gauge, "Alerts waiting to be sent.", Double(s.queue.count))
         out.family("redis_ocsp_notifications_queue_capacity", .gauge, "Capacity of the notification queue.", Double(config.queueCapacity))
+        out.family("redis_ocsp_notifications_queue_bytes", .gauge, "Label and annotation text of the alerts waiting to be sent.",
+                   Double(s.queueBytes))
+        out.family("redis_ocsp_notifications_queue_max_bytes", .gauge, "Bound of the notification queue in bytes; the oldest alerts are dropped past it.",
+                   Double(config.queueMaxBytes))
         return out.text
     }
 }

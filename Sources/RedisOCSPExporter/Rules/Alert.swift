@@ -21,6 +21,12 @@ struct Alert: Sendable, Equatable {
     /// Identity across evaluations: the label set.
     var key: String { labels.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}") }
 
+    /// Bytes of text the alert holds, for bounds in bytes.
+    var size: Int {
+        labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+            + annotations.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+    }
+
     var severity: String { labels.first { $0.name == "severity" }?.value ?? "" }
 
     static func == (a: Alert, b: Alert) -> Bool {

@@ -1,5 +1,5 @@
 import RedisSoftwareAPI
-import Yams
+import YAML
 /// The built-in alerting rules. `rawValue` is the alertname, shared with alerts/.
 enum RuleName: String, Sendable, CaseIterable, Comparable {
     case disabled = "RedisOCSPDisabled"
@@ -157,7 +157,7 @@ struct RulesConfig: Sendable {
 
 /// The `rules:` section.
 extension Reader {
-    mutating func readRules(_ node: Node?) -> RulesConfig {
+    mutating func readRules(_ node: YAMLNode?) -> RulesConfig {
         guard let entries = mapping(node, "rules", allowed: RuleName.allCases.map(\.rawValue).sorted() + ["runbook_base_url"]) else {
             return RulesConfig()
         }

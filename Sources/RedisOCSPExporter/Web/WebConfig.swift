@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import Yams
+import YAML
 
 /// `--web.config.file`: TLS, basic auth and response headers for the exporter's own HTTP
 /// server, in the format of the Prometheus exporter-toolkit.
@@ -28,7 +28,7 @@ extension Reader {
     ]
     static let tlsVersions: [String: TLSVersion] = ["TLS10": .tlsv1, "TLS11": .tlsv11, "TLS12": .tlsv12, "TLS13": .tlsv13]
 
-    mutating func readWebConfig(_ root: Node?) -> WebConfig? {
+    mutating func readWebConfig(_ root: YAMLNode?) -> WebConfig? {
         guard let top = mapping(root, "", allowed: ["tls_server_config", "basic_auth_users", "http_server_config"]) else { return nil }
         var config = WebConfig.plain
         if top["tls_server_config"] != nil { (config.tls, config.files) = readServerTLS(top["tls_server_config"]) }
@@ -63,7 +63,7 @@ extension Reader {
     }
 
     /// The server's TLS settings and the files they were read from.
-    private mutating func readServerTLS(_ node: Node?) -> (TLSConfiguration?, [String]) {
+    private mutating func readServerTLS(_ node: YAMLNode?) -> (TLSConfiguration?, [String]) {
         let field = "tls_server_config"
         guard let fields = mapping(node, field, allowed: ["cert_file", "key_file", "client_auth_type", "client_ca_file",
                                                           "min_version", "max_version"]) else { return (nil, []) }

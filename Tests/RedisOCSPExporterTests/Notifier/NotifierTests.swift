@@ -5,7 +5,7 @@ import Testing
 
 @Suite(.tags(.unit))
 struct NotifierTests {
-    func notifier(capacity: Int = 3) throws -> AlertmanagerNotifier {
+    func notifier(capacity: Int = 3, maxBytes: Int? = nil) throws -> AlertmanagerNotifier {
         let config = try ConfigLoader.load(yaml: """
             clusters:
               - {name: a, url: "https://x"}
@@ -17,7 +17,9 @@ struct NotifierTests {
             """, source: "t")
         var logger = Logger(label: "t")
         logger.logLevel = .critical
-        return AlertmanagerNotifier(config: config.alertmanager!, evaluationInterval: .seconds(15),
+        var alertmanager = try #require(config.alertmanager)
+        if let maxBytes { alertmanager.queueMaxBytes = maxBytes }
+        return AlertmanagerNotifier(config: alertmanager, evaluationInterval: .seconds(15),
                                     generatorURL: "http://exporter:10044/", logger: logger)
     }
 
@@ -36,6 +38,23 @@ struct NotifierTests {
         #expect(metrics.contains("redis_ocsp_notifications_queue_length 3\n"))
         #expect(metrics.contains("redis_ocsp_notifications_failed_total{alertmanager=\"http://am.example:9093\"} 0\n"))
         #expect(try ParsedExposition(metrics).types["redis_ocsp_notifications_total"] == "counter")
+    }
+
+    /// Alerts a cluster's data made large (say, an annotation listing nodes) are bounded in
+    /// bytes as well as in number, while Alertmanager is down.
+    @Test func theQueueIsBoundedInBytes() throws {
+        let n = try notifier(capacity: 1000, maxBytes: 200_000)
+        var big = alert("big")
+        big.annotations["description"] = String(repeating: "node ", count: 10_000)
+        for _ in 0..<10 { n.enqueue([big]) }
+        n.enqueue([alert("small")])
+        let page = try ParsedExposition(n.renderMetrics())
+        let bytes = try #require(page.value("redis_ocsp_notifications_queue_bytes"))
+        #expect(bytes <= 200_000)
+        #expect(bytes > 150_000)
+        #expect(page.value("redis_ocsp_notifications_queue_length") == 4)
+        #expect(page.value("redis_ocsp_notifications_dropped_total") == 7)
+        #expect(page.value("redis_ocsp_notifications_queue_max_bytes") == 200_000)
     }
 
     @Test func payloadFollowsTheAlertmanagerV2API() throws {

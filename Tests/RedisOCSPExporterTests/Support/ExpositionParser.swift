@@ -11,6 +11,10 @@ struct ParsedExposition: Equatable {
     var help: [String: String] = [:]
     var types: [String: String] = [:]
 
+    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+        samples[Series(name: name, labels: labels)]
+    }
+
     static func == (a: ParsedExposition, b: ParsedExposition) -> Bool {
         a.help == b.help && a.types == b.types && a.samples.keys == b.samples.keys
             && a.samples.allSatisfy { key, value in
