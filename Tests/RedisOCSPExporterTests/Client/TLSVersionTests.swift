@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+@testable import RedisOCSPExporter
+import Testing
+
+/// Against a real server that speaks only TLS 1.0 (`openssl s_server -tls1`), the REST client
+/// refuses the handshake, so the credentials are never sent, unless `tls.min_version` lowers
+/// the floor for that cluster.
+@Suite
+struct TLSVersionTests {
+    @Test func aTLS10ServerIsRefusedUnlessTheFloorIsLowered() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls10-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = try await TestCertificates.makeServerAndClients(in: directory)
+        let port = try FreePort.reserveForChildProcess()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // Security level 0: OpenSSL 3 refuses TLS 1.0 otherwise, as real old servers are set up to allow it.
+        server.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-www", "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0",
+                            "-cert", files["server"]!, "-key", files["serverKey"]!]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        server.standardInput = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        try await RawConnection.waitUntilAccepting(port: port)
+
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        func errorCode(_ tls: String) async throws -> String? {
+            let config = try ConfigLoader.load(yaml: """
+                timeout: \(ExporterHarness.timeout)
+                clusters:
+                  - {name: old, url: "https://127.0.0.1:\(port)", username: u, password: p, endpoints: [config],
+                     tls: {ca_file: \(files["ca"]!)\(tls)}}
+                """, source: "tls10.yml")
+            let report = await OneShotCheck.run(config, stapling: false, logger: logger)
+            return report.clusters.first?.errors.first { $0.endpoint == "config" }?.errorCode
+        }
+        #expect(try await errorCode("") == CheckFailure.tlsError)
+        // Lowered, the handshake completes; s_server's HTML page is then not the API's JSON.
+        #expect(try await errorCode(", min_version: TLS10") == CheckFailure.invalidResponse)
+    }
+}
