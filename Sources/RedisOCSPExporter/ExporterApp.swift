@@ -47,10 +47,7 @@ public struct ExporterApp: Sendable {
         )
         self.rules = rules
         let renderer = ClusterRenderer()
-        let scheduler = Scheduler(config: config, store: store, logger: logger, now: now) { entry in
-            renderer.update(entry)
-            rules.evaluate(entry.snapshot)
-        }
+        let scheduler = Scheduler(config: config, store: store, logger: logger, now: now) { entry in renderer.update(entry) }
         self.scheduler = scheduler
         let reloader = ConfigReloader(load: reload ?? { config }, components: [scheduler, rules, notifier], logger: logger, now: now)
         self.reloader = reloader

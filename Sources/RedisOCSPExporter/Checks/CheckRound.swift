@@ -11,9 +11,12 @@ enum CheckRound {
 
     /// The new states of the checks that ran.
     struct Outcome: Sendable {
+        var lane: Lane
+        /// When the lane's checks finished.
+        var finishedAt: Double
         var states: [(id: String, state: any Sendable)] = []
-        /// Set by a REST round: when it finished, and the capability and access level it showed.
-        var restRound: (finishedAt: Double, supported: Bool?, accessLevel: AccessLevel?)?
+        /// Set by a REST round: the capability and access level it showed.
+        var restRound: (supported: Bool?, accessLevel: AccessLevel?)?
     }
 
     /// Each lane of `cluster` with its checks and interval.
@@ -37,7 +40,7 @@ enum CheckRound {
     /// scrape timeout.
     static func run(_ lane: Lane, _ checks: [any Check], on snapshot: ClusterSnapshot, context: CheckContext,
                     concurrently: Bool = false) async throws -> Outcome {
-        var outcome = Outcome()
+        var outcome = Outcome(lane: lane, finishedAt: 0)
         if concurrently {
             try await withThrowingTaskGroup(of: (String, any Sendable).self) { group in
                 for check in checks {
@@ -51,6 +54,7 @@ enum CheckRound {
                 outcome.states.append((check.id, try await check.runAny(context, previous: snapshot.anyState(check.id))))
             }
         }
+        outcome.finishedAt = context.now()
         if lane == .rest { finishREST(&outcome, checks, after: snapshot, context: context) }
         return outcome
     }
@@ -81,7 +85,7 @@ enum CheckRound {
     /// checks records `failure`.
     static func failed(_ checks: [any Check], on snapshot: ClusterSnapshot, failure: CheckFailure, duration: Double,
                        context: CheckContext) -> Outcome {
-        var outcome = Outcome()
+        var outcome = Outcome(lane: .rest, finishedAt: context.now())
         for check in checks {
             guard var report = snapshot.anyState(check.id) as? any RESTReport else { continue }
             report.fail(failure, duration: duration, at: context.now())
@@ -111,15 +115,18 @@ enum CheckRound {
             after.apply(outcome)
             AccessLevel.logChange(from: snapshot.accessLevel, to: level, refused: after.refusedPermissions, context: context)
         }
-        outcome.restRound = (context.now(), supported, level)
+        outcome.restRound = (supported, level)
     }
 }
 
 extension ClusterSnapshot {
     mutating func apply(_ outcome: CheckRound.Outcome) {
         for (id, state) in outcome.states { setAnyState(state, id) }
+        // Any lane's round counts, once every lane has run: a cluster watched by its stapling
+        // probe alone is as checked as one with REST endpoints.
+        unchecked.remove(outcome.lane)
+        if unchecked.isEmpty { polledAt = max(polledAt ?? outcome.finishedAt, outcome.finishedAt) }
         if let round = outcome.restRound {
-            polledAt = round.finishedAt
             // A round whose OCSP endpoints both failed otherwise (5xx, timeout) says nothing about capability.
             supported = round.supported ?? supported
             accessLevel = round.accessLevel

@@ -3,8 +3,9 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// The built-in rules: evaluates them on each new snapshot and again on a timer (so `for`
-/// durations and a next_update that passes take effect without new data), owns each alert's
+/// The built-in rules: one loop evaluates each snapshot the store stores, in the order stored,
+/// and every snapshot again on a timer (so `for` durations and a next_update that passes take
+/// effect without new data); owns each alert's
 /// state (inactive -> pending -> firing -> resolved, as Prometheus's rule manager keeps it),
 /// renders the active alerts as their own part of the page, and hands the notifier what is
 /// due to be sent.
@@ -37,8 +38,8 @@ final class RuleEngine: Service, Reloadable, Sendable {
 
     private struct ClusterState {
         var alerts: [String: Alert] = [:]
-        /// The poll time of the newest snapshot evaluated: an older one must not roll the state back.
-        var polledAt = -Double.infinity
+        /// The store version of the newest snapshot evaluated: an older one must not roll the state back.
+        var version: UInt64 = 0
         /// The active alerts as redis_ocsp_alerts samples.
         var rendered: [UInt8] = []
     }
@@ -61,18 +62,40 @@ final class RuleEngine: Service, Reloadable, Sendable {
         self.now = now
     }
 
-    /// Evaluates a new snapshot now and hands the notifier what is due.
-    func evaluate(_ snapshot: ClusterSnapshot) {
+    /// Evaluates a snapshot now and hands the notifier what is due.
+    private func evaluate(_ snapshot: ClusterSnapshot) {
         let outcome = evaluate(snapshot, now: now())
         if !outcome.toSend.isEmpty { notifier?.enqueue(outcome.toSend) }
     }
 
-    /// Re-evaluates every cluster on the evaluation interval until shutdown.
+    /// The one trigger: wakes when the store changes (evaluating the clusters whose snapshot
+    /// did) and on the evaluation interval (evaluating all), until shutdown.
     func run() async throws {
+        guard let store else { return }
+        let (wake, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let due = NIOLockedValueBox(false)
         await cancelWhenGracefulShutdown {
-            // Ends when shutdown cancels the sleep.
-            while (try? await Task.sleep(for: self.settings.withLockedValue { $0.evaluationInterval })) != nil {
-                for entry in self.store?.read().entries ?? [] { self.evaluate(entry.snapshot) }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in store.changes { wakeUp.yield() }
+                }
+                group.addTask {
+                    while (try? await Task.sleep(for: self.evaluationInterval)) != nil {
+                        due.withLockedValue { $0 = true }
+                        wakeUp.yield()
+                    }
+                }
+                group.addTask {
+                    var evaluated: [String: UInt64] = [:]
+                    for await _ in wake {
+                        let all = due.withLockedValue { due in defer { due = false }; return due }
+                        let entries = store.read().entries
+                        for entry in entries where all || evaluated[entry.snapshot.name] != entry.version {
+                            self.evaluate(entry.snapshot)
+                        }
+                        evaluated = Dictionary(uniqueKeysWithValues: entries.map { ($0.snapshot.name, $0.version) })
+                    }
+                }
             }
         }
     }
@@ -92,7 +115,7 @@ final class RuleEngine: Service, Reloadable, Sendable {
 
     func evaluate(_ snapshot: ClusterSnapshot, now: Double) -> Outcome {
         // A cluster not yet polled has no state to judge.
-        guard let polledAt = snapshot.polledAt else { return Outcome(active: [], toSend: []) }
+        guard snapshot.polledAt != nil else { return Outcome(active: [], toSend: []) }
         let settings = self.settings.withLockedValue { $0 }
         let (rules, resendInterval) = (settings.rules, settings.resendInterval)
         var holding: [String: (AlertCondition, Labels)] = [:]
@@ -112,10 +135,10 @@ final class RuleEngine: Service, Reloadable, Sendable {
         defer { for (alert, message) in transitions { log(alert, message) } }
         return state.withLockedValue { s in
             var cluster = s.clusters[snapshot.name] ?? ClusterState()
-            guard polledAt >= cluster.polledAt else {
+            guard snapshot.version >= cluster.version else {
                 return Outcome(active: Self.active(cluster.alerts), toSend: [])
             }
-            cluster.polledAt = polledAt
+            cluster.version = snapshot.version
             var current = cluster.alerts
             var toSend: [Alert] = []
             for (key, (condition, labels)) in holding {

@@ -5,8 +5,11 @@ struct ClusterSnapshot: Sendable {
     var name: String
     var labels: Labels
     var baseURL: String
-    /// Unix time at which the latest REST round finished; nil before the first.
+    /// Unix time at which the latest round of any of its checks finished; nil until each of
+    /// them has run once.
     var polledAt: Double?
+    /// The lanes that have not finished a round yet.
+    var unchecked: Set<CheckRound.Lane>
     /// false while the cluster answers ocsp_unsupported_by_capability, true once an OCSP
     /// endpoint answered; nil when the latest round showed neither.
     var supported: Bool?
@@ -17,6 +20,8 @@ struct ClusterSnapshot: Sendable {
     /// Which configuration of the cluster the snapshot belongs to: the store drops results of
     /// a round that ran for a configuration since replaced.
     var epoch: UInt64 = 0
+    /// Set by the store when it stores the snapshot (`SnapshotStore.Entry.version`).
+    var version: UInt64 = 0
 
     init(cluster: ClusterConfig) {
         name = cluster.name
@@ -24,6 +29,7 @@ struct ClusterSnapshot: Sendable {
         baseURL = cluster.baseURL
         let used = Checks.all.filter { $0.schedule(for: cluster) != nil }
         states = Dictionary(uniqueKeysWithValues: used.map { ($0.id, $0.initialAnyState(for: cluster)) })
+        unchecked = Set(CheckRound.lanes(for: cluster).map(\.lane))
     }
 
     func state<C: Check>(of check: C) -> C.State? { states[check.id] as? C.State }

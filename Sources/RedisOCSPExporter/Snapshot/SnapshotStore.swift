@@ -6,8 +6,14 @@ import NIOConcurrencyHelpers
 final class SnapshotStore: Sendable {
     struct Entry: Sendable {
         var snapshot: ClusterSnapshot
-        /// The store's generation when this entry was stored: the renderer's cache key.
-        var version: UInt64
+        /// The store's generation when this entry was stored: the renderer's cache key, and
+        /// the order in which the rule engine takes a cluster's snapshots.
+        var version: UInt64 { snapshot.version }
+
+        init(snapshot: ClusterSnapshot, version: UInt64) {
+            self.snapshot = snapshot
+            self.snapshot.version = version
+        }
     }
 
     private struct State {
@@ -27,9 +33,13 @@ final class SnapshotStore: Sendable {
     }
 
     private let state: NIOLockedValueBox<State>
+    /// Told of every change (coalesced); the rule engine is its one reader.
+    let changes: AsyncStream<Void>
+    private let changed: AsyncStream<Void>.Continuation
 
     init(clusters: [ClusterConfig]) {
         state = NIOLockedValueBox(State(entries: []))
+        (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         setClusters(clusters, keeping: [])
     }
 
@@ -51,6 +61,7 @@ final class SnapshotStore: Sendable {
             let (generation, epochs) = (s.generation, s.epochs)
             s = State(entries: entries)
             (s.generation, s.epochs) = (generation, epochs)
+            changed.yield()
             return Dictionary(uniqueKeysWithValues: entries.map { ($0.snapshot.name, $0.snapshot.epoch) })
         }
     }
@@ -87,6 +98,7 @@ final class SnapshotStore: Sendable {
             guard change(&snapshot) else { return nil }
             s.generation &+= 1
             s.entries[position] = Entry(snapshot: snapshot, version: s.generation)
+            changed.yield()
             return s.entries[position]
         }
     }

@@ -10,7 +10,7 @@ struct CapabilityTests {
         let cluster = try ConfigLoader.load(yaml: "clusters: [{name: c, url: \"https://x\"}]", source: "t").clusters[0]
         var snapshot = ClusterSnapshot(cluster: cluster)
         func round(_ results: [CheckFailure?]) {
-            snapshot.apply(CheckRound.Outcome(restRound: (finishedAt: 1, supported: RESTRound.capability(results), accessLevel: .admin)))
+            snapshot.apply(CheckRound.Outcome(lane: .rest, finishedAt: 1, restRound: (supported: RESTRound.capability(results), accessLevel: .admin)))
         }
         let serverError = CheckFailure(code: "http_500", message: "m", httpStatus: 500)
         round([serverError, serverError])

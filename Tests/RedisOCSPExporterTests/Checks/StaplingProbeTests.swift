@@ -116,6 +116,31 @@ struct StaplingProbeTests {
 extension StaplingProbeTests {
     /// The exporter probing real stapling servers beside simulated clusters whose REST API
     /// reports the same certificates' status: metrics, alerts, and agreement with alerts/.
+    /// A cluster watched by its stapling probe alone (`endpoints: []`) counts as checked once
+    /// its probe has run: the exporter gets ready, and the cluster's rules are evaluated.
+    @Test func aClusterWatchedOnlyByItsProbeIsReadyAndEvaluated() async throws {
+        let pki = try await StaplingPKI()
+        defer { pki.stop() }
+        let expired = try await pki.startServer(.expired)
+        let yaml = """
+            endpoints: []
+            stapling_probe: {endpoints: ["127.0.0.1:\(expired)"], server_name: localhost, ca_file: \(pki.path("ca.pem")), interval: 1h, timeout: 3s}
+            """
+        let cluster = SimulatedCluster(name: "probed", scenario: .healthy)
+        try await ExporterHarness.with([cluster], pollInterval: "1h",
+                                       extraClusterYAML: ["probed": yaml]) { harness in
+            try await harness.waitForStaplingProbes()
+            try await waitUntil("ready") { harness.app.store.firstRoundDone }
+            #expect(try await harness.get("/-/ready").status == 200)
+            try await waitUntil("the stale staple's alert") {
+                harness.app.rules.alerts("probed").contains { $0.rule == .stapleStale }
+            }
+            let page = String(buffer: try await harness.get("/").body)
+            #expect(!page.contains("PENDING"), "\(page)")
+            #expect(cluster.requestCount == 0)
+        }
+    }
+
     @Test func exporterServesTheStapledViewAndItsAlerts() async throws {
         let pki = try await StaplingPKI()
         defer { pki.stop() }

@@ -133,11 +133,20 @@ struct RuleEvaluatorTests {
         #expect(late.active[0].annotations["description"]?.hasPrefix("next_update passed 10 seconds ago") == true)
     }
 
+    /// Snapshots are taken in the order the store stored them, whatever their poll time: a
+    /// stapling round stores a newer snapshot with the same poll time.
     @Test func anOlderSnapshotDoesNotRollTheStateBack() throws {
         let e = evaluator()
-        _ = e.evaluate(try snapshot(status: "REVOKED", polledAt: Self.t0 + 60), now: Self.t0 + 60)
-        let outcome = e.evaluate(try snapshot(status: "GOOD", polledAt: Self.t0), now: Self.t0 + 61)
+        var newer = try snapshot(status: "REVOKED")
+        newer.version = 2
+        var older = try snapshot(status: "GOOD")
+        older.version = 1
+        _ = e.evaluate(newer, now: Self.t0 + 60)
+        let outcome = e.evaluate(older, now: Self.t0 + 61)
         #expect(names(outcome.active) == ["RedisOCSPCertRevoked"])
+        #expect(outcome.active.first?.activeAt == Self.t0 + 60)
+        // The same snapshot again (the timer's re-evaluation) is taken.
+        #expect(names(e.evaluate(newer, now: Self.t0 + 62).active) == ["RedisOCSPCertRevoked"])
     }
 
     @Test func settingsChangeSeverityForLabelsAnnotationsAndThreshold() throws {
