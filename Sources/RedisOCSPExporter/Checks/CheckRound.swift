@@ -59,20 +59,34 @@ enum CheckRound {
         return outcome
     }
 
-    /// Runs every lane of `cluster` once, all at once and each REST round's requests
-    /// concurrently, on a fresh snapshot, and returns it (/probe and the `check` command).
-    /// `rest` runs the REST round; /probe passes one that first takes a request slot.
-    static func once(
-        _ cluster: ClusterConfig, lanes: [(lane: Lane, checks: [any Check], interval: Duration)], context: CheckContext,
-        rest: (@Sendable ([any Check], ClusterSnapshot) async -> Outcome?)? = nil
-    ) async -> ClusterSnapshot {
+    /// The one run-once path, for /probe and the `check` command: every lane of `cluster`
+    /// once, all at once and each REST round's requests concurrently, on a fresh snapshot.
+    /// The REST round takes a slot of `rounds` first, as the scheduler's rounds do; waiting
+    /// past `deadline` fails it with `timeout`. Checks with an interval of their own (the test
+    /// call, which makes the cluster query its responder) run only on that interval, in the
+    /// scheduler: a one-off run only reads. `stapling: false` leaves the stapling probe out.
+    static func once(_ cluster: ClusterConfig, stapling: Bool = true, context: CheckContext, rounds: RequestLimiter,
+                     deadline: ContinuousClock.Instant) async -> ClusterSnapshot {
         var snapshot = ClusterSnapshot(cluster: cluster)
         let fresh = snapshot
+        let lanes = lanes(for: cluster).compactMap { lane, checks, _ -> (Lane, [any Check])? in
+            guard lane == .rest else { return stapling ? (lane, checks) : nil }
+            let reads = checks.filter { $0.schedule(for: cluster) == .restRound(every: nil) }
+            return reads.isEmpty ? nil : (lane, reads)
+        }
         let outcomes = await withTaskGroup(of: Outcome?.self) { group in
-            for (lane, checks, _) in lanes {
+            for (lane, checks) in lanes {
                 group.addTask {
-                    if lane == .rest, let rest { return await rest(checks, fresh) }
-                    return try? await run(lane, checks, on: fresh, context: context, concurrently: true)
+                    guard lane == .rest else { return try? await run(lane, checks, on: fresh, context: context, concurrently: true) }
+                    let start = ContinuousClock.now
+                    do {
+                        try await rounds.acquire(deadline: deadline)
+                    } catch {
+                        let failure = CheckFailure(code: CheckFailure.timeout, message: "no free round slot within the deadline")
+                        return failed(checks, on: fresh, failure: failure, duration: (ContinuousClock.now - start).seconds, context: context)
+                    }
+                    defer { rounds.release() }
+                    return try? await run(.rest, checks, on: fresh, context: context, concurrently: true)
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }

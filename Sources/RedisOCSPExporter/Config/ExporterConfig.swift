@@ -4,10 +4,9 @@ import YAML
 /// The validated configuration of one exporter process. Built only by `ConfigLoader`, so a
 /// value of this type is always complete and consistent: secrets read, TLS material parsed.
 public struct ExporterConfig: Sendable {
-    var pollInterval: Duration
-    var timeout: Duration
-    /// Upper bound on REST requests in flight across all clusters.
-    var maxConcurrentRequests: Int
+    /// Clusters' REST rounds in flight at once, across all clusters: in the scheduler, in
+    /// /probe and in `check` alike (a round asks one cluster's endpoints).
+    var maxConcurrentRounds: Int
     public var clusters: [ClusterConfig]
 
     /// The configured clusters' names, in order.
@@ -29,7 +28,7 @@ public struct ExporterConfig: Sendable {
 
     static let defaultPollInterval = Duration.seconds(30)
     static let defaultTimeout = Duration.seconds(10)
-    static let defaultMaxConcurrentRequests = 64
+    static let defaultMaxConcurrentRounds = 64
     static let defaultEvaluationInterval = Duration.seconds(15)
 
     /// How often a firing alert is sent again, also without an Alertmanager (the rule engine keeps time).
@@ -38,14 +37,23 @@ public struct ExporterConfig: Sendable {
 
 extension Reader {
     mutating func readRoot(_ root: YAMLNode?) -> ExporterConfig? {
-        guard let top = mapping(root, "", allowed: ["poll_interval", "timeout", "max_concurrent_requests", "evaluation_interval",
+        guard let top = mapping(root, "", allowed: ["poll_interval", "timeout", "max_concurrent_rounds", "max_concurrent_requests", "evaluation_interval",
                                                     "clusters", "rules", "alertmanager", "shard"]) else {
             return nil
         }
         let pollInterval = duration(top["poll_interval"], "poll_interval") ?? ExporterConfig.defaultPollInterval
         let timeout = duration(top["timeout"], "timeout") ?? ExporterConfig.defaultTimeout
-        let maxConcurrent = int(top["max_concurrent_requests"], "max_concurrent_requests", range: 1...10_000)
-            ?? ExporterConfig.defaultMaxConcurrentRequests
+        // max_concurrent_requests is the setting's earlier name: it always bounded rounds.
+        if let old = top["max_concurrent_requests"] {
+            if top["max_concurrent_rounds"] != nil {
+                issue("max_concurrent_requests", old, "is the earlier name of max_concurrent_rounds; set only max_concurrent_rounds")
+            } else {
+                warn("max_concurrent_requests", old, "is now named max_concurrent_rounds (clusters' REST rounds in flight at once)")
+            }
+        }
+        let maxConcurrent = int(top["max_concurrent_rounds"] ?? top["max_concurrent_requests"],
+                                top["max_concurrent_rounds"] == nil && top["max_concurrent_requests"] != nil ? "max_concurrent_requests" : "max_concurrent_rounds",
+                                range: 1...10_000) ?? ExporterConfig.defaultMaxConcurrentRounds
 
         var clusters: [ClusterConfig] = []
         switch top["clusters"] {
@@ -64,7 +72,7 @@ extension Reader {
         }
         checkServerNames(clusters)
         var config = ExporterConfig(
-            pollInterval: pollInterval, timeout: timeout, maxConcurrentRequests: maxConcurrent, clusters: clusters,
+            maxConcurrentRounds: maxConcurrent, clusters: clusters,
             evaluationInterval: duration(top["evaluation_interval"], "evaluation_interval") ?? ExporterConfig.defaultEvaluationInterval,
             rules: readRules(top["rules"]), alertmanager: readAlertmanager(top["alertmanager"]), shard: readShard(top["shard"])
         )

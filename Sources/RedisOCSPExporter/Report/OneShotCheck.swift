@@ -2,9 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 
-/// The `check` command's work: every configured check of each cluster once, concurrently
-/// across clusters and each within its timeout, then the built-in rules on that one snapshot
-/// with `for` ignored.
+/// The `check` command's work: each cluster once through `CheckRound.once`, as /probe runs
+/// one, at most max_concurrent_rounds REST rounds at a time and each within its timeout, then
+/// the built-in rules on that one snapshot with `for` ignored.
 public enum OneShotCheck {
     /// `stapling`: run the configured stapling probes too.
     public static func run(_ config: ExporterConfig, stapling: Bool, logger: Logger) async -> CheckReport {
@@ -14,20 +14,15 @@ public enum OneShotCheck {
         let configuration = Scheduler.httpConfiguration(clusters: config.clusters.count,
                                                         dnsOverrides: ClusterClient.dnsOverrides(for: config.clusters))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        // At most max_concurrent_requests clusters at once, as the exporter polls them.
+        let rounds = RequestLimiter(limit: config.maxConcurrentRounds)
+        // A person waits for the whole fleet; only each round's own timeout ends it.
+        let deadline = ContinuousClock.now + .seconds(86_400 * 365)
         let snapshots = await withTaskGroup(of: ClusterSnapshot.self) { group in
-            func start(_ cluster: ClusterConfig) {
-                let lanes = CheckRound.lanes(for: cluster).filter { stapling || $0.lane == .rest }
+            for cluster in config.clusters {
                 let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: logger, now: now)
-                group.addTask { await CheckRound.once(cluster, lanes: lanes, context: context) }
+                group.addTask { await CheckRound.once(cluster, stapling: stapling, context: context, rounds: rounds, deadline: deadline) }
             }
-            config.clusters.prefix(config.maxConcurrentRequests).forEach(start)
-            var pending = config.clusters.dropFirst(config.maxConcurrentRequests), done: [ClusterSnapshot] = []
-            for await snapshot in group {
-                done.append(snapshot)
-                if let cluster = pending.popFirst() { start(cluster) }
-            }
-            return done
+            return await group.reduce(into: []) { $0.append($1) }
         }
         try? await http.shutdown()
         let engine = RuleEngine(rules: rules, resendInterval: .seconds(60), logger: logger)

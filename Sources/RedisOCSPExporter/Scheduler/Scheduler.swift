@@ -94,7 +94,7 @@ actor Scheduler: Service, Reloadable {
         self.published = published
         self.logger = logger
         self.now = now
-        work = NIOLockedValueBox(Work(limiter: RequestLimiter(limit: config.maxConcurrentRequests)))
+        work = NIOLockedValueBox(Work(limiter: RequestLimiter(limit: config.maxConcurrentRounds)))
     }
 
     func run() async throws {
@@ -128,9 +128,9 @@ actor Scheduler: Service, Reloadable {
         guard let http = client?.http else { return }
         let (logger, now) = (self.logger, self.now)
         work.withLockedValue { w in
-            if newConfig.maxConcurrentRequests != config.maxConcurrentRequests {
+            if newConfig.maxConcurrentRounds != config.maxConcurrentRounds {
                 // Rounds in flight give their slots back to the limiter they took them from.
-                w.limiter = RequestLimiter(limit: newConfig.maxConcurrentRequests)
+                w.limiter = RequestLimiter(limit: newConfig.maxConcurrentRounds)
             }
             for cluster in newConfig.clusters {
                 let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: logger, now: now)
@@ -229,10 +229,9 @@ actor Scheduler: Service, Reloadable {
         for task in stopping { await task.value }
     }
 
-    /// Runs one configured cluster's checks now, apart from its jobs and without touching the
-    /// store, for /probe: every lane at once, each REST check concurrently, each bounded by
-    /// `limit` as well as by the cluster's own timeouts. Checks with an interval of their own
-    /// (the test call) are left out. Returns nil for an unknown cluster.
+    /// Runs one configured cluster's checks now (`CheckRound.once`), apart from its jobs and
+    /// without touching the store, for /probe: each bounded by `limit` as well as by the
+    /// cluster's own timeouts. Returns nil for an unknown cluster.
     func probe(_ name: String, limit: Duration) async -> ClusterSnapshot? {
         guard var cluster = config.clusters.first(where: { $0.name == name }), let http = client?.http else { return nil }
         cluster.timeout = min(cluster.timeout, limit)
@@ -241,21 +240,7 @@ actor Scheduler: Service, Reloadable {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)
         let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: quiet, now: now)
-        let limiter = work.withLockedValue { $0.limiter }
-        let deadline = ContinuousClock.now + limit
-        let lanes = CheckRound.lanes(for: cluster).map { lane, checks, interval in
-            (lane, checks.filter { lane != .rest || $0.schedule(for: cluster) == .restRound(every: nil) }, interval)
-        }
-        return await CheckRound.once(cluster, lanes: lanes, context: context) { checks, fresh in
-            let start = ContinuousClock.now
-            do {
-                try await limiter.acquire(deadline: deadline)
-            } catch {
-                let failure = CheckFailure(code: CheckFailure.timeout, message: "no free request slot within the deadline")
-                return CheckRound.failed(checks, on: fresh, failure: failure, duration: (ContinuousClock.now - start).seconds, context: context)
-            }
-            defer { limiter.release() }
-            return try? await CheckRound.run(.rest, checks, on: fresh, context: context, concurrently: true)
-        }
+        return await CheckRound.once(cluster, context: context, rounds: work.withLockedValue { $0.limiter },
+                                     deadline: ContinuousClock.now + limit)
     }
 }

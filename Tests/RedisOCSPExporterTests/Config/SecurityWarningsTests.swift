@@ -41,4 +41,14 @@ struct SecurityWarningsTests {
         #expect(config.alertmanager?.tls.minimumTLSVersion == .tlsv12)
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "clusters:\n  - {name: a, url: \"https://x\", tls: {min_version: SSL3}}\n", source: "c") }
     }
+
+    /// The round bound's earlier name still loads, with a warning naming the new one.
+    @Test func theRoundBoundsEarlierNameIsAccepted() throws {
+        let config = try ConfigLoader.load(yaml: "max_concurrent_requests: 3\nclusters:\n  - {name: a, url: \"https://x\"}\n", source: "c.yml")
+        #expect(config.maxConcurrentRounds == 3)
+        #expect(config.warnings == ["c.yml: line 1: max_concurrent_requests: is now named max_concurrent_rounds (clusters' REST rounds in flight at once)"])
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.load(yaml: "max_concurrent_requests: 3\nmax_concurrent_rounds: 4\nclusters:\n  - {name: a, url: \"https://x\"}\n", source: "c")
+        }
+    }
 }

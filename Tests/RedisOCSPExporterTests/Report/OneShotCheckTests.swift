@@ -19,7 +19,7 @@ struct OneShotCheckTests {
         .expiring: (.warning, ["RedisOCSPResponseExpiringSoon"]),
         .noResponderURL: (.warning, ["RedisOCSPNoResponderURL"]),
         .invalidOCSPResponse: (.warning, ["RedisOCSPAPIDown/status"]),
-        .taskQueued: (.warning, ["RedisOCSPAPIDown/test"]),
+        .taskQueued: (.ok, []),  // only the test call fails, and a one-off run never makes it
         .queryFailed: (.warning, ["RedisOCSPQueryFailing"]),
         .certsExpiring: (.warning, ["RedisClusterCertificateExpiring"]),
         .unauthorized: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
@@ -113,15 +113,15 @@ struct OneShotCheckTests {
         #expect((1100...1200).contains(left))
     }
 
-    /// A fleet is checked max_concurrent_requests clusters at a time, as it is polled: of six
+    /// A fleet is checked max_concurrent_rounds REST rounds at a time, as it is polled: of six
     /// clusters that answer after 1 s, the simulator sees two asked at once, never more.
-    @Test func clustersAreCheckedWithinTheRequestBound() async throws {
+    @Test func clustersAreCheckedWithinTheRoundBound() async throws {
         let gauge = InFlightGauge()
         let clusters = (1...6).map { SimulatedCluster(name: "slow\($0)", scenario: .slow, slowDelay: .seconds(1), inFlight: gauge) }
         let simulator = try await SimulatorServer.start(clusters)
         let files = try SimulatorFiles(simulator, prefix: "bound")
         defer { try? FileManager.default.removeItem(at: files.directory) }
-        let yaml = "max_concurrent_requests: 2\ntimeout: \(ExporterHarness.timeout)\nclusters:\n" + clusters.map {
+        let yaml = "max_concurrent_rounds: 2\ntimeout: \(ExporterHarness.timeout)\nclusters:\n" + clusters.map {
             "  - {name: \($0.name), url: \"\(simulator.urls[$0.name]!)\", username: \($0.username), password: \($0.password), tls: {ca_file: \(files.ca)}}\n"
         }.joined()
         var logger = Logger(label: "t")
@@ -132,6 +132,22 @@ struct OneShotCheckTests {
         #expect(report.clusters.allSatisfy { $0.status == .ok }, "\(report.text(color: false))")
         // Six clusters of 1 s each: while one pair is asked, the others are due, so two at once.
         #expect(gauge.peak == 2, "\(gauge.peak) clusters asked at once")
+    }
+
+    /// `check` and /probe take one path and one policy: they read, and leave the test call
+    /// (which makes the cluster query its responder) to the scheduler's test_interval.
+    @Test func oneOffRunsOnlyRead() async throws {
+        let checked = SimulatedCluster(name: "checked", scenario: .healthy)
+        _ = try await run([checked], extra: ["checked": ", test_interval: 1m"])
+        #expect(checked.requestCount == 4, "config, status, nodes and alerts")
+
+        let probed = SimulatedCluster(name: "probed", scenario: .healthy)
+        try await ExporterHarness.with([probed], pollInterval: "1h", extraClusterYAML: ["probed": "test_interval: 1h"]) { harness in
+            try await harness.waitForRounds(1)
+            try await waitUntil("the scheduler's first round with its test call") { probed.requestCount == 5 }
+            #expect(try await harness.get("/probe?target=probed").status == 200)
+            #expect(probed.requestCount == 9)
+        }
     }
 
     @Test func aClosedPortIsUnknown() async throws {

@@ -63,7 +63,7 @@ struct SchedulerTests {
     @Test func roundsInFlightNeverExceedTheBound() async throws {
         let gauge = InFlightGauge()
         let clusters = (0..<8).map { SimulatedCluster(name: "slow-\($0)", scenario: .slow, slowDelay: .milliseconds(150), inFlight: gauge) }
-        try await ExporterHarness.with(clusters, pollInterval: "300ms", extraTopYAML: "max_concurrent_requests: 2\n") { harness in
+        try await ExporterHarness.with(clusters, pollInterval: "300ms", extraTopYAML: "max_concurrent_rounds: 2\n") { harness in
             try await harness.waitForRounds(2)
             // 16 rounds of at least 150 ms each, all due within 300 ms of each other: the
             // second slot is taken while the first is held, however slow the machine.
