@@ -15,7 +15,7 @@ struct ExporterCommand: AsyncParsableCommand {
             REDIS_OCSP_CLUSTER_* environment variables), or --demo to run against built-in simulated clusters.
             """,
         version: RedisOCSPExporter.BuildInfo.description,
-        subcommands: [CheckCommand.self]
+        subcommands: [CheckCommand.self, RulesCommand.self]
     )
 
     @OptionGroup var source: ClusterSource

@@ -62,3 +62,16 @@ extension ClusterFamily {
     static let nodeInfo = ClusterFamily("redis_ocsp_node_info", .gauge, "One series per cluster node with its address, software version and status; always 1.")
     static let nodes = ClusterFamily("redis_ocsp_nodes", .gauge, "Number of nodes in the cluster.")
 }
+
+/// Redis Software versions such as "7.8.2-34", ordered by their numeric parts.
+enum SoftwareVersion {
+    static func compare(_ a: String, _ b: String) -> Int {
+        func parts(_ v: String) -> [Int] { v.split(whereSeparator: { $0 == "." || $0 == "-" }).map { Int($0) ?? 0 } }
+        let (x, y) = (parts(a), parts(b))
+        for i in 0..<max(x.count, y.count) {
+            let (p, q) = (i < x.count ? x[i] : 0, i < y.count ? y[i] : 0)
+            if p != q { return p < q ? -1 : 1 }
+        }
+        return 0
+    }
+}

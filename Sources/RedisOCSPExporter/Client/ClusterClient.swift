@@ -79,9 +79,7 @@ struct ClusterClient: Sendable {
             if Task.isCancelled { throw CancellationError() }
             result = .failure(Self.classify(error))
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Fetch(result: result, duration: seconds)
+        return Fetch(result: result, duration: (ContinuousClock.now - start).seconds)
     }
 
     @Sendable
@@ -93,7 +91,7 @@ struct ClusterClient: Sendable {
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         if method == "POST" { request.headers.add(name: "Content-Length", value: "0") }
         request.tlsConfiguration = tls
-        let response = try await http.execute(request, timeout: .nanoseconds(Int64(max(0, limit.seconds) * 1e9)))
+        let response = try await http.execute(request, timeout: .nanoseconds(max(0, limit.nanoseconds)))
         let body = try await response.body.collect(upTo: Self.maxBodyBytes)
         return (Int(response.status.code), body)
     }

@@ -24,7 +24,7 @@ enum StaplingProbe {
             result = try await threads.runIfActive {
                 assert(MultiThreadedEventLoopGroup.currentEventLoop == nil, "the stapling probe blocks; never on an event loop")
                 let left = config.timeout - (ContinuousClock.now - start)
-                let milliseconds = max(1, Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                let milliseconds = max(1, Int32(clamping: left.milliseconds))
                 var raw = rocsp_result()
                 if let pem = config.caPEM {
                     pem.withUnsafeBufferPointer { buffer in

@@ -33,7 +33,7 @@ enum DurationParser {
 
     /// The shortest Prometheus-style text for a duration, for messages and the landing page.
     static func format(_ duration: Duration) -> String {
-        var ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        var ms = duration.milliseconds
         if ms == 0 { return "0s" }
         var out = ""
         for unit in units.sorted(by: { $0.milliseconds > $1.milliseconds }) where ms >= unit.milliseconds {

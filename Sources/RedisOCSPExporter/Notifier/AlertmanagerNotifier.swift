@@ -150,7 +150,7 @@ final class AlertmanagerNotifier: Service, Reloadable, Sendable {
         var problem: String?
         do {
             let (status, answer) = try await withDeadline(config.timeout) { [request] in
-                let response = try await http.execute(request, timeout: .nanoseconds(Int64(config.timeout.seconds * 1e9)))
+                let response = try await http.execute(request, timeout: .nanoseconds(config.timeout.nanoseconds))
                 return (response.status.code, try await response.body.collect(upTo: 64 * 1024))
             }
             if !(200..<300).contains(Int(status)) {

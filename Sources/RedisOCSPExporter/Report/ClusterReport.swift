@@ -129,7 +129,7 @@ public struct ClusterReport: Sendable, Encodable {
                 !["alertname", "cluster", "severity"].contains(label.name) && snapshot.labels[label.name] == nil
                     && rules[alert.rule].labels[label.name] == nil
             }
-            return Problem(alertname: alert.rule.rawValue, severity: alert.severity, status: alert.severity == "critical" ? .critical : .warning,
+            return Problem(alertname: alert.rule.name, severity: alert.severity, status: alert.severity == "critical" ? .critical : .warning,
                            state: alert.state.rawValue,
                            labels: Dictionary(own.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                            summary: alert.annotations["summary"] ?? "", description: alert.annotations["description"] ?? "",
@@ -143,7 +143,7 @@ public struct ClusterReport: Sendable, Encodable {
     /// The nodes that keep a mixed-version cluster from OCSP: those below `minimum`, or below
     /// the newest version in the cluster.
     static func blocking(_ nodes: [ClusterNode], minimum: String?) -> Set<Int64> {
-        guard let target = minimum ?? nodes.map(\.softwareVersion).max(by: { RuleName.compareVersions($0, $1) < 0 }) else { return [] }
-        return Set(nodes.filter { RuleName.compareVersions($0.softwareVersion, target) < 0 }.map(\.uid))
+        guard let target = minimum ?? nodes.map(\.softwareVersion).max(by: { SoftwareVersion.compare($0, $1) < 0 }) else { return [] }
+        return Set(nodes.filter { SoftwareVersion.compare($0.softwareVersion, target) < 0 }.map(\.uid))
     }
 }

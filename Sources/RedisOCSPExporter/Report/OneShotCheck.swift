@@ -9,7 +9,7 @@ public enum OneShotCheck {
     /// `stapling`: run the configured stapling probes too.
     public static func run(_ config: ExporterConfig, stapling: Bool, logger: Logger) async -> CheckReport {
         var rules = config.rules
-        for rule in RuleName.allCases { rules.settings[rule]?.forDuration = .zero }
+        for rule in Rule.builtIn { rules.settings[rule]?.forDuration = .zero }
         let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
         let configuration = Scheduler.httpConfiguration(clusters: config.clusters.count,
                                                         dnsOverrides: ClusterClient.dnsOverrides(for: config.clusters))

@@ -4,7 +4,7 @@ import Foundation
 struct Alert: Sendable, Equatable {
     enum State: String, Sendable { case pending, firing, resolved }
 
-    var rule: RuleName
+    var rule: Rule
     var cluster: String
     /// The complete label set, sorted by name: alertname, cluster, severity, the cluster's
     /// static labels, the rule's configured labels and the condition's own.

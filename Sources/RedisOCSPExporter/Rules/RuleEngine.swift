@@ -118,15 +118,15 @@ final class RuleEngine: Service, Reloadable, Sendable {
         guard snapshot.polledAt != nil else { return Outcome(active: [], toSend: []) }
         let settings = self.settings.withLockedValue { $0 }
         let (rules, resendInterval) = (settings.rules, settings.resendInterval)
-        var holding: [String: (AlertCondition, Labels)] = [:]
-        for rule in RuleName.allCases {
+        var holding: [String: (Rule, AlertCondition, Labels)] = [:]
+        for rule in Rule.builtIn {
             let settings = rules[rule]
             guard settings.enabled else { continue }
             for condition in rule.conditions(snapshot, now: now, settings: settings) {
-                var labels = [("alertname", rule.rawValue), ("cluster", snapshot.name), ("severity", settings.severity)]
+                var labels = [("alertname", rule.name), ("cluster", snapshot.name), ("severity", settings.severity)]
                 labels += snapshot.labels.tuples + settings.labels.tuples + condition.labels
                 let sorted = Labels(labels)
-                holding[sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")] = (condition, sorted)
+                holding[sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")] = (rule, condition, sorted)
             }
         }
         // Transitions are logged after the lock is released: the log handler writes to stderr,
@@ -141,10 +141,10 @@ final class RuleEngine: Service, Reloadable, Sendable {
             cluster.version = snapshot.version
             var current = cluster.alerts
             var toSend: [Alert] = []
-            for (key, (condition, labels)) in holding {
-                let settings = rules[condition.rule]
+            for (key, (rule, condition, labels)) in holding {
+                let settings = rules[rule]
                 var alert = current[key].flatMap { $0.state == .resolved ? nil : $0 } ?? Alert(
-                    rule: condition.rule, cluster: snapshot.name, labels: labels, annotations: [:], state: .pending,
+                    rule: rule, cluster: snapshot.name, labels: labels, annotations: [:], state: .pending,
                     activeAt: now, resolvedAt: nil, value: condition.value
                 )
                 alert.value = condition.value
@@ -230,7 +230,7 @@ final class RuleEngine: Service, Reloadable, Sendable {
     }
 
     private func log(_ alert: Alert, _ message: Logger.Message) {
-        var metadata: Logger.Metadata = ["alertname": "\(alert.rule.rawValue)", "cluster": "\(alert.cluster)", "severity": "\(alert.severity)"]
+        var metadata: Logger.Metadata = ["alertname": "\(alert.rule.name)", "cluster": "\(alert.cluster)", "severity": "\(alert.severity)"]
         for label in alert.labels where label.name == "endpoint" { metadata["endpoint"] = "\(label.value)" }
         logger.info(message, metadata: metadata)
     }

@@ -27,7 +27,7 @@ final class Alarm: Sendable {
                     }
                     s.waiter = continuation
                     let left = deadline - .now
-                    let nanoseconds = max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+                    let nanoseconds = max(0, left.nanoseconds)
                     s.timer = loop.scheduleTask(in: .nanoseconds(nanoseconds)) { self.ring() }
                     return false
                 }

@@ -11,13 +11,13 @@ struct PollSchedule: Sendable {
         self.interval = interval
         self.origin = origin
         let hash = StableHash.fnv1a(name)
-        let intervalMs = max(1, interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        let intervalMs = max(1, interval.milliseconds)
         offset = .milliseconds(Int64(hash % UInt64(intervalMs)))
     }
 
     func firstPoll() -> ContinuousClock.Instant {
         let window = min(interval, .seconds(1))
-        let windowMs = window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000
+        let windowMs = window.milliseconds
         return origin + .milliseconds(Int64.random(in: 0...max(0, windowMs)))
     }
 

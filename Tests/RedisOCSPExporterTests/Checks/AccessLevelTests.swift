@@ -95,10 +95,10 @@ struct AccessLevelTests {
         #expect(chosen.endpoints.map(\.endpoint).sorted() == ["alerts", "nodes"])
         #expect(!lines.withLockedValue { $0 }.contains { $0.contains("cluster=chosen") && $0.contains("level=warn") })
         let settings = RulesConfig()
-        #expect(RuleName.apiDown.conditions(chosen, now: Date().timeIntervalSince1970, settings: settings[.apiDown]).isEmpty)
-        #expect(RuleName.apiDown.conditions(viewer, now: Date().timeIntervalSince1970, settings: settings[.apiDown]).count == 2)
+        #expect(Rule.apiDown.conditions(chosen, now: Date().timeIntervalSince1970, settings: settings[.apiDown]).isEmpty)
+        #expect(Rule.apiDown.conditions(viewer, now: Date().timeIntervalSince1970, settings: settings[.apiDown]).count == 2)
         // A revoked certificate reaches a viewer through the cluster's own alert.
-        #expect(RuleName.certRevoked.conditions(chosen, now: Date().timeIntervalSince1970, settings: settings[.certRevoked]).count == 1)
+        #expect(Rule.certRevoked.conditions(chosen, now: Date().timeIntervalSince1970, settings: settings[.certRevoked]).count == 1)
 
         #expect(snapshots["admin"]?.accessLevel == .admin)
     }

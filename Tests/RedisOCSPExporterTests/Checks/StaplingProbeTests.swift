@@ -223,7 +223,7 @@ extension StaplingProbeTests {
 
             // Past every `for`, the built-in evaluator and alerts/ fire the same alerts.
             let fired = try await AlertRulesTests.expectAgreement(harness, now: Date().timeIntervalSince1970.rounded(.down))
-            #expect(fired == RuleName.stapleRules.union([.certRevoked]))
+            #expect(fired == Rule.stapleRules.union([.certRevoked]))
             var logger = Logger(label: "t")
             logger.logLevel = .critical
             let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
@@ -231,7 +231,7 @@ extension StaplingProbeTests {
             var byCluster: [String: Set<String>] = [:]
             for entry in harness.app.store.read().entries {
                 _ = evaluator.evaluate(entry.snapshot, now: now - 900)
-                byCluster[entry.snapshot.name] = Set(evaluator.evaluate(entry.snapshot, now: now).active.map(\.rule.rawValue))
+                byCluster[entry.snapshot.name] = Set(evaluator.evaluate(entry.snapshot, now: now).active.map(\.rule.name))
             }
             #expect(byCluster["fresh"] == [])
             #expect(byCluster["revoked"] == ["RedisOCSPCertRevoked"])

@@ -87,6 +87,17 @@ struct CommandLineTests {
         #expect(version.stdout.contains("0."))
     }
 
+    /// `rules` prints the committed rule files, in either format.
+    @Test func rulesPrintsTheCommittedFiles() async throws {
+        let root = ExporterProcess.packageRoot
+        let prometheus = try await ExporterProcess.run(["rules"])
+        #expect(prometheus.status == 0)
+        #expect(prometheus.stdout == (try String(contentsOf: root.appendingPathComponent("alerts/redis-ocsp.rules.yml"), encoding: .utf8)))
+        let operator_ = try await ExporterProcess.run(["rules", "--format=prometheusrule"])
+        #expect(operator_.stdout == (try String(contentsOf: root.appendingPathComponent("examples/kubernetes/base/prometheusrule.yaml"), encoding: .utf8)))
+        #expect(try await ExporterProcess.run(["rules", "--format=json"]).status != 0)
+    }
+
     /// `check` as a pipeline or a plugin runs it: exit status of the worst cluster, the
     /// clusters picked by --cluster, the same sources as the exporter, usage errors UNKNOWN.
     @Test func checkExitsWithThePluginStatus() async throws {

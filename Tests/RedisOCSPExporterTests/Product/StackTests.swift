@@ -148,7 +148,7 @@ struct StackTests {
         // Every expected alert fires in Prometheus and reaches Alertmanager; no other does.
         let expected = Set(Self.expectedAlerts.flatMap { cluster, alerts in alerts.map { "\($0)@\(cluster)" } })
         func key(_ labels: [String: String]) -> String? {
-            guard let name = labels["alertname"], name.hasPrefix("RedisOCSP") || RuleName(rawValue: name) != nil, let cluster = labels["cluster"] else { return nil }
+            guard let name = labels["alertname"], name.hasPrefix("RedisOCSP") || Rule.named(name) != nil, let cluster = labels["cluster"] else { return nil }
             return name + (labels["endpoint"].map { "/\($0)" } ?? "") + "@\(cluster)"
         }
         var firing: Set<String> = []

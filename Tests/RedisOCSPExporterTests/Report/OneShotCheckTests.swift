@@ -77,7 +77,7 @@ struct OneShotCheckTests {
         #expect(text.hasPrefix("2 clusters: 0 OK, 1 WARNING, 1 CRITICAL, 0 UNKNOWN\n"))
         #expect(text.contains("revoked: CRITICAL"))
         #expect(text.contains("CRITICAL RedisOCSPCertRevoked: The proxy certificate of cluster revoked is REVOKED"))
-        #expect(text.contains("Runbook: \(RuleName.certRevoked.runbookURL())"))
+        #expect(text.contains("Runbook: \(Rule.certRevoked.runbookURL())"))
         #expect(text.contains("6.2.18-65  active  <- blocks OCSP"))
         #expect(text.contains("next update in "))
         #expect(!text.contains("\u{1B}["), "no colour unless asked")

@@ -22,39 +22,26 @@ struct AlertRulesTests {
         #expect(testStatus == 0, "\(testOutput)")
     }
 
-    /// Names, severities, `for` and annotations in alerts/ are the built-in defaults.
-    @Test func rulesFileMatchesTheBuiltInDefaults() throws {
-        let document = try #require(try Yams.load(yaml: String(contentsOfFile: Self.rulesFile, encoding: .utf8)) as? [String: Any])
-        let groups = try #require(document["groups"] as? [[String: Any]])
-        let rules = groups.flatMap { ($0["rules"] as? [[String: Any]]) ?? [] }
-        for rule in RuleName.allCases {
-            let entry = try #require(rules.first { $0["alert"] as? String == rule.rawValue }, "\(rule.rawValue) missing from alerts/")
-            let settings = RuleSettings(rule)
-            #expect((entry["labels"] as? [String: String])?["severity"] == settings.severity, "\(rule)")
-            let forText = entry["for"] as? String ?? "0s"
-            #expect(DurationParser.parse(forText) == settings.forDuration, "\(rule) for")
-            #expect(entry["annotations"] as? [String: String] == settings.annotations, "\(rule) annotations")
-        }
+    /// alerts/ and the Kubernetes PrometheusRule are what `redis-ocsp-exporter rules` writes
+    /// from the rule definitions: a changed definition without regenerated files fails here.
+    @Test func committedRuleFilesAreGeneratedFromTheDefinitions() throws {
+        let root = ExporterProcess.packageRoot
+        #expect(try String(contentsOfFile: Self.rulesFile, encoding: .utf8) == RuleFile.render(.prometheus),
+                "run: redis-ocsp-exporter rules > alerts/redis-ocsp.rules.yml")
+        #expect(try String(contentsOf: root.appendingPathComponent("examples/kubernetes/base/prometheusrule.yaml"), encoding: .utf8)
+                == RuleFile.render(.prometheusRule),
+                "run: redis-ocsp-exporter rules --format=prometheusrule > examples/kubernetes/base/prometheusrule.yaml")
     }
 
-    /// Every alert of alerts/ and of the built-in evaluator has an entry in docs/runbooks.md,
-    /// and its runbook_url points there.
+    /// Every rule has an entry in docs/runbooks.md, and its runbook_url points there.
     @Test func everyAlertHasARunbookEntry() throws {
         let runbooks = try String(contentsOf: ExporterProcess.packageRoot.appendingPathComponent("docs/runbooks.md"), encoding: .utf8)
         let headings = Set(runbooks.split(separator: "\n").filter { $0.hasPrefix("## ") }.map { $0.dropFirst(3).lowercased() })
-        let document = try #require(try Yams.load(yaml: String(contentsOfFile: Self.rulesFile, encoding: .utf8)) as? [String: Any])
-        let rules = (document["groups"] as? [[String: Any]] ?? []).flatMap { ($0["rules"] as? [[String: Any]]) ?? [] }
-        let names = Set(rules.compactMap { $0["alert"] as? String }).union(RuleName.allCases.map(\.rawValue))
-        #expect(names.count >= RuleName.allCases.count + 4)
-        for name in names {
-            #expect(headings.contains(name.lowercased()), "docs/runbooks.md has no entry for \(name)")
+        for rule in Rule.all {
+            #expect(headings.contains(rule.name.lowercased()), "docs/runbooks.md has no entry for \(rule.name)")
+            #expect(rule.annotations()["runbook_url"] == Rule.defaultRunbookBase + "#" + rule.name.lowercased())
         }
-        for rule in rules {
-            let name = rule["alert"] as? String ?? "?"
-            let url = (rule["annotations"] as? [String: String])?["runbook_url"]
-            #expect(url == RuleName.defaultRunbookBase + "#" + name.lowercased(), "\(name): runbook_url \(url ?? "missing")")
-        }
-        #expect(RuleName.defaultRunbookBase.hasSuffix("/docs/runbooks.md"))
+        #expect(Rule.defaultRunbookBase.hasSuffix("/docs/runbooks.md"))
     }
 
     /// `rules.runbook_base_url` moves every built-in rule's link, except where a rule's own
@@ -91,7 +78,7 @@ struct AlertRulesTests {
                                            .merging(ExporterHarness.slowClusterYAML) { $1 }, now: { Double(frozen) }) { harness in
             try await harness.waitForRounds(1)
             let fired = try await Self.expectAgreement(harness, now: Double(frozen))
-            #expect(fired == Set(RuleName.allCases).subtracting(RuleName.stapleRules), "every API rule should fire in some scenario")
+            #expect(fired == Set(Rule.builtIn).subtracting(Rule.stapleRules), "every API rule should fire in some scenario")
         }
     }
 
@@ -124,8 +111,8 @@ struct AlertRulesTests {
             #expect(fired.contains(.responseExpiringSoon))
             let snapshot = try #require(harness.app.store.read().entries.first { $0.snapshot.name == "between" }?.snapshot)
             let now = Double(frozen)
-            #expect(!RuleName.responseExpiringSoon.conditions(snapshot, now: now, settings: settings).isEmpty)
-            #expect(RuleName.responseExpiringSoon.conditions(snapshot, now: now, settings: RuleSettings(.responseExpiringSoon)).isEmpty)
+            #expect(!Rule.responseExpiringSoon.conditions(snapshot, now: now, settings: settings).isEmpty)
+            #expect(Rule.responseExpiringSoon.conditions(snapshot, now: now, settings: RuleSettings(.responseExpiringSoon)).isEmpty)
         }
     }
 
@@ -134,7 +121,7 @@ struct AlertRulesTests {
     /// samples become a promtool test whose expected alerts are the evaluator's. Returns the
     /// rules that fired.
     static func expectAgreement(_ harness: ExporterHarness, rulesFile: String = rulesFile,
-                                rules: RulesConfig = RulesConfig(), now: Double) async throws -> Set<RuleName> {
+                                rules: RulesConfig = RulesConfig(), now: Double) async throws -> Set<Rule> {
         let exposition = try await harness.metricsText()
         let evalOffset = 900.0  // past every rule's `for`
 
@@ -164,15 +151,15 @@ struct AlertRulesTests {
         func quoted(_ s: String) -> String {
             "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
-        for rule in RuleName.allCases {
-            yaml += "      - eval_time: \(Int(evalOffset))s\n        alertname: \(rule.rawValue)\n"
+        for rule in Rule.builtIn {
+            yaml += "      - eval_time: \(Int(evalOffset))s\n        alertname: \(rule.name)\n"
             let alerts = firing.filter { $0.rule == rule }
             yaml += alerts.isEmpty ? "        exp_alerts: []\n" : "        exp_alerts:\n"
             for alert in alerts {
                 let labels = alert.labels.filter { $0.name != "alertname" }.map { "\($0.name): \(quoted($0.value))" }
                 yaml += "          - exp_labels: {\(labels.joined(separator: ", "))}\n"
                 // Annotations only the built-in evaluator can add are not in alerts/.
-                let shared = alert.annotations.filter { rule.defaultAnnotations.keys.contains($0.key) }
+                let shared = alert.annotations.filter { rule.annotations().keys.contains($0.key) }
                 yaml += "            exp_annotations: {\(shared.sorted { $0.key < $1.key }.map { "\($0.key): \(quoted($0.value))" }.joined(separator: ", "))}\n"
             }
         }
@@ -184,6 +171,6 @@ struct AlertRulesTests {
     }
 }
 
-extension RuleName {
-    static let stapleRules: Set<RuleName> = [.stapleMissing, .stapleInvalid, .stapleMismatch, .stapleStale]
+extension Rule {
+    static let stapleRules: Set<Rule> = [.stapleMissing, .stapleInvalid, .stapleMismatch, .stapleStale]
 }

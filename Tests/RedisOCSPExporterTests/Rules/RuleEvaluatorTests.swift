@@ -39,14 +39,14 @@ struct RuleEvaluatorTests {
         return s
     }
 
-    func evaluator(_ overrides: [RuleName: RuleSettings] = [:], resend: Duration = .seconds(60)) -> RuleEngine {
+    func evaluator(_ overrides: [Rule: RuleSettings] = [:], resend: Duration = .seconds(60)) -> RuleEngine {
         var logger = Logger(label: "t")
         logger.logLevel = .critical
         return RuleEngine(rules: RulesConfig(overrides: overrides), resendInterval: resend, logger: logger)
     }
 
     func names(_ alerts: [Alert], _ state: Alert.State? = nil) -> [String] {
-        alerts.filter { state == nil || $0.state == state }.map(\.rule.rawValue).sorted()
+        alerts.filter { state == nil || $0.state == state }.map(\.rule.name).sorted()
     }
 
     @Test func aHealthyClusterHasNoAlerts() throws {
@@ -56,7 +56,7 @@ struct RuleEvaluatorTests {
     }
 
     @Test func eachRuleFiresOnItsCondition() throws {
-        let cases: [(ClusterSnapshot, RuleName)] = [
+        let cases: [(ClusterSnapshot, Rule)] = [
             (try snapshot(config: OCSPConfig(enabled: false, responderURL: "http://r")), .disabled),
             (try snapshot(config: nil, status: nil, supported: false, errors: ["config": CheckFailure.unsupported, "status": CheckFailure.unsupported]), .unsupportedNodes),
             (try snapshot(config: OCSPConfig(enabled: true, responderURL: "")), .noResponderURL),
@@ -73,7 +73,7 @@ struct RuleEvaluatorTests {
             let e = evaluator()
             _ = e.evaluate(snapshot, now: Self.t0)
             let outcome = e.evaluate(snapshot, now: Self.t0 + 601)
-            #expect(names(outcome.active, .firing) == [rule.rawValue], "\(rule)")
+            #expect(names(outcome.active, .firing) == [rule.name], "\(rule.name)")
         }
     }
 
@@ -82,7 +82,7 @@ struct RuleEvaluatorTests {
         let s = try snapshot(config: nil, status: nil, supported: false,
                              errors: ["config": CheckFailure.unsupported, "status": "no_responder_url"])
         _ = e.evaluate(s, now: Self.t0)
-        #expect(!names(e.evaluate(s, now: Self.t0 + 3600).active).contains(RuleName.apiDown.rawValue))
+        #expect(!names(e.evaluate(s, now: Self.t0 + 3600).active).contains(Rule.apiDown.name))
     }
 
     @Test func pendingThenFiringThenResolved() throws {
@@ -200,7 +200,7 @@ struct RuleEvaluatorTests {
         settings.forDuration = .zero
         let alert = try #require(evaluator([.unsupportedNodes: settings]).evaluate(s, now: Self.t0).active.first)
         let annotation = try #require(alert.annotations["nodes"])
-        #expect(annotation.contains("and \(NodeList.maxKept - RuleName.maxNodesNamed) more"))
+        #expect(annotation.contains("and \(NodeList.maxKept - Rule.maxNodesNamed) more"))
         #expect(annotation.contains("\(50_000 - NodeList.maxKept) nodes not kept"))
         #expect(annotation.utf8.count < 4096, "\(annotation.utf8.count) bytes")
         var samples = ClusterSamples(labels: [("cluster", "c1")])
@@ -226,10 +226,10 @@ struct RuleEvaluatorTests {
     }
 
     @Test func versionOrder() {
-        #expect(RuleName.compareVersions("7.8.2-34", "6.2.0") > 0)
-        #expect(RuleName.compareVersions("6.2.18-65", "6.4") < 0)
-        #expect(RuleName.compareVersions("7.8.2", "7.8.2-0") == 0)
-        #expect(RuleName.compareVersions("7.10.0", "7.8.9") > 0)
+        #expect(SoftwareVersion.compare("7.8.2-34", "6.2.0") > 0)
+        #expect(SoftwareVersion.compare("6.2.18-65", "6.4") < 0)
+        #expect(SoftwareVersion.compare("7.8.2", "7.8.2-0") == 0)
+        #expect(SoftwareVersion.compare("7.10.0", "7.8.9") > 0)
     }
 }
 
@@ -302,7 +302,7 @@ extension RuleEvaluatorTests {
         return s
     }
 
-    func firing(_ snapshot: ClusterSnapshot, _ overrides: [RuleName: RuleSettings] = [:]) -> [Alert] {
+    func firing(_ snapshot: ClusterSnapshot, _ overrides: [Rule: RuleSettings] = [:]) -> [Alert] {
         let e = evaluator(overrides)
         _ = e.evaluate(snapshot, now: Self.t0 - 3600)
         return e.evaluate(snapshot, now: Self.t0).active.filter { $0.state == .firing && $0.rule != .stapleMissing }
