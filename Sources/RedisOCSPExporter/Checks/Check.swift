@@ -1,3 +1,4 @@
+import RedisSoftwareAPI
 import Logging
 
 /// One signal source: what it asks a cluster, what it keeps of the answer, and how that
@@ -7,8 +8,10 @@ import Logging
 protocol Check: Sendable {
     /// What the check keeps per cluster between runs: its latest result and its counters.
     associatedtype State: Sendable
-    /// Names its state in a snapshot; the `endpoint` label of the REST checks.
+    /// The check's name: the `endpoint` label of the REST checks.
     var id: String { get }
+    /// Where a snapshot keeps its state: its field of `CheckStates`.
+    static var state: WritableKeyPath<CheckStates, State?> { get }
     /// Its metric families, in page order.
     var families: [ClusterFamily] { get }
     /// When it runs for `cluster`; nil when that cluster does not use it.
@@ -41,8 +44,8 @@ struct CheckContext: Sendable {
     let now: @Sendable () -> Double
 }
 
-/// Every signal source, in page order. A new check is a new file in this folder and one
-/// line here.
+/// Every signal source, in page order. A new check is a new file in this folder, one line
+/// here and its field in `CheckStates`.
 enum Checks {
     static let all: [any Check] = [
         OCSPConfigCheck(),
@@ -54,17 +57,37 @@ enum Checks {
     ]
 }
 
-extension Check {
-    /// The state before the first run, type-erased for the snapshot.
-    func initialAnyState(for cluster: ClusterConfig) -> any Sendable { initialState(for: cluster) }
+/// Each check's state, in a field of its own type; nil for a check the cluster does not run.
+struct CheckStates: Sendable {
+    var config: RESTState<OCSPConfig>?
+    var status: RESTState<OCSPStatus>?
+    var nodes: RESTState<NodeList>?
+    var test: RESTState<OCSPStatus>?
+    var alerts: RESTState<ClusterAlerts>?
+    var stapling: [StaplingProbeState]?
+}
 
-    /// Runs on a snapshot's state of this check (or the initial one) and returns the next.
-    func runAny(_ context: CheckContext, previous: (any Sendable)?) async throws -> any Sendable {
-        try await run(context, previous: previous as? State ?? initialState(for: context.cluster))
+/// What the round runner, the snapshot and the renderer do with any check, through its field.
+extension Check {
+    func start(_ states: inout CheckStates, for cluster: ClusterConfig) {
+        states[keyPath: Self.state] = initialState(for: cluster)
     }
 
-    func renderAny(_ state: any Sendable, into samples: inout ClusterSamples) {
-        if let state = state as? State { render(state, into: &samples) }
+    /// Runs on the check's state in `states` (or the initial one) and returns states holding
+    /// only the next one.
+    func run(_ context: CheckContext, on states: CheckStates) async throws -> CheckStates {
+        var next = CheckStates()
+        next[keyPath: Self.state] = try await run(context, previous: states[keyPath: Self.state] ?? initialState(for: context.cluster))
+        return next
+    }
+
+    /// Copies the check's state from `source`, where it ran, into `states`.
+    func take(_ source: CheckStates, into states: inout CheckStates) {
+        if let state = source[keyPath: Self.state] { states[keyPath: Self.state] = state }
+    }
+
+    func render(_ states: CheckStates, into samples: inout ClusterSamples) {
+        if let state = states[keyPath: Self.state] { render(state, into: &samples) }
     }
 }
 

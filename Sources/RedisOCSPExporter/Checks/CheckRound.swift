@@ -14,7 +14,9 @@ enum CheckRound {
         var lane: Lane
         /// When the lane's checks finished.
         var finishedAt: Double
-        var states: [(id: String, state: any Sendable)] = []
+        /// The checks that ran, and their new states.
+        var ran: [any Check] = []
+        var states = CheckStates()
         /// Set by a REST round: the capability and access level it showed.
         var restRound: (supported: Bool?, accessLevel: AccessLevel?)?
     }
@@ -41,19 +43,18 @@ enum CheckRound {
     static func run(_ lane: Lane, _ checks: [any Check], on snapshot: ClusterSnapshot, context: CheckContext,
                     concurrently: Bool = false) async throws -> Outcome {
         var outcome = Outcome(lane: lane, finishedAt: 0)
+        let previous = snapshot.checks
         if concurrently {
-            try await withThrowingTaskGroup(of: (String, any Sendable).self) { group in
-                for check in checks {
-                    let previous = snapshot.anyState(check.id)
-                    group.addTask { (check.id, try await check.runAny(context, previous: previous)) }
+            try await withThrowingTaskGroup(of: (Int, CheckStates).self) { group in
+                for (index, check) in checks.enumerated() {
+                    group.addTask { (index, try await check.run(context, on: previous)) }
                 }
-                for try await (id, state) in group { outcome.states.append((id, state)) }
+                for try await (index, states) in group { checks[index].take(states, into: &outcome.states) }
             }
         } else {
-            for check in checks {
-                outcome.states.append((check.id, try await check.runAny(context, previous: snapshot.anyState(check.id))))
-            }
+            for check in checks { check.take(try await check.run(context, on: previous), into: &outcome.states) }
         }
+        outcome.ran = checks
         outcome.finishedAt = context.now()
         if lane == .rest { finishREST(&outcome, checks, after: snapshot, context: context) }
         return outcome
@@ -99,21 +100,18 @@ enum CheckRound {
     /// checks records `failure`.
     static func failed(_ checks: [any Check], on snapshot: ClusterSnapshot, failure: CheckFailure, duration: Double,
                        context: CheckContext) -> Outcome {
-        var outcome = Outcome(lane: .rest, finishedAt: context.now())
-        for check in checks {
-            guard var report = snapshot.anyState(check.id) as? any RESTReport else { continue }
-            report.fail(failure, duration: duration, at: context.now())
-            outcome.states.append((check.id, report))
+        var outcome = Outcome(lane: .rest, finishedAt: context.now(), ran: checks)
+        for case let check as any RESTCheck in checks {
+            check.fail(failure, duration: duration, at: context.now(), after: snapshot.checks, into: &outcome.states)
         }
         finishREST(&outcome, checks, after: snapshot, context: context)
         return outcome
     }
 
     private static func finishREST(_ outcome: inout Outcome, _ checks: [any Check], after snapshot: ClusterSnapshot, context: CheckContext) {
-        let rest = Dictionary(uniqueKeysWithValues: checks.compactMap { check in (check as? any RESTCheck).map { (check.id, $0) } })
         var ocsp: [CheckFailure?] = [], others: [CheckFailure?] = []
-        for (id, state) in outcome.states {
-            guard let check = rest[id], let health = (state as? any RESTReport)?.health else { continue }
+        for case let check as any RESTCheck in checks {
+            guard let health = check.health(in: outcome.states) else { continue }
             if check.isOCSPEndpoint { ocsp.append(health.error) } else { others.append(health.error) }
         }
         let supported = RESTRound.capability(ocsp)
@@ -135,7 +133,7 @@ enum CheckRound {
 
 extension ClusterSnapshot {
     mutating func apply(_ outcome: CheckRound.Outcome) {
-        for (id, state) in outcome.states { setAnyState(state, id) }
+        for check in outcome.ran { check.take(outcome.states, into: &checks) }
         // Any lane's round counts, once every lane has run: a cluster watched by its stapling
         // probe alone is as checked as one with REST endpoints.
         unchecked.remove(outcome.lane)

@@ -6,6 +6,7 @@ import RedisSoftwareAPI
 /// cluster's own alert is disabled, as these are by default.
 struct ClusterAlertsCheck: RESTCheck {
     let id = "alerts"
+    static var state: WritableKeyPath<CheckStates, RESTState<ClusterAlerts>?> { \.alerts }
     let path = "/v1/cluster/alerts?ignore_settings=true"
     let permission = "view_cluster_alerts"
     let isOCSPEndpoint = false
@@ -26,10 +27,7 @@ struct ClusterAlertsCheck: RESTCheck {
 
 extension ClusterSnapshot {
     /// The latest answer of `GET /v1/cluster/alerts`; nil where it failed or is not polled.
-    var clusterAlerts: ClusterAlerts? {
-        get { rest(ClusterAlertsCheck())?.value }
-        set { setValue(newValue, of: ClusterAlertsCheck()) }
-    }
+    var clusterAlerts: ClusterAlerts? { ClusterAlertsCheck().value(in: self) }
 
     /// Whether the cluster itself reports `alert` as triggered.
     func clusterReports(_ alert: String) -> Bool { clusterAlerts?.alerts[alert]?.triggered == true }

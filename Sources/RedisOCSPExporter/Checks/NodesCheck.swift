@@ -3,6 +3,7 @@ import RedisSoftwareAPI
 /// `GET /v1/nodes`: the nodes and their software versions (an old node blocks OCSP).
 struct NodesCheck: RESTCheck {
     let id = "nodes"
+    static var state: WritableKeyPath<CheckStates, RESTState<NodeList>?> { \.nodes }
     let path = "/v1/nodes"
     let permission = "view_all_nodes_info"
     let isOCSPEndpoint = false
@@ -49,13 +50,10 @@ struct NodeList: APIObject, Equatable {
 
 extension ClusterSnapshot {
     /// The nodes kept from the latest answer of `GET /v1/nodes`; nil where it failed.
-    var nodes: [ClusterNode]? {
-        get { rest(NodesCheck())?.value?.kept }
-        set { setValue(newValue.map(NodeList.init), of: NodesCheck()) }
-    }
+    var nodes: [ClusterNode]? { NodesCheck().value(in: self)?.kept }
 
     /// How many distinct nodes that answer listed, kept or not.
-    var nodeCount: Int? { rest(NodesCheck())?.value?.total }
+    var nodeCount: Int? { NodesCheck().value(in: self)?.total }
 }
 
 extension ClusterFamily {

@@ -3,6 +3,7 @@ import RedisSoftwareAPI
 /// `GET /v1/ocsp`: whether OCSP is switched on and how the cluster queries its responder.
 struct OCSPConfigCheck: RESTCheck {
     let id = "config"
+    static var state: WritableKeyPath<CheckStates, RESTState<OCSPConfig>?> { \.config }
     let path = "/v1/ocsp"
     let permission = "view_ocsp_config"
     let families: [ClusterFamily] = [
@@ -22,10 +23,7 @@ struct OCSPConfigCheck: RESTCheck {
 
 extension ClusterSnapshot {
     /// The latest answer of `GET /v1/ocsp`; nil where it failed.
-    var config: OCSPConfig? {
-        get { rest(OCSPConfigCheck())?.value }
-        set { setValue(newValue, of: OCSPConfigCheck()) }
-    }
+    var config: OCSPConfig? { OCSPConfigCheck().value(in: self) }
 }
 
 extension ClusterFamily {

@@ -3,6 +3,7 @@ import RedisSoftwareAPI
 /// `GET /v1/ocsp/status`: the OCSP answer the cluster cached and staples.
 struct OCSPStatusCheck: RESTCheck {
     let id = "status"
+    static var state: WritableKeyPath<CheckStates, RESTState<OCSPStatus>?> { \.status }
     let path = "/v1/ocsp/status"
     let permission = "view_ocsp_status"
     let families: [ClusterFamily] = [.certStatus, .producedAt, .thisUpdate, .nextUpdate, .revocationTime]
@@ -29,10 +30,7 @@ struct OCSPStatusCheck: RESTCheck {
 
 extension ClusterSnapshot {
     /// The latest answer of `GET /v1/ocsp/status`; nil where it failed.
-    var status: OCSPStatus? {
-        get { rest(OCSPStatusCheck())?.value }
-        set { setValue(newValue, of: OCSPStatusCheck()) }
-    }
+    var status: OCSPStatus? { OCSPStatusCheck().value(in: self) }
 }
 
 extension SampleWriter {

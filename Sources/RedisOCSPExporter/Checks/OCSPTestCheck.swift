@@ -5,6 +5,7 @@ import RedisSoftwareAPI
 /// whole output.
 struct OCSPTestCheck: RESTCheck {
     let id = "test"
+    static var state: WritableKeyPath<CheckStates, RESTState<OCSPStatus>?> { \.test }
     let method = "POST"
     let path = "/v1/ocsp/test"
     let permission = "test_ocsp_status"

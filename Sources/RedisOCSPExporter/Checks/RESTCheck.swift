@@ -44,10 +44,23 @@ extension RESTCheck {
     func render(_ state: State, into samples: inout ClusterSamples) {
         if let value = state.value { render(answer: value, into: &samples) }
     }
+
+    /// The request statistics in `states`; nil where the cluster does not run the check.
+    func health(in states: CheckStates) -> EndpointHealth? { states[keyPath: Self.state]?.health }
+
+    /// Records a request that could not be made, on the state in `snapshot`, into `states`.
+    func fail(_ failure: CheckFailure, duration: Double, at now: Double, after snapshot: CheckStates, into states: inout CheckStates) {
+        guard var state = snapshot[keyPath: Self.state] else { return }
+        state.fail(failure, duration: duration, at: now)
+        states[keyPath: Self.state] = state
+    }
+
+    /// The latest answer in `snapshot`; nil where it failed or the check does not run.
+    func value(in snapshot: ClusterSnapshot) -> Value? { snapshot.checks[keyPath: Self.state]?.value }
 }
 
 /// What a REST check keeps: the latest answer and the request statistics.
-struct RESTState<Value: Sendable>: Sendable, RESTReport {
+struct RESTState<Value: Sendable>: Sendable {
     var health: EndpointHealth
     /// nil where the latest request failed, so an old value is never served as current.
     var value: Value?
@@ -60,12 +73,6 @@ struct RESTState<Value: Sendable>: Sendable, RESTReport {
     mutating func fail(_ failure: CheckFailure, duration: Double, at now: Double) {
         record(Fetch(result: .failure(failure), duration: duration), at: now)
     }
-}
-
-/// The part of a REST check's state the round reads, whatever the answer's type.
-protocol RESTReport: Sendable {
-    var health: EndpointHealth { get set }
-    mutating func fail(_ failure: CheckFailure, duration: Double, at now: Double)
 }
 
 /// Request statistics of one endpoint of one cluster.

@@ -7,6 +7,7 @@ import YAML
 /// this says what clients are handed.
 struct StaplingCheck: Check {
     let id = "stapling"
+    static var state: WritableKeyPath<CheckStates, [StaplingProbeState]?> { \.stapling }
     let families: [ClusterFamily] = [
         .staplingProbeSuccess, .staplingProbeDuration, .staplingProbeError, .staplingProbeErrorsTotal, .tlsCertNotAfter, .tlsChainVerified,
         .stapledPresent, .stapledVerified, .stapledCertStatus, .stapledProducedAt, .stapledThisUpdate, .stapledNextUpdate,
@@ -254,10 +255,7 @@ struct StaplingProbeState: Sendable {
 
 extension ClusterSnapshot {
     /// One entry per endpoint of the stapling probe, in configured order; empty without one.
-    var stapling: [StaplingProbeState] {
-        get { state(of: StaplingCheck()) ?? [] }
-        set { setState(newValue, of: StaplingCheck()) }
-    }
+    var stapling: [StaplingProbeState] { checks.stapling ?? [] }
 }
 
 extension ClusterFamily {

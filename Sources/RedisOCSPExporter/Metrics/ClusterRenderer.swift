@@ -6,9 +6,7 @@ struct RenderedCluster: Sendable {
 
     init(_ snapshot: ClusterSnapshot) {
         var samples = ClusterSamples(labels: [("cluster", snapshot.name)] + snapshot.labels.tuples)
-        for check in Checks.all {
-            if let state = snapshot.anyState(check.id) { check.renderAny(state, into: &samples) }
-        }
+        for check in Checks.all { check.render(snapshot.checks, into: &samples) }
         RESTRound.render(snapshot, into: &samples)
         families = samples.families
     }

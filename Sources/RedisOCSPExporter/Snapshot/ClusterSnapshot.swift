@@ -15,8 +15,8 @@ struct ClusterSnapshot: Sendable {
     var supported: Bool?
     /// What the monitoring user may read, as the REST rounds showed it; nil until known.
     var accessLevel: AccessLevel?
-    /// Each check's state, by check id, for the checks this cluster runs.
-    private var states: [String: any Sendable]
+    /// Each check's state; nil for the checks this cluster does not run.
+    var checks = CheckStates()
     /// Which configuration of the cluster the snapshot belongs to: the store drops results of
     /// a round that ran for a configuration since replaced.
     var epoch: UInt64 = 0
@@ -27,45 +27,16 @@ struct ClusterSnapshot: Sendable {
         name = cluster.name
         labels = cluster.labels
         baseURL = cluster.baseURL
-        let used = Checks.all.filter { $0.schedule(for: cluster) != nil }
-        states = Dictionary(uniqueKeysWithValues: used.map { ($0.id, $0.initialAnyState(for: cluster)) })
+        for check in Checks.all where check.schedule(for: cluster) != nil { check.start(&checks, for: cluster) }
         unchecked = Set(CheckRound.lanes(for: cluster).map(\.lane))
-    }
-
-    func state<C: Check>(of check: C) -> C.State? { states[check.id] as? C.State }
-
-    mutating func setState<C: Check>(_ state: C.State, of check: C) {
-        states[check.id] = state
-    }
-
-    func rest<C: RESTCheck>(_ check: C) -> RESTState<C.Value>? { state(of: check) }
-
-    mutating func setValue<C: RESTCheck>(_ value: C.Value?, of check: C) {
-        guard var state = rest(check) else { return }
-        state.value = value
-        setState(state, of: check)
-    }
-
-    /// The states by check id, type-erased, for the round runner and the renderer.
-    func anyState(_ id: String) -> (any Sendable)? { states[id] }
-
-    mutating func setAnyState(_ state: any Sendable, _ id: String) {
-        states[id] = state
     }
 
     /// The request statistics of every REST check the cluster runs, in check order.
     var endpoints: [EndpointHealth] {
-        get { Checks.all.compactMap { (states[$0.id] as? any RESTReport)?.health } }
-        set {
-            for health in newValue {
-                guard var report = states[health.endpoint] as? any RESTReport else { continue }
-                report.health = health
-                states[health.endpoint] = report
-            }
-        }
+        Checks.all.compactMap { ($0 as? any RESTCheck)?.health(in: checks) }
     }
 
     func health(_ endpoint: String) -> EndpointHealth? {
-        (states[endpoint] as? any RESTReport)?.health
+        endpoints.first { $0.endpoint == endpoint }
     }
 }

@@ -16,8 +16,8 @@ struct MetricsPageConcurrencyTests {
         func snapshot(_ config: ClusterConfig, _ round: Int) -> ClusterSnapshot {
             var s = ClusterSnapshot(cluster: config)
             s.polledAt = Double(round)
-            s.status = OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: nil, thisUpdate: nil,
-                                  nextUpdate: Int64(round), revocationTime: nil, unparsedDates: [:])
+            s.set(OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: nil, thisUpdate: nil,
+                                  nextUpdate: Int64(round), revocationTime: nil, unparsedDates: [:]), of: OCSPStatusCheck())
             return s
         }
         let rounds = 200
@@ -55,8 +55,8 @@ struct MetricsPageConcurrencyTests {
         let store = SnapshotStore(clusters: configs)
         var s = ClusterSnapshot(cluster: configs[0])
         s.polledAt = 1
-        s.status = OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: 1, thisUpdate: 2, nextUpdate: 3, revocationTime: nil,
-                              unparsedDates: [:])
+        s.set(OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: 1, thisUpdate: 2, nextUpdate: 3, revocationTime: nil,
+                              unparsedDates: [:]), of: OCSPStatusCheck())
         store.publish(s)
         let split = MetricsPage(store: store, joinBelow: 0).plain()
         let joined = MetricsPage(store: store).plain()

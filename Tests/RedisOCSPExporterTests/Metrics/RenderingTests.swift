@@ -34,8 +34,8 @@ struct RenderingTests {
         let config = try cluster("we\"ird\\name", labels: [("team", "a\\b"), ("region", "us \"east\"")])
         var snapshot = ClusterSnapshot(cluster: config)
         snapshot.polledAt = 1
-        snapshot.config = OCSPConfig(enabled: true, responderURL: "http://r/\"x\"", queryFrequency: 60,
-                                     responseTimeout: nil, recoveryFrequency: nil, recoveryMaxTries: nil)
+        snapshot.set(OCSPConfig(enabled: true, responderURL: "http://r/\"x\"", queryFrequency: 60,
+                                     responseTimeout: nil, recoveryFrequency: nil, recoveryMaxTries: nil), of: OCSPConfigCheck())
         let text = page([snapshot], configs: [config])
         #expect(text.contains(#"redis_ocsp_enabled{cluster="we\"ird\\name",region="us \"east\"",team="a\\b"} 1"#))
         #expect(text.contains(#"responder_url="http://r/\"x\""} 1"#))
@@ -51,11 +51,9 @@ struct RenderingTests {
         for config in configs {
             var s = ClusterSnapshot(cluster: config)
             s.polledAt = 10
-            s.status = OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: 1, thisUpdate: 2, nextUpdate: 3,
-                                  revocationTime: nil, unparsedDates: [:])
-            for i in s.endpoints.indices {
-                s.endpoints[i].record(Fetch<Int>(result: .failure(CheckFailure(code: "timeout", message: "")), duration: 0.2), at: 10)
-            }
+            s.set(OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: 1, thisUpdate: 2, nextUpdate: 3,
+                                  revocationTime: nil, unparsedDates: [:]), of: OCSPStatusCheck())
+            s.recordEndpoints(at: 10) { _ in Fetch<Int>(result: .failure(CheckFailure(code: "timeout", message: "")), duration: 0.2) }
             snapshots.append(s)
         }
         let text = page(snapshots, configs: configs)
@@ -85,8 +83,8 @@ struct RenderingTests {
         let config = try cluster("a")
         var s = ClusterSnapshot(cluster: config)
         s.polledAt = 1
-        s.status = OCSPStatus(rawCertStatus: "SOMETHING_ELSE", responderURL: nil, producedAt: nil, thisUpdate: nil,
-                              nextUpdate: nil, revocationTime: 42, unparsedDates: [:])
+        s.set(OCSPStatus(rawCertStatus: "SOMETHING_ELSE", responderURL: nil, producedAt: nil, thisUpdate: nil,
+                              nextUpdate: nil, revocationTime: 42, unparsedDates: [:]), of: OCSPStatusCheck())
         let parsed = try ParsedExposition(page([s], configs: [config]))
         func status(_ v: String) -> Double? { parsed.samples[.init(name: "redis_ocsp_cert_status", labels: ["cluster": "a", "status": v])] }
         #expect(status("GOOD") == 0)

@@ -28,10 +28,8 @@ struct HostileTextTests {
     func reportsAndThePageShowItEscaped(_ text: String) throws {
         let cluster = try ConfigLoader.load(yaml: "clusters: [{name: c, url: \"https://x\"}]", source: "t").clusters[0]
         var snapshot = ClusterSnapshot(cluster: cluster)
-        snapshot.nodes = [ClusterNode(uid: 1, addr: text, status: text, softwareVersion: text)]
-        for i in snapshot.endpoints.indices {
-            snapshot.endpoints[i].record(Fetch<Int>(result: .failure(CheckFailure(code: "http_500", message: text)), duration: 0.1), at: 1)
-        }
+        snapshot.set(NodeList([ClusterNode(uid: 1, addr: text, status: text, softwareVersion: text)]), of: NodesCheck())
+        snapshot.recordEndpoints(at: 1) { _ in Fetch<Int>(result: .failure(CheckFailure(code: "http_500", message: text)), duration: 0.1) }
         let report = CheckReport(clusters: [ClusterReport(snapshot, alerts: [], rules: RulesConfig(), now: 1)])
         let terminal = report.text(color: false)
         #expect(!Self.rawControl(terminal.replacingOccurrences(of: "\n", with: "")), "\(terminal.debugDescription)")

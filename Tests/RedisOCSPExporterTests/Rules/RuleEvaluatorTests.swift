@@ -22,19 +22,16 @@ struct RuleEvaluatorTests {
     ) throws -> ClusterSnapshot {
         var s = ClusterSnapshot(cluster: try cluster())
         s.polledAt = polledAt
-        s.config = config
-        s.status = status.map {
+        s.set(config, of: OCSPConfigCheck())
+        s.set(status.map {
             OCSPStatus(rawCertStatus: $0, responderURL: nil, producedAt: nil, thisUpdate: nil,
                        nextUpdate: nextUpdate.map { Int64($0) }, revocationTime: nil, unparsedDates: [:])
-        }
+        }, of: OCSPStatusCheck())
         s.supported = supported
-        s.nodes = nodes
-        for i in s.endpoints.indices {
-            if let code = errors[s.endpoints[i].endpoint] {
-                s.endpoints[i].record(Fetch<Int>(result: .failure(CheckFailure(code: code, message: "m")), duration: 0.1), at: polledAt)
-            } else {
-                s.endpoints[i].record(Fetch<Int>(result: .success(1), duration: 0.1), at: polledAt)
-            }
+        s.set(nodes.map(NodeList.init), of: NodesCheck())
+        s.recordEndpoints(at: polledAt) { endpoint in
+            errors[endpoint].map { Fetch<Int>(result: .failure(CheckFailure(code: $0, message: "m")), duration: 0.1) }
+                ?? Fetch<Int>(result: .success(1), duration: 0.1)
         }
         return s
     }
@@ -192,7 +189,7 @@ struct RuleEvaluatorTests {
                                          softwareVersion: "6.2.18-65" + String(repeating: "x", count: 1000)), count: 2)
         }
         var s = try snapshot(config: nil, status: nil, supported: false)
-        s.nodes = listed
+        s.set(NodeList(listed), of: NodesCheck())
         #expect(s.nodes?.count == NodeList.maxKept)
         #expect(s.nodeCount == 50_000, "nodes are counted once per uid")
         #expect(s.nodes?.allSatisfy { $0.softwareVersion.count <= NodeList.maxFieldLength } == true)
@@ -204,7 +201,7 @@ struct RuleEvaluatorTests {
         #expect(annotation.contains("\(50_000 - NodeList.maxKept) nodes not kept"))
         #expect(annotation.utf8.count < 4096, "\(annotation.utf8.count) bytes")
         var samples = ClusterSamples(labels: [("cluster", "c1")])
-        NodesCheck().render(answer: try #require(s.rest(NodesCheck())?.value), into: &samples)
+        NodesCheck().render(answer: try #require(NodesCheck().value(in: s)), into: &samples)
         let text = String(decoding: samples.families.joined(), as: UTF8.self)
         #expect(text.components(separatedBy: "redis_ocsp_node_info{").count - 1 == NodeList.maxKept)
         #expect(text.contains("redis_ocsp_nodes{cluster=\"c1\"} 50000"))
@@ -240,7 +237,7 @@ extension RuleEvaluatorTests {
         var s = try snapshot(config: OCSPConfig(enabled: enabled, responderURL: "http://r"), status: status, nextUpdate: nextUpdate)
         var probe = StaplingProbeState(endpoint: "db:12000")
         probe.record(failure.map { .failure($0) } ?? .success(Handshake(leafNotAfter: nil, staple: staple)), duration: 0.01)
-        s.stapling = [probe]
+        s.checks.stapling = [probe]
         return s
     }
 
@@ -291,13 +288,13 @@ extension RuleEvaluatorTests {
 extension RuleEvaluatorTests {
     func reporting(_ triggered: Set<String>, status: String? = "GOOD", notAfter: Double? = nil) throws -> ClusterSnapshot {
         var s = try snapshot(status: status)
-        s.clusterAlerts = ClusterAlerts(alerts: Dictionary(uniqueKeysWithValues: ClusterAlerts.names.map {
+        s.set(ClusterAlerts(alerts: Dictionary(uniqueKeysWithValues: ClusterAlerts.names.map {
             ($0, ClusterAlerts.Alert(triggered: triggered.contains($0), enabled: false, changeTime: nil))
-        }))
+        })), of: ClusterAlertsCheck())
         if let notAfter {
             var probe = StaplingProbeState(endpoint: "db:12000")
             probe.record(.success(Handshake(leafNotAfter: Int64(notAfter), staple: nil)), duration: 0.01)
-            s.stapling = [probe]
+            s.checks.stapling = [probe]
         }
         return s
     }
