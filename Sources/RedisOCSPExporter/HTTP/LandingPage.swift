@@ -21,11 +21,12 @@ enum LandingPage {
             if !c.problems.isEmpty {
                 sections += "<ul class=\"problems\">\n"
                 for p in c.problems {
-                    let labels = p.labels.sorted { $0.key < $1.key }.map { " (\(escape($0.value)))" }.joined()
+                    let labels = escape(p.qualifier)
                     let runbook = p.runbookURL.isEmpty ? "" : " <a href=\"\(escape(p.runbookURL))\">Runbook</a>"
+                    let cause = p.cause.map { "<br><span class=\"cause\">Cause: \(escape($0))</span>" } ?? ""
                     sections += """
                         <li class="p-\(p.status.rawValue) \(p.state)"><b>\(p.status.rawValue)</b> <code>\(escape(p.alertname))</code>\(labels)\
-                        \(p.state == "pending" ? " <i>pending</i>" : ""): \(escape(p.summary))<br><span class="todo">\(escape(p.description))\(runbook)</span></li>
+                        \(p.state == "pending" ? " <i>pending</i>" : ""): \(escape(p.summary))\(cause)<br><span class="todo">\(escape(p.description))\(runbook)</span></li>
 
                         """
                 }

@@ -4,7 +4,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public var port: Int
 
     /// Not in the 9100-9999 range of Prometheus's default port allocation list, which is
-    /// fully allocated; see the README.
+    /// fully allocated; see docs/configuration.md.
     public static let defaultPort = 10044
 
     public init(host: String, port: Int) {

@@ -82,8 +82,8 @@ public struct CheckReport: Sendable, Encodable {
             } else {
                 out += "  Problems\n"
                 for p in c.problems {
-                    let labels = p.labels.sorted { $0.key < $1.key }.map { " (\($0.value))" }.joined()
-                    out += "    \(paint(p.status)) \(p.alertname)\(labels.escapingControlCharacters): \(p.summary.escapingControlCharacters)\n"
+                    out += "    \(paint(p.status)) \(p.alertname)\(p.qualifier.escapingControlCharacters): \(p.summary.escapingControlCharacters)\n"
+                    if let cause = p.cause { out += "      Cause: \(cause.escapingControlCharacters)\n" }
                     out += "      \(p.description.escapingControlCharacters)\n"
                     if !p.runbookURL.isEmpty { out += "      Runbook: \(p.runbookURL)\n" }
                 }

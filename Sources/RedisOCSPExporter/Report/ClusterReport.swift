@@ -57,11 +57,21 @@ public struct ClusterReport: Sendable, Encodable {
         var status: Status
         /// "firing", or "pending" while its `for` runs (the landing page; `check` ignores `for`).
         var state: String
-        /// The condition's own labels (the endpoint of RedisOCSPAPIDown and the staple rules).
+        /// The condition's own labels, but `endpoint`.
         var labels: [String: String]
+        /// The endpoints the alert holds for, sorted: one line names them all.
+        var endpoints: [String]
+        /// What the endpoints' error codes point to, where they agree (RedisOCSPAPIDown).
+        var cause: String?
         var summary: String
         var description: String
         var runbookURL: String
+
+        /// What follows the alertname in a line: its labels' values, then its endpoints.
+        var qualifier: String {
+            (labels.sorted { $0.key < $1.key }.map(\.value) + (endpoints.isEmpty ? [] : [endpoints.joined(separator: ", ")]))
+                .map { " (\($0))" }.joined()
+        }
     }
 
     var cluster: String
@@ -124,20 +134,76 @@ public struct ClusterReport: Sendable, Encodable {
         errors = snapshot.endpoints.compactMap { health in
             health.error.map { EndpointError(endpoint: health.endpoint, errorCode: $0.code, message: $0.message) }
         }
-        problems = alerts.map { alert in
-            let own = alert.labels.filter { label in
-                !["alertname", "cluster", "severity"].contains(label.name) && snapshot.labels[label.name] == nil
-                    && rules[alert.rule].labels[label.name] == nil
-            }
-            return Problem(alertname: alert.rule.name, severity: alert.severity, status: alert.severity == "critical" ? .critical : .warning,
-                           state: alert.state.rawValue,
-                           labels: Dictionary(own.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                           summary: alert.annotations["summary"] ?? "", description: alert.annotations["description"] ?? "",
-                           runbookURL: alert.annotations["runbook_url"] ?? "")
-        }.sorted { ($0.status, $1.alertname) > ($1.status, $0.alertname) }
+        problems = Self.problems(alerts, of: snapshot, rules: rules)
         // Nothing answered: the cluster could not be asked at all.
         let asked = snapshot.accessLevel.map { $0 != .noAccess } ?? false
         self.status = asked ? problems.map(\.status).max() ?? .ok : .unknown
+    }
+
+    /// One problem per alert, except that alerts of one rule that differ only in their
+    /// endpoint are one problem naming every endpoint (a cluster that refuses the password
+    /// is one RedisOCSPAPIDown, not one per endpoint), with the cause their codes point to.
+    static func problems(_ alerts: [Alert], of snapshot: ClusterSnapshot, rules: RulesConfig) -> [Problem] {
+        var groups: [String: [Alert]] = [:]
+        for alert in alerts {
+            groups[Self.ownLabels(alert, snapshot, rules).filter { $0.name != "endpoint" }
+                .reduce("\(alert.rule.name)\u{1F}\(alert.state.rawValue)\u{1F}\(alert.severity)") { $0 + "\u{1F}\($1.name)=\($1.value)" },
+                   default: []].append(alert)
+        }
+        return groups.values.map { group in
+            let first = group[0]
+            let endpoints = group.compactMap { $0.labels["endpoint"] }.sorted()
+            var summary = first.annotations["summary"] ?? ""
+            var description = first.annotations["description"] ?? ""
+            if group.count > 1, let template = rules[first.rule].annotations["summary"] {
+                // The rule's own texts, with `endpoint` naming all of them.
+                let labels = Labels(first.labels.map { ($0.name, $0.name == "endpoint" ? endpoints.joined(separator: ", ") : $0.value) })
+                summary = AnnotationTemplate.expand(template, labels: labels, value: first.value)
+                description = rules[first.rule].annotations["description"].map { AnnotationTemplate.expand($0, labels: labels, value: first.value) } ?? description
+            }
+            let codes = Dictionary(group.compactMap { alert in alert.labels["endpoint"].flatMap { e in alert.annotations["error_code"].map { (e, $0) } } },
+                                   uniquingKeysWith: { a, _ in a })
+            let own = Self.ownLabels(first, snapshot, rules).filter { $0.name != "endpoint" }
+            return Problem(alertname: first.rule.name, severity: first.severity, status: first.severity == "critical" ? .critical : .warning,
+                           state: first.state.rawValue, labels: Dictionary(own.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                           endpoints: endpoints, cause: codes.isEmpty ? nil : cause(codes, of: snapshot),
+                           summary: summary, description: description, runbookURL: first.annotations["runbook_url"] ?? "")
+        }.sorted { ($0.status, $1.alertname, $1.endpoints.first ?? "") > ($1.status, $0.alertname, $0.endpoints.first ?? "") }
+    }
+
+    private static func ownLabels(_ alert: Alert, _ snapshot: ClusterSnapshot, _ rules: RulesConfig) -> [Labels.Label] {
+        alert.labels.filter { label in
+            !["alertname", "cluster", "severity"].contains(label.name) && snapshot.labels[label.name] == nil
+                && rules[alert.rule].labels[label.name] == nil
+        }
+    }
+
+    /// What failing endpoints' error codes (by endpoint) point to, where they agree.
+    static func cause(_ codes: [String: String], of snapshot: ClusterSnapshot) -> String? {
+        let distinct = Set(codes.values)
+        guard distinct.count == 1, let code = distinct.first else {
+            return codes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        }
+        let polled = snapshot.endpoints.filter(\.polled).map(\.endpoint)
+        let everywhere = Set(codes.keys) == Set(polled)
+        let ocsp = Set(Checks.all.compactMap { ($0 as? any RESTCheck).flatMap { $0.isOCSPEndpoint ? $0.id : nil } })
+        switch code {
+        case "http_401":
+            return "the credentials are refused (HTTP 401 on \(everywhere ? "every endpoint" : "these endpoints")): check the username and the password"
+        case "http_403" where Set(codes.keys).isSubset(of: ocsp) && !everywhere:
+            return "the user's role may not read OCSP (HTTP 403 on the OCSP endpoints only; refused: "
+                + snapshot.refusedPermissions.joined(separator: ", ") + "): give it the admin role, or poll only nodes and alerts (endpoints:)"
+        case "http_403":
+            return "the user's role may not read these endpoints (HTTP 403): check the user's role"
+        case CheckFailure.connectionFailed:
+            return "the cluster cannot be reached (\(code)): check the URL, DNS and the network path"
+        case CheckFailure.timeout:
+            return "the cluster does not answer in time (\(code)): check its load and the network, or raise timeout"
+        case CheckFailure.tlsError:
+            return "TLS fails (\(code)): check ca_file, server_name and the certificate the cluster serves"
+        default:
+            return "\(code) on \(everywhere ? "every endpoint" : codes.count == 1 ? "this endpoint" : "these endpoints")"
+        }
     }
 
     /// The nodes that keep a mixed-version cluster from OCSP: those below `minimum`, or below

@@ -173,9 +173,11 @@ struct StackTests {
         ]
         try await expectEveryDashboardQueryReturnsData(prometheus, substitutions)
 
-        // The README's example queries, and its scrape configuration is the tested one.
+        // The example queries of the README and docs/, and the README's scrape configuration is the tested one.
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let examples = DashboardQueries.codeBlocks(readme, language: "promql").flatMap { $0.split(separator: "\n") }
+        let docs = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path).filter { $0.hasSuffix(".md") }
+            .map { try String(contentsOf: root.appendingPathComponent("docs/\($0)"), encoding: .utf8) }
+        let examples = ([readme] + docs).flatMap { DashboardQueries.codeBlocks($0, language: "promql") }.flatMap { $0.split(separator: "\n") }
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
         #expect(examples.count >= 4)
         for example in examples {

@@ -57,7 +57,7 @@ struct OneShotCheckTests {
             let scenario = try #require(Scenario(rawValue: cluster.cluster))
             let (status, problems) = try #require(Self.expected[scenario])
             #expect(cluster.status == status, "\(scenario)")
-            let found = cluster.problems.map { p in p.alertname + (p.labels["endpoint"].map { "/\($0)" } ?? "") }.sorted()
+            let found = cluster.problems.flatMap { p in p.endpoints.isEmpty ? [p.alertname] : p.endpoints.map { "\(p.alertname)/\($0)" } }.sorted()
             #expect(found == problems, "\(scenario)")
             for problem in cluster.problems {
                 #expect(problem.runbookURL.hasSuffix("#" + problem.alertname.lowercased()))
@@ -69,6 +69,25 @@ struct OneShotCheckTests {
         for output in [report.text(color: false), report.json(), report.nagios()] {
             #expect(!output.contains("pw-7f3a9c"), "no password in the report")
         }
+    }
+
+    /// An alert that holds for several endpoints is one line naming them, with the cause
+    /// their error codes point to: refused credentials, or a role without the OCSP permissions.
+    @Test func oneLinePerAlertWithItsCause() async throws {
+        let report = try await run([SimulatedCluster(name: "unauthorized", scenario: .unauthorized),
+                                    SimulatedCluster(name: "forbidden", scenario: .forbidden)])
+        let text = report.text(color: false)
+        let unauthorized = try #require(report.clusters.first { $0.cluster == "unauthorized" })
+        #expect(unauthorized.problems.count == 1, "\(text)")
+        #expect(unauthorized.problems.first?.endpoints == ["alerts", "config", "nodes", "status"])
+        #expect(text.components(separatedBy: "RedisOCSPAPIDown").count - 1 == 2, "one line per cluster: \(text)")
+        #expect(text.contains("WARNING RedisOCSPAPIDown (alerts, config, nodes, status): The REST API of cluster unauthorized fails for alerts, config, nodes, status\n"), "\(text)")
+        #expect(text.contains("Cause: the credentials are refused (HTTP 401 on every endpoint): check the username and the password"), "\(text)")
+        let forbidden = try #require(report.clusters.first { $0.cluster == "forbidden" })
+        #expect(forbidden.problems.first?.endpoints == ["config", "status"])
+        #expect(forbidden.problems.first?.cause?.contains("HTTP 403 on the OCSP endpoints only") == true, "\(text)")
+        let json = report.json()
+        #expect(json.contains("\"cause\""), "\(json)")
     }
 
     @Test func theReportNamesWhatToDo() async throws {
@@ -98,7 +117,7 @@ struct OneShotCheckTests {
             #expect(revoked[key] != nil, "no \(key)")
         }
         let problem = try #require((revoked["problems"] as? [[String: Any]])?.first)
-        #expect(Set(problem.keys) == ["alertname", "severity", "status", "state", "labels", "summary", "description", "runbook_url"])
+        #expect(Set(problem.keys) == ["alertname", "severity", "status", "state", "labels", "endpoints", "summary", "description", "runbook_url"])
         #expect(problem["state"] as? String == "firing")
         let node = try #require((revoked["nodes"] as? [[String: Any]])?.first)
         #expect(Set(node.keys) == ["uid", "addr", "software_version", "status", "blocks_ocsp"])
