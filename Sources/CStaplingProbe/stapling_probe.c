@@ -316,6 +316,8 @@ void rocsp_probe(const char *host, int port, const char *server_name, const char
     X509 *leaf = SSL_get1_peer_certificate(ssl);
     if (leaf != NULL) {
         r->not_after = unix_time(X509_get0_notAfter(leaf), &r->has_not_after);
+        unsigned int digest_length = 0;
+        r->has_leaf_sha256 = X509_digest(leaf, EVP_sha256(), r->leaf_sha256, &digest_length) == 1 && digest_length == 32;
         STACK_OF(X509) *ca_certs = read_certificates(ca_pem, ca_pem_length);
         // Where a delegated responder's certificate may chain to: what was served, then the bundle.
         STACK_OF(X509) *candidates = sk_X509_new_null();
@@ -337,4 +339,20 @@ done:
     SSL_free(ssl);
     SSL_CTX_free(context);
     close(fd);
+}
+
+int rocsp_certificate_info(const char *pem, size_t pem_length, int64_t *not_after, unsigned char sha256[32]) {
+    if (pem == NULL || pem_length == 0 || pem_length > INT32_MAX) return 0;
+    BIO *bio = BIO_new_mem_buf(pem, (int)pem_length);
+    if (bio == NULL) return 0;
+    X509 *certificate = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    if (certificate == NULL) return 0;
+    int has = 0;
+    *not_after = unix_time(X509_get0_notAfter(certificate), &has);
+    unsigned int digest_length = 0;
+    int ok = has && X509_digest(certificate, EVP_sha256(), sha256, &digest_length) == 1 && digest_length == 32;
+    X509_free(certificate);
+    return ok;
 }

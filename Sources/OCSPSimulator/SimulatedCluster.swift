@@ -132,6 +132,7 @@ public final class SimulatedCluster: Sendable {
         /// step it was made in.
         var testedStatus: (scenario: Scenario, object: [String: String])?
         var requests = 0
+        var proxyCertificatePEM: String?
     }
 
     private let state: NIOLockedValueBox<State>
@@ -157,7 +158,14 @@ public final class SimulatedCluster: Sendable {
 
     public var scenario: Scenario {
         get { state.withLockedValue { $0.scenario } }
-        set { state.withLockedValue { $0 = State(scenario: newValue, requests: $0.requests) } }
+        set { state.withLockedValue { $0 = State(scenario: newValue, requests: $0.requests, proxyCertificatePEM: $0.proxyCertificatePEM) } }
+    }
+
+    /// The PEM `GET /v1/cluster` reports as `proxy_certificate`: the certificate the cluster's
+    /// proxies should serve. The server sets its own when none is given.
+    public var proxyCertificatePEM: String? {
+        get { state.withLockedValue { $0.proxyCertificatePEM } }
+        set { state.withLockedValue { $0.proxyCertificatePEM = newValue } }
     }
 
     /// Requests answered so far, for tests that check the client's behaviour.
@@ -190,14 +198,29 @@ public final class SimulatedCluster: Sendable {
         case ("GET", "/v1/ocsp/status"): return ocspPrecondition(scenario, admin, "view_ocsp_status") ?? getStatus(scenario)
         case ("POST", "/v1/ocsp/test"): return ocspPrecondition(scenario, admin, "test_ocsp_status") ?? postTest(scenario)
         case ("GET", "/v1/nodes"): return getNodes(scenario)
+        case ("GET", "/v1/cluster"): return scenario == .serverError ? Self.serverErrorPage : getCluster()
         case ("GET", "/v1/cluster/alerts"):
             return getClusterAlerts(scenario, ignoreSettings: request.query.split(separator: "&").contains("ignore_settings=true"))
-        case (_, "/v1/ocsp"), (_, "/v1/ocsp/status"), (_, "/v1/ocsp/test"), (_, "/v1/nodes"), (_, "/v1/cluster/alerts"):
+        case (_, "/v1/ocsp"), (_, "/v1/ocsp/status"), (_, "/v1/ocsp/test"), (_, "/v1/nodes"), (_, "/v1/cluster/alerts"), (_, "/v1/cluster"):
             return .error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
         default:
             return .error(404, "not_found", "no such resource: \(request.path)")
         }
     }
+
+    /// The cluster object: a few of its settings, among them a secret the exporter must never
+    /// keep or show, and the proxy certificate (permission view_cluster_info, held by every role).
+    private func getCluster() -> SimResponse {
+        var object: [String: Any] = [
+            "name": "\(name).example.com", "email_alerts": false, "smtp_username": "alerts@example.com",
+            "smtp_password": Self.smtpPassword, "handle_redirects": false,
+        ]
+        if let pem = proxyCertificatePEM { object["proxy_certificate"] = pem }
+        return .json(200, object)
+    }
+
+    /// The cluster object's smtp_password: a test asserts it appears nowhere the exporter writes.
+    public static let smtpPassword = "smtp-S3CRET-7c1e"
 
     private enum Role { case admin, viewer }
 

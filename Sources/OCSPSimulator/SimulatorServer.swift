@@ -33,6 +33,7 @@ public final class SimulatorServer: Sendable {
         plainHTTP: Bool = false, logger: Logger = Logger(label: "redis-ocsp-simulator")
     ) async throws -> SimulatorServer {
         let ca = try ca ?? SimulatorCA()
+        for cluster in clusters where cluster.proxyCertificatePEM == nil { cluster.proxyCertificatePEM = ca.serverCertificatePEM }
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(ca.serverCertificatePEM.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(ca.serverKeyPEM.utf8), format: .pem))

@@ -5,6 +5,8 @@ import CStaplingServer
 /// filled without a real cluster.
 public final class StaplingEndpoint: @unchecked Sendable {
     public let port: Int
+    /// The certificate it serves.
+    public let certificatePEM: String
     /// Only start and stop touch it, and stop once.
     private let server: OpaquePointer
 
@@ -28,6 +30,7 @@ public final class StaplingEndpoint: @unchecked Sendable {
         }
         self.server = server
         self.port = Int(port)
+        certificatePEM = certificate
     }
 
     public func stop() {

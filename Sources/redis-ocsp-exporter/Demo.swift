@@ -58,15 +58,24 @@ struct DemoFleet {
             var probe = ""
             if probed.contains(member.scenario) {
                 let endpoint = try StaplingEndpoint(issuer: server.ca, status: statuses[member.scenario])
+                cluster.proxyCertificatePEM = endpoint.certificatePEM
                 endpoints.append(endpoint)
-                probe = "    stapling_probe: {endpoints: [\"127.0.0.1:\(endpoint.port)\"], ca_file: \(caFile)}\n"
+                var served = [endpoint]
+                // One proxy of the healthy cluster still serves the certificate it had before.
+                if member.scenario == .healthy {
+                    let stale = try StaplingEndpoint(issuer: server.ca, status: statuses[member.scenario])
+                    endpoints.append(stale)
+                    served.append(stale)
+                }
+                let list = served.map { "\"127.0.0.1:\($0.port)\"" }.joined(separator: ", ")
+                probe = "    stapling_probe: {endpoints: [\(list)], ca_file: \(caFile)}\n"
             } else if member.scenario == .stale {
                 probe = "    stapling_probe: {endpoints: [\"127.0.0.1:\(try closedPort())\"], timeout: 2s}\n"
             }
             // The recommended setup without admin credentials: a cluster_viewer user, the
             // endpoints it may read, and the stapling probe.
             let access = member.viewer
-                ? "    username: \(cluster.viewerUsername)\n    endpoints: [nodes, alerts]\n"
+                ? "    username: \(cluster.viewerUsername)\n    endpoints: [nodes, alerts, cluster]\n"
                 : "    username: \(cluster.username)\n    test_interval: 5m\n"
             yaml += """
                   - name: \(cluster.name)

@@ -40,6 +40,9 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("change-period"), help: "Seconds per step of the changing scenario.")
     var changePeriod = 60.0
 
+    @Option(name: .customLong("proxy-certificate"), help: "NAME=PEMFILE, repeatable: the proxy_certificate GET /v1/cluster reports for NAME (default: the simulator's own server certificate).")
+    var proxyCertificates: [String] = []
+
     func run() async throws {
         var simulated: [SimulatedCluster] = []
         var ports: [Int] = []
@@ -64,6 +67,13 @@ struct SimulatorCommand: AsyncParsableCommand {
                 slowDelay: .milliseconds(Int64(slowDelay * 1000)), changePeriod: .milliseconds(Int64(changePeriod * 1000))
             ))
             ports.append(target.count == 2 ? Int(target[1])! : 0)
+        }
+        for spec in proxyCertificates {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let cluster = simulated.first(where: { $0.name == parts[0] }) else {
+                throw ValidationError("--proxy-certificate \(spec): expected NAME=PEMFILE naming a --cluster")
+            }
+            cluster.proxyCertificatePEM = try String(contentsOfFile: parts[1], encoding: .utf8)
         }
         let server = try await SimulatorServer.start(simulated, host: host, ports: ports)
         if let caOut { try server.ca.caCertificatePEM.write(toFile: caOut, atomically: true, encoding: .utf8) }

@@ -40,7 +40,14 @@ typedef struct {
     int64_t produced_at, this_update, next_update, revocation_time;
     /// notAfter of the served leaf certificate.
     int64_t not_after;
+    /// SHA-256 of the served leaf's DER; valid where has_leaf_sha256 is 1.
+    int has_leaf_sha256;
+    unsigned char leaf_sha256[32];
 } rocsp_result;
+
+/// The first certificate of a PEM text: its notAfter (Unix seconds) and the SHA-256 of its
+/// DER. Returns 1, or 0 when the text holds no certificate that parses.
+int rocsp_certificate_info(const char *pem, size_t pem_length, int64_t *not_after, unsigned char sha256[32]);
 
 /// Connects to host:port, performs a TLS handshake asking for OCSP stapling
 /// (status_request), and checks what was stapled. Blocks the calling thread for at most

@@ -23,6 +23,8 @@ protocol Check: Sendable {
     func run(_ context: CheckContext, previous: State) async throws -> State
     /// Writes the state's samples into the cluster's families.
     func render(_ state: State, into samples: inout ClusterSamples)
+    /// The same, for a check whose families also compare with other checks' states.
+    func render(_ state: State, with states: CheckStates, into samples: inout ClusterSamples)
 }
 
 /// When a check runs.
@@ -53,6 +55,7 @@ enum Checks {
         NodesCheck(),
         OCSPTestCheck(),
         ClusterAlertsCheck(),
+        ProxyCertificateCheck(),
         StaplingCheck(),
     ]
 }
@@ -64,6 +67,7 @@ struct CheckStates: Sendable {
     var nodes: RESTState<NodeList>?
     var test: RESTState<OCSPStatus>?
     var alerts: RESTState<ClusterAlerts>?
+    var cluster: RESTState<ProxyCertificate>?
     var stapling: [StaplingProbeState]?
 }
 
@@ -86,8 +90,12 @@ extension Check {
         if let state = source[keyPath: Self.state] { states[keyPath: Self.state] = state }
     }
 
+    func render(_ state: State, with states: CheckStates, into samples: inout ClusterSamples) {
+        render(state, into: &samples)
+    }
+
     func render(_ states: CheckStates, into samples: inout ClusterSamples) {
-        if let state = states[keyPath: Self.state] { render(state, into: &samples) }
+        if let state = states[keyPath: Self.state] { render(state, with: states, into: &samples) }
     }
 }
 

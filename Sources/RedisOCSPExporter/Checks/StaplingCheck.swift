@@ -9,7 +9,7 @@ struct StaplingCheck: Check {
     let id = "stapling"
     static var state: WritableKeyPath<CheckStates, [StaplingProbeState]?> { \.stapling }
     let families: [ClusterFamily] = [
-        .staplingProbeSuccess, .staplingProbeDuration, .staplingProbeError, .staplingProbeErrorsTotal, .tlsCertNotAfter, .tlsChainVerified,
+        .staplingProbeSuccess, .staplingProbeDuration, .staplingProbeError, .staplingProbeErrorsTotal, .tlsCertNotAfter, .tlsCertInfo, .tlsChainVerified,
         .stapledPresent, .stapledVerified, .stapledCertStatus, .stapledProducedAt, .stapledThisUpdate, .stapledNextUpdate,
         .stapledRevocationTime,
     ]
@@ -86,6 +86,9 @@ struct StaplingCheck: Check {
             }
         }
         value(.tlsCertNotAfter) { $0.leafNotAfter.map(Double.init) }
+        each(.tlsCertInfo) { w, s, l in
+            if let sha256 = s.handshake?.leafSHA256 { w.sample(ClusterFamily.tlsCertInfo.name, l + [("sha256", sha256)], 1) }
+        }
         value(.tlsChainVerified) { $0.chainVerified.map { $0 ? 1 : 0 } }
         value(.stapledPresent) { $0.staple != nil ? 1 : 0 }
         value(.stapledVerified) { $0.staple?.verified == true ? 1 : 0 }
@@ -190,13 +193,16 @@ extension Reader {
 struct Handshake: Sendable, Equatable {
     /// notAfter of the served leaf certificate, as Unix time.
     var leafNotAfter: Int64?
+    /// Lower-case hex SHA-256 of the served leaf's DER.
+    var leafSHA256: String?
     /// nil when the server stapled nothing.
     var staple: Staple?
     /// Whether the served chain verifies against the probe's ca_file; nil without one.
     var chainVerified: Bool?
 
-    init(leafNotAfter: Int64?, staple: Staple?, chainVerified: Bool? = nil) {
+    init(leafNotAfter: Int64?, leafSHA256: String? = nil, staple: Staple?, chainVerified: Bool? = nil) {
         self.leafNotAfter = leafNotAfter
+        self.leafSHA256 = leafSHA256
         self.staple = staple
         self.chainVerified = chainVerified
     }
@@ -264,6 +270,7 @@ extension ClusterFamily {
     static let staplingProbeError = ClusterFamily("redis_ocsp_stapling_probe_error", .gauge, "1 for the current error of the stapling probe, by error_code; absent while the handshake succeeds.")
     static let staplingProbeErrorsTotal = ClusterFamily("redis_ocsp_stapling_probe_errors_total", .counter, "Failed stapling probes, by endpoint and error_code.")
     static let tlsCertNotAfter = ClusterFamily("redis_ocsp_tls_cert_not_after_timestamp_seconds", .gauge, "notAfter of the certificate the endpoint serves, as Unix time.")
+    static let tlsCertInfo = ClusterFamily("redis_ocsp_tls_cert_info", .gauge, "The certificate the endpoint serves, by the SHA-256 of its DER; always 1.")
     static let tlsChainVerified = ClusterFamily("redis_ocsp_tls_chain_verified", .gauge, "1 if the chain the endpoint served verifies against the stapling probe's ca_file, else 0; absent without ca_file.")
     static let stapledPresent = ClusterFamily("redis_ocsp_stapled_response_present", .gauge, "1 if the endpoint stapled an OCSP response into the handshake, else 0.")
     static let stapledVerified = ClusterFamily("redis_ocsp_stapled_response_verified", .gauge, "1 if the stapled response is for the served certificate and its signature verifies against the issuer, else 0.")

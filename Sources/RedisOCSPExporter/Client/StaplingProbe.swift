@@ -71,6 +71,8 @@ enum StaplingProbe {
             )
         }
         let chainVerified: Bool? = raw.chain_verified < 0 ? nil : raw.chain_verified == 1
-        return .success(Handshake(leafNotAfter: time(raw.has_not_after, raw.not_after), staple: staple, chainVerified: chainVerified))
+        let sha256 = raw.has_leaf_sha256 != 0 ? withUnsafeBytes(of: raw.leaf_sha256) { CertificateInfo.hex($0) } : nil
+        return .success(Handshake(leafNotAfter: time(raw.has_not_after, raw.not_after), leafSHA256: sha256, staple: staple,
+                                  chainVerified: chainVerified))
     }
 }

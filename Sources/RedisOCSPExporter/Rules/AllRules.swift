@@ -15,6 +15,7 @@ extension Rule {
         .stapleStale,
         .queryFailing,
         .clusterCertificateExpiring,
+        .proxyCertificateMismatch,
         .exporterDown,
         .statusDataStale,
         .notificationsFailing,

@@ -162,8 +162,14 @@ extension StaplingProbeTests {
             ("invalid", good, [at(.wrongKey), at(.otherCertificate)]),
             ("expired", good, [at(.expired)]),
             ("unreachable", good, ["127.0.0.1:\(refused)"]),
+            // The cluster holds a new certificate; its proxy still serves the old one.
+            ("rotated", good, [at(.good)]),
         ]
         let clusters = setups.map { SimulatedCluster(name: $0.0, scenario: .healthy, certificate: $0.1) }
+        for cluster in clusters {
+            let proxy = ["revoked", "outdated", "rotated"].contains(cluster.name) ? "revokee.pem" : "leaf.pem"
+            cluster.proxyCertificatePEM = try String(contentsOfFile: pki.path(proxy), encoding: .utf8)
+        }
         let probes = Dictionary(uniqueKeysWithValues: setups.map { name, _, endpoints in
             (name, """
                 stapling_probe:
@@ -208,6 +214,17 @@ extension StaplingProbeTests {
             #expect(m.series("redis_ocsp_stapled_response_present", ["cluster=\"unreachable\""]).isEmpty)
             #expect(m.series("redis_ocsp_stapling_probe_error", ["cluster=\"fresh\""]).isEmpty)
 
+            // Whether each endpoint serves the cluster's proxy certificate, by fingerprint.
+            #expect(m[series("redis_ocsp_tls_cert_matches_cluster", "fresh", fresh)] == 1)
+            #expect(m[series("redis_ocsp_tls_cert_matches_cluster", "revoked", at(.revoked))] == 1)
+            #expect(m[series("redis_ocsp_tls_cert_matches_cluster", "rotated", at(.good))] == 0)
+            #expect(m.series("redis_ocsp_tls_cert_matches_cluster", ["cluster=\"unreachable\""]).isEmpty, "absent while the served certificate is unknown")
+            let served = try #require(m.series("redis_ocsp_tls_cert_info", ["cluster=\"rotated\""]).keys.first)
+            let proxy = try #require(m.series("redis_ocsp_proxy_cert_info", ["cluster=\"rotated\""]).keys.first)
+            #expect(served.contains("sha256=\"\(try await pki.sha256("leaf"))\""), "\(served)")
+            #expect(proxy.contains("sha256=\"\(try await pki.sha256("revokee"))\""), "\(proxy)")
+            #expect(m[#"redis_ocsp_proxy_cert_not_after_timestamp_seconds{cluster="rotated"}"#] == Double(try await pki.notAfter("revokee")))
+
             // Rules with no `for` fire at once in the exporter itself.
             #expect(m.text.contains(#"redis_ocsp_alerts{cluster="invalid",alertname="RedisOCSPStapleInvalid",alertstate="firing",endpoint="\#(at(.wrongKey))",severity="critical"} 1"#))
             #expect(m.text.contains(#"redis_ocsp_alerts{cluster="expired",alertname="RedisOCSPStapleStale",alertstate="firing",endpoint="\#(at(.expired))",severity="critical"} 1"#))
@@ -223,7 +240,7 @@ extension StaplingProbeTests {
 
             // Past every `for`, the built-in evaluator and alerts/ fire the same alerts.
             let fired = try await AlertRulesTests.expectAgreement(harness, now: Date().timeIntervalSince1970.rounded(.down))
-            #expect(fired == Rule.stapleRules.union([.certRevoked]))
+            #expect(fired == Rule.stapleRules.union([.certRevoked, .proxyCertificateMismatch]))
             var logger = Logger(label: "t")
             logger.logLevel = .critical
             let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
@@ -241,6 +258,7 @@ extension StaplingProbeTests {
             #expect(byCluster["invalid"] == ["RedisOCSPStapleInvalid"])
             #expect(byCluster["expired"] == ["RedisOCSPStapleStale", "RedisOCSPStapleMismatch"])
             #expect(byCluster["unreachable"] == [])
+            #expect(byCluster["rotated"] == ["RedisProxyCertificateMismatch"])
         }
     }
 }

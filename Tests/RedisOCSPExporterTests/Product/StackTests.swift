@@ -13,7 +13,7 @@ struct StackTests {
         "healthy": [], "disabled": ["RedisOCSPDisabled"], "unsupported": ["RedisOCSPUnsupportedNodes"],
         "revoked": ["RedisOCSPCertRevoked"], "unknown": ["RedisOCSPCertStatusUnknown"], "stale": ["RedisOCSPResponseStale"],
         "expiring": ["RedisOCSPResponseExpiringSoon"], "no_responder_url": ["RedisOCSPNoResponderURL"],
-        "server_error": ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/alerts"],
+        "server_error": ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster"],
         "query_failed": ["RedisOCSPQueryFailing"], "certs_expiring": ["RedisClusterCertificateExpiring"],
     ]
 
@@ -47,8 +47,12 @@ struct StackTests {
 
         // The simulator binary, one cluster per scenario.
         let ca = dir.appendingPathComponent("ca.pem").path
+        // The healthy cluster's proxies serve the stapling server's certificate.
+        let pki = try await StaplingPKI()
+        defer { pki.stop() }
         let simulator = try ExporterProcess(
-            ["--ca-out", ca] + Self.expectedAlerts.keys.sorted().flatMap { ["--cluster", "\($0)=\($0)"] },
+            ["--ca-out", ca, "--proxy-certificate", "healthy=\(pki.path("leaf.pem"))"]
+                + Self.expectedAlerts.keys.sorted().flatMap { ["--cluster", "\($0)=\($0)"] },
             executable: "redis-ocsp-simulator"
         )
         defer { simulator.signal(SIGTERM) }
@@ -67,8 +71,6 @@ struct StackTests {
         let passwordFile = dir.appendingPathComponent("password").path
         try "simulated\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
         // The healthy cluster's stapling probe sees a real stapling server and one that is down.
-        let pki = try await StaplingPKI()
-        defer { pki.stop() }
         let stapling = "{endpoints: [\"127.0.0.1:\(try await pki.startServer(.good))\", \"127.0.0.1:\(try FreePort.reserve())\"], "
             + "server_name: localhost, ca_file: \(pki.path("ca.pem"))}"
         var config = "poll_interval: 1s\ntimeout: 3s\nclusters:\n"

@@ -22,14 +22,14 @@ struct OneShotCheckTests {
         .taskQueued: (.ok, []),  // only the test call fails, and a one-off run never makes it
         .queryFailed: (.warning, ["RedisOCSPQueryFailing"]),
         .certsExpiring: (.warning, ["RedisClusterCertificateExpiring"]),
-        .unauthorized: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+        .unauthorized: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
         .forbidden: (.warning, ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status"]),
-        .serverError: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+        .serverError: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
         .malformedJSON: (.warning, ["RedisOCSPAPIDown/status"]),
         .wrongTypes: (.warning, ["RedisOCSPAPIDown/config"]),
         .badDates: (.ok, []),
         .huge: (.warning, ["RedisOCSPAPIDown/nodes"]),
-        .slow: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+        .slow: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
     ]
 
     func run(_ clusters: [SimulatedCluster], extra: [String: String] = [:], stapling: Bool = false) async throws -> CheckReport {
@@ -79,9 +79,9 @@ struct OneShotCheckTests {
         let text = report.text(color: false)
         let unauthorized = try #require(report.clusters.first { $0.cluster == "unauthorized" })
         #expect(unauthorized.problems.count == 1, "\(text)")
-        #expect(unauthorized.problems.first?.endpoints == ["alerts", "config", "nodes", "status"])
+        #expect(unauthorized.problems.first?.endpoints == ["alerts", "cluster", "config", "nodes", "status"])
         #expect(text.components(separatedBy: "RedisOCSPAPIDown").count - 1 == 2, "one line per cluster: \(text)")
-        #expect(text.contains("WARNING RedisOCSPAPIDown (alerts, config, nodes, status): The REST API of cluster unauthorized fails for alerts, config, nodes, status\n"), "\(text)")
+        #expect(text.contains("WARNING RedisOCSPAPIDown (alerts, cluster, config, nodes, status): The REST API of cluster unauthorized fails for alerts, cluster, config, nodes, status\n"), "\(text)")
         #expect(text.contains("Cause: the credentials are refused (HTTP 401 on every endpoint): check the username and the password"), "\(text)")
         let forbidden = try #require(report.clusters.first { $0.cluster == "forbidden" })
         #expect(forbidden.problems.first?.endpoints == ["config", "status"])
@@ -158,14 +158,15 @@ struct OneShotCheckTests {
     @Test func oneOffRunsOnlyRead() async throws {
         let checked = SimulatedCluster(name: "checked", scenario: .healthy)
         _ = try await run([checked], extra: ["checked": ", test_interval: 1m"])
-        #expect(checked.requestCount == 4, "config, status, nodes and alerts")
+        let reads = RESTRound.selectable.count
+        #expect(checked.requestCount == reads, "config, status, nodes, alerts and cluster")
 
         let probed = SimulatedCluster(name: "probed", scenario: .healthy)
         try await ExporterHarness.with([probed], pollInterval: "1h", extraClusterYAML: ["probed": "test_interval: 1h"]) { harness in
             try await harness.waitForRounds(1)
-            try await waitUntil("the scheduler's first round with its test call") { probed.requestCount == 5 }
+            try await waitUntil("the scheduler's first round with its test call") { probed.requestCount == reads + 1 }
             #expect(try await harness.get("/probe?target=probed").status == 200)
-            #expect(probed.requestCount == 9)
+            #expect(probed.requestCount == 2 * reads + 1)
         }
     }
 

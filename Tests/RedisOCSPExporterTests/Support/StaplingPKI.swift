@@ -187,6 +187,12 @@ final class StaplingPKI: Sendable {
         return time
     }
 
+    /// The lower-case hex SHA-256 of a certificate's DER, read by the openssl CLI.
+    func sha256(_ certificate: String) async throws -> String {
+        let text = try await openssl("x509", "-in", "\(certificate).pem", "-noout", "-fingerprint", "-sha256")
+        return String(text.split(separator: "=").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: ":", with: "").lowercased()
+    }
+
     /// OpenSSL prints times as "Nov  7 13:21:45 2026 GMT".
     static func unixTime(_ text: String) -> Int64? {
         let formatter = DateFormatter()
