@@ -43,13 +43,17 @@ public struct ExporterApp: Sendable {
         )
         let rules = RuleEngine(
             rules: config.rules, resendInterval: config.resendInterval, evaluationInterval: config.evaluationInterval, logger: logger,
-            notifier: notifier, store: store, now: now
+            notify: notifier.enqueue, store: store, now: now
         )
         self.rules = rules
         let renderer = ClusterRenderer()
         let scheduler = Scheduler(config: config, store: store, logger: logger, now: now) { entry in renderer.update(entry) }
         self.scheduler = scheduler
-        let reloader = ConfigReloader(load: reload ?? { config }, components: [scheduler, rules, notifier], logger: logger, now: now)
+        let reloader = ConfigReloader(load: reload ?? { config }, components: [
+            { await scheduler.apply($0) },
+            { rules.apply(rules: $0.rules, resendInterval: $0.resendInterval, evaluationInterval: $0.evaluationInterval, clusters: Set($0.clusterNames)) },
+            { notifier.update(config: $0.alertmanager, evaluationInterval: $0.evaluationInterval) },
+        ], logger: logger, now: now)
         self.reloader = reloader
         let fastPath = self.fastPath
         let page = MetricsPage(

@@ -76,3 +76,48 @@ enum StaplingProbe {
                                   chainVerified: chainVerified))
     }
 }
+
+/// What a TLS handshake with one endpoint showed a client that asks for stapling.
+struct Handshake: Sendable, Equatable {
+    /// notAfter of the served leaf certificate, as Unix time.
+    var leafNotAfter: Int64?
+    /// Lower-case hex SHA-256 of the served leaf's DER.
+    var leafSHA256: String?
+    /// nil when the server stapled nothing.
+    var staple: Staple?
+    /// Whether the served chain verifies against the probe's ca_file; nil without one.
+    var chainVerified: Bool?
+
+    init(leafNotAfter: Int64?, leafSHA256: String? = nil, staple: Staple?, chainVerified: Bool? = nil) {
+        self.leafNotAfter = leafNotAfter
+        self.leafSHA256 = leafSHA256
+        self.staple = staple
+        self.chainVerified = chainVerified
+    }
+}
+
+/// The OCSP response a server stapled, as parsed and checked by the probe.
+struct Staple: Sendable, Equatable {
+    /// The response is for the served leaf (CertID match) and its signature verifies against
+    /// the leaf's issuer.
+    var verified: Bool
+    /// Why it is not verified; nil when it is.
+    var problem: String?
+    /// nil when the response carries no single response (or no successful response at all).
+    var certStatus: OCSPStatus.CertStatus?
+    var producedAt: Int64?
+    var thisUpdate: Int64?
+    var nextUpdate: Int64?
+    var revocationTime: Int64?
+
+    init(verified: Bool, problem: String?, certStatus: OCSPStatus.CertStatus?, producedAt: Int64?, thisUpdate: Int64?,
+                nextUpdate: Int64?, revocationTime: Int64?) {
+        self.verified = verified
+        self.problem = problem
+        self.certStatus = certStatus
+        self.producedAt = producedAt
+        self.thisUpdate = thisUpdate
+        self.nextUpdate = nextUpdate
+        self.revocationTime = revocationTime
+    }
+}

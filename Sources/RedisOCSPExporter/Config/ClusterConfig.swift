@@ -95,14 +95,14 @@ extension Reader {
     mutating func readEndpoints(_ node: YAMLNode?, field: String) -> Set<String>? {
         guard let node else { return nil }
         guard case .sequence(let items, _) = node else {
-            issue(field, node, "must be a list of \(RESTRound.selectable.joined(separator: ", "))")
+            issue(field, node, "must be a list of \(knownEndpoints.joined(separator: ", "))")
             return nil
         }
         var endpoints: Set<String> = []
         for (index, item) in items.enumerated() {
             guard let name = string(item, "\(field)[\(index)]") else { continue }
-            if !RESTRound.selectable.contains(name) {
-                issue("\(field)[\(index)]", item, "\"\(name)\" is not one of \(RESTRound.selectable.joined(separator: ", ")) (the test call is chosen by test_interval)")
+            if !knownEndpoints.contains(name) {
+                issue("\(field)[\(index)]", item, "\"\(name)\" is not one of \(knownEndpoints.joined(separator: ", ")) (the test call is chosen by test_interval)")
             } else if !endpoints.insert(name).inserted {
                 issue("\(field)[\(index)]", item, "\(name) is listed twice")
             }

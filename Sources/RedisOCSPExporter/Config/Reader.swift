@@ -13,15 +13,19 @@ struct Reader {
     /// and each parsed copy would cost a few kilobytes per cluster.
     private var certificates: [String: [NIOSSLCertificate]] = [:]
 
-    init(source: String, environment: [String: String]) {
+    /// The REST endpoints a cluster's `endpoints:` may name, from the checks that exist.
+    let knownEndpoints: [String]
+
+    init(source: String, environment: [String: String], knownEndpoints: [String] = []) {
         self.source = source
         self.environment = environment
+        self.knownEndpoints = knownEndpoints
     }
 
     /// Reads a document with `read`; throws every problem at once, naming `source`.
-    static func read<T>(_ root: YAMLNode?, source: String, environment: [String: String],
+    static func read<T>(_ root: YAMLNode?, source: String, environment: [String: String], knownEndpoints: [String] = [],
                         _ read: (inout Reader, YAMLNode?) -> T?) throws -> T {
-        var reader = Reader(source: source, environment: environment)
+        var reader = Reader(source: source, environment: environment, knownEndpoints: knownEndpoints)
         let value = read(&reader, root)
         guard reader.issues.isEmpty, let value else { throw ConfigError(source: source, issues: reader.sortedIssues) }
         return value

@@ -56,7 +56,12 @@ enum Routes {
             }
         }
         router.get("/-/ready") { _, _ in
-            store.firstRoundDone ? plain(.ok, "Ready.\n") : plain(.serviceUnavailable, "Not ready: the first poll round is not done.\n")
+            guard store.firstRoundDone else { return plain(.serviceUnavailable, "Not ready: the first poll round is not done.\n") }
+            let evaluated = rules.evaluatedVersions()
+            guard store.read().entries.allSatisfy({ evaluated[$0.snapshot.name] != nil }) else {
+                return plain(.serviceUnavailable, "Not ready: the rules have not judged the first round yet.\n")
+            }
+            return plain(.ok, "Ready.\n")
         }
         return router
     }

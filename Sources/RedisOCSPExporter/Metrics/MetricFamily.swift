@@ -11,23 +11,15 @@ struct ClusterFamily: Sendable, Hashable {
         self.help = help
     }
 
-    /// Every family in page order: each check's, the REST round's, then the rule engine's alerts.
-    static let allCases: [ClusterFamily] = Checks.all.flatMap(\.families) + RESTRound.families + [.alerts]
-
-    /// Position of each family in `allCases`, by name.
-    static let index: [String: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1.name, $0) })
-
-    var position: Int { Self.index[name]! }
 }
 
-/// One cluster's samples by family, as the checks write them.
+/// One cluster's samples by family, as the checks write them; the page puts them in order.
 struct ClusterSamples {
-    private(set) var families: [[UInt8]]
+    private(set) var families: [ClusterFamily: [UInt8]] = [:]
     /// The cluster's own labels, escaped once for all its samples.
     private let prefix: [UInt8]
 
     init(labels: [(String, String)]) {
-        families = [[UInt8]](repeating: [], count: ClusterFamily.allCases.count)
         prefix = SampleWriter(baseLabels: labels).baseLabels
     }
 
@@ -35,7 +27,7 @@ struct ClusterSamples {
     mutating func write(_ family: ClusterFamily, _ body: (inout SampleWriter) -> Void) {
         var writer = SampleWriter(prefix: prefix)
         body(&writer)
-        families[family.position] = writer.bytes
+        families[family] = writer.bytes
     }
 
     /// A family with one unlabelled sample; none when the value is unknown.

@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 /// Sends the evaluator's alerts to Alertmanager's v2 API. Callers only enqueue: a bounded
 /// queue (oldest dropped first) decouples them from a slow or unreachable Alertmanager, and
 /// a single sender posts batches to every configured Alertmanager, backing off while all fail.
-final class AlertmanagerNotifier: Service, Reloadable, Sendable {
+final class AlertmanagerNotifier: Service, Sendable {
     static let batchSize = 64
 
     private struct Settings {
@@ -53,10 +53,6 @@ final class AlertmanagerNotifier: Service, Reloadable, Sendable {
         state.withLockedValue { s in
             if config == nil { s.queue.removeAll(); s.queueBytes = 0 } else { trim(&s) }
         }
-    }
-
-    func apply(_ config: ExporterConfig) async {
-        update(config: config.alertmanager, evaluationInterval: config.evaluationInterval)
     }
 
     func setGeneratorURL(_ url: String) {

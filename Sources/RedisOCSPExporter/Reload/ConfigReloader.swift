@@ -5,18 +5,18 @@ import NIOConcurrencyHelpers
 import UnixSignals
 
 /// Reloads the configuration on SIGHUP or POST /-/reload. A valid new configuration is
-/// applied to every component at once, each through `Reloadable`; an invalid one changes
+/// handed to every component at once, each taking its own part; an invalid one changes
 /// nothing, is logged, and shows as redis_ocsp_exporter_config_last_reload_successful 0.
 actor ConfigReloader: Service {
     let load: @Sendable () throws -> ExporterConfig
     /// In the order they take the configuration: the scheduler first, so the rule engine
     /// forgets removed clusters after their rounds have stopped.
-    let components: [any Reloadable]
+    let components: [@Sendable (ExporterConfig) async -> Void]
     let logger: Logger
     let now: @Sendable () -> Double
     private nonisolated let status: NIOLockedValueBox<(successful: Bool, lastSuccess: Double)>
 
-    init(load: @escaping @Sendable () throws -> ExporterConfig, components: [any Reloadable], logger: Logger,
+    init(load: @escaping @Sendable () throws -> ExporterConfig, components: [@Sendable (ExporterConfig) async -> Void], logger: Logger,
          now: @escaping @Sendable () -> Double) {
         self.load = load
         self.components = components
@@ -42,7 +42,7 @@ actor ConfigReloader: Service {
             logger.error("configuration reload failed; the previous configuration stays in force", metadata: ["error": "\(error)"])
             return .failure(error)
         }
-        for component in components { await component.apply(config) }
+        for apply in components { await apply(config) }
         logger.info("configuration reloaded", metadata: ["clusters": "\(config.clusters.count)"])
         let at = now()
         status.withLockedValue { $0 = (true, at) }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// state (inactive -> pending -> firing -> resolved, as Prometheus's rule manager keeps it),
 /// renders the active alerts as their own part of the page, and hands the notifier what is
 /// due to be sent.
-final class RuleEngine: Service, Reloadable, Sendable {
+final class RuleEngine: Service, Sendable {
     /// What one evaluation of a cluster produced.
     struct Outcome: Sendable {
         /// Pending and firing alerts, for /metrics, /api/v1/alerts and the landing page.
@@ -17,6 +17,9 @@ final class RuleEngine: Service, Reloadable, Sendable {
         /// Alerts to hand to the notifier now: newly firing or resolved, or due for a resend.
         var toSend: [Alert]
     }
+
+    /// How often every snapshot is evaluated again, unless `evaluation_interval` says otherwise.
+    static let defaultEvaluationInterval = Duration.seconds(15)
 
     /// Resolved alerts are sent again for this long, so an Alertmanager that missed the
     /// first one still learns of the resolution (Prometheus keeps them 15 minutes too).
@@ -30,8 +33,8 @@ final class RuleEngine: Service, Reloadable, Sendable {
 
     private let settings: NIOLockedValueBox<Settings>
     let logger: Logger
-    /// Where alerts due to be sent go; nil in tests that read the outcome.
-    let notifier: AlertmanagerNotifier?
+    /// Where alerts due to be sent go (the notifier's queue); nil in tests that read the outcome.
+    let notify: (@Sendable ([Alert]) -> Void)?
     /// Whose snapshots the timer evaluates again.
     let store: SnapshotStore?
     let now: @Sendable () -> Double
@@ -52,12 +55,12 @@ final class RuleEngine: Service, Reloadable, Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    init(rules: RulesConfig, resendInterval: Duration, evaluationInterval: Duration = ExporterConfig.defaultEvaluationInterval,
-                logger: Logger, notifier: AlertmanagerNotifier? = nil, store: SnapshotStore? = nil,
+    init(rules: RulesConfig, resendInterval: Duration, evaluationInterval: Duration = RuleEngine.defaultEvaluationInterval,
+                logger: Logger, notify: (@Sendable ([Alert]) -> Void)? = nil, store: SnapshotStore? = nil,
                 now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         settings = NIOLockedValueBox(Settings(rules: rules, resendInterval: resendInterval.seconds, evaluationInterval: evaluationInterval))
         self.logger = logger
-        self.notifier = notifier
+        self.notify = notify
         self.store = store
         self.now = now
     }
@@ -65,7 +68,7 @@ final class RuleEngine: Service, Reloadable, Sendable {
     /// Evaluates a snapshot now and hands the notifier what is due.
     private func evaluate(_ snapshot: ClusterSnapshot) {
         let outcome = evaluate(snapshot, now: now())
-        if !outcome.toSend.isEmpty { notifier?.enqueue(outcome.toSend) }
+        if !outcome.toSend.isEmpty { notify?(outcome.toSend) }
     }
 
     /// The one trigger: wakes when the store changes (evaluating the clusters whose snapshot
@@ -100,12 +103,12 @@ final class RuleEngine: Service, Reloadable, Sendable {
         }
     }
 
-    /// Takes new rule settings; alerts in progress keep their state, removed clusters' go.
-    func apply(_ config: ExporterConfig) async {
+    /// Takes new rule settings; alerts in progress keep their state, the clusters not in
+    /// `clusters` lose theirs.
+    func apply(rules: RulesConfig, resendInterval: Duration, evaluationInterval: Duration, clusters names: Set<String>) {
         settings.withLockedValue {
-            $0 = Settings(rules: config.rules, resendInterval: config.resendInterval.seconds, evaluationInterval: config.evaluationInterval)
+            $0 = Settings(rules: rules, resendInterval: resendInterval.seconds, evaluationInterval: evaluationInterval)
         }
-        let names = Set(config.clusters.map(\.name))
         state.withLockedValue { s in
             let before = s.clusters.count
             s.clusters = s.clusters.filter { names.contains($0.key) }
@@ -205,6 +208,12 @@ final class RuleEngine: Service, Reloadable, Sendable {
     /// A cluster's pending and firing alerts.
     func alerts(_ cluster: String) -> [Alert] {
         state.withLockedValue { s in s.clusters[cluster].map { Self.active($0.alerts) } ?? [] }
+    }
+
+    /// Per cluster, the store version of the snapshot the engine took last: readiness waits
+    /// for every cluster's first, so the alerts never lag the first round.
+    func evaluatedVersions() -> [String: UInt64] {
+        state.withLockedValue { s in s.clusters.mapValues(\.version) }
     }
 
     /// The redis_ocsp_alerts samples of each cluster, and a generation that changes with them.

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// pairs and one loop: a due pair gets a short-lived task, and a REST round one slot of the
 /// bound on work in flight, so nothing waits in a task between rounds. Applies new
 /// configurations: only the clusters that were added, removed or changed are touched.
-actor Scheduler: Service, Reloadable {
+actor Scheduler: Service {
     /// The REST client, shared by every cluster (connection pool with keep-alive).
     private struct Client: Sendable {
         var http: HTTPClient

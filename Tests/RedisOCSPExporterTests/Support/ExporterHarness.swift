@@ -144,11 +144,19 @@ final class ExporterHarness: Sendable {
     }
 
     /// Waits until every cluster (or each of `only`) has finished `rounds` more poll rounds
-    /// from now. Clusters not polled yet count from zero.
+    /// from now, and the rule engine has taken what they stored. Clusters not polled yet
+    /// count from zero.
     func waitForRounds(_ rounds: UInt64 = 1, only: Set<String>? = nil, timeout: Duration = .seconds(60)) async throws {
         let start = roundsDone()
         try await waitUntil("\(rounds) more poll round(s)", timeout: timeout) {
             roundsDone().allSatisfy { name, done in only.map { !$0.contains(name) } ?? false || done >= (start[name] ?? 0) + rounds }
+        }
+        try await waitUntil("the rules to take the rounds", timeout: timeout) {
+            let evaluated = app.rules.evaluatedVersions()
+            return app.store.read().entries.allSatisfy { entry in
+                only.map { !$0.contains(entry.snapshot.name) } ?? false || entry.snapshot.polledAt == nil
+                    || (evaluated[entry.snapshot.name] ?? 0) >= entry.version
+            }
         }
     }
 

@@ -29,7 +29,7 @@ public struct ExporterConfig: Sendable {
     static let defaultPollInterval = Duration.seconds(30)
     static let defaultTimeout = Duration.seconds(10)
     static let defaultMaxConcurrentRounds = 64
-    static let defaultEvaluationInterval = Duration.seconds(15)
+    static let defaultEvaluationInterval = RuleEngine.defaultEvaluationInterval
 
     /// How often a firing alert is sent again, also without an Alertmanager (the rule engine keeps time).
     var resendInterval: Duration { alertmanager?.resendInterval ?? AlertmanagerConfig.defaultResendInterval }

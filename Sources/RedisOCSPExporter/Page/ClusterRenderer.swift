@@ -1,6 +1,6 @@
 import NIOConcurrencyHelpers
 
-/// One cluster's samples in exposition format, one byte run per `ClusterFamily`.
+/// One cluster's samples in exposition format, one byte run per `ClusterFamily`, in page order.
 struct RenderedCluster: Sendable {
     var families: [[UInt8]]
 
@@ -8,8 +8,18 @@ struct RenderedCluster: Sendable {
         var samples = ClusterSamples(labels: [("cluster", snapshot.name)] + snapshot.labels.tuples)
         for check in Checks.all { check.render(snapshot.checks, into: &samples) }
         RESTRound.render(snapshot, into: &samples)
-        families = samples.families
+        families = ClusterFamily.allCases.map { samples.families[$0] ?? [] }
     }
+}
+
+extension ClusterFamily {
+    /// Every family in page order: each check's, the REST round's, then the rule engine's alerts.
+    static let allCases: [ClusterFamily] = Checks.all.flatMap(\.families) + RESTRound.families + [.alerts]
+
+    /// Position of each family in `allCases`, by name.
+    static let index: [String: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1.name, $0) })
+
+    var position: Int { Self.index[name]! }
 }
 
 /// Each cluster's samples, rendered once per stored snapshot: when its round publishes it

@@ -17,7 +17,7 @@ public enum ConfigLoader {
     }
 
     static func load(root: YAMLNode?, source: String, environment: [String: String], shard: Shard?) throws -> ExporterConfig {
-        let config = try Reader.read(root, source: source, environment: environment) { $0.readRoot($1) }
+        let config = try Reader.read(root, source: source, environment: environment, knownEndpoints: RESTRound.selectable) { $0.readRoot($1) }
         return config.sharded(shard ?? config.shard)
     }
 }
