@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 static int64_t monotonic_ms(void) {
     struct timespec ts;
@@ -175,6 +176,13 @@ static void check_staple(X509 *leaf, X509 *issuer, STACK_OF(X509) *candidates, c
         goto done;
     }
     r->produced_at = unix_time(OCSP_resp_get0_produced_at(basic), &r->has_produced_at);
+    X509 *signer = NULL;
+    if (OCSP_resp_get0_signer(basic, &signer, candidates) == 1 && signer != NULL) {
+        r->signer_not_after = unix_time(X509_get0_notAfter(signer), &r->has_signer);
+        r->signer_delegated = issuer != NULL ? X509_cmp(signer, issuer) != 0
+                                             : X509_NAME_cmp(X509_get_subject_name(signer), X509_get_issuer_name(leaf)) != 0;
+    }
+    ERR_clear_error();
 
     int status = -1, reason = 0;
     ASN1_GENERALIZEDTIME *revoked = NULL, *this_update = NULL, *next_update = NULL;
@@ -204,6 +212,17 @@ static void check_staple(X509 *leaf, X509 *issuer, STACK_OF(X509) *candidates, c
     X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
     if (OCSP_basic_verify(basic, candidates, store, 0) == 1) {
         r->signature_valid = 1;
+    } else if (signer != NULL && r->signer_delegated && X509_check_issued(issuer, signer) != X509_V_OK) {
+        ERR_clear_error();
+        note(r, "the staple's signer is a responder certificate the served certificate's issuer did not issue");
+    } else if (signer != NULL && r->signer_delegated
+               && !((X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) && (X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN))) {
+        // Without the extension OpenSSL reports every usage as allowed; a delegated responder needs it named.
+        ERR_clear_error();
+        note(r, "the staple's signer is a delegated responder certificate without the OCSPSigning extended key usage");
+    } else if (signer != NULL && X509_cmp_current_time(X509_get0_notAfter(signer)) < 0) {
+        ERR_clear_error();
+        note(r, "the staple's signer certificate has expired");
     } else {
         note(r, "the staple's signature does not verify: %s", openssl_error(error, sizeof error));
     }

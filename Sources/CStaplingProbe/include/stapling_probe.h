@@ -40,6 +40,11 @@ typedef struct {
     int64_t produced_at, this_update, next_update, revocation_time;
     /// notAfter of the served leaf certificate.
     int64_t not_after;
+    /// The certificate that signed the staple: its notAfter, and whether it is a delegated
+    /// responder (1) or the leaf's issuer itself (0); valid where has_signer is 1.
+    int has_signer;
+    int signer_delegated;
+    int64_t signer_not_after;
     /// SHA-256 of the served leaf's DER; valid where has_leaf_sha256 is 1.
     int has_leaf_sha256;
     unsigned char leaf_sha256[32];

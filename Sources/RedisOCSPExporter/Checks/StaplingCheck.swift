@@ -11,7 +11,7 @@ struct StaplingCheck: Check {
     let families: [ClusterFamily] = [
         .staplingProbeSuccess, .staplingProbeDuration, .staplingProbeError, .staplingProbeErrorsTotal, .tlsCertNotAfter, .tlsCertInfo, .tlsChainVerified,
         .stapledPresent, .stapledVerified, .stapledCertStatus, .stapledProducedAt, .stapledThisUpdate, .stapledNextUpdate,
-        .stapledRevocationTime,
+        .stapledRevocationTime, .stapledSignerNotAfter, .stapledSignerDelegated,
     ]
 
     func schedule(for cluster: ClusterConfig) -> CheckSchedule? {
@@ -99,6 +99,8 @@ struct StaplingCheck: Check {
         value(.stapledThisUpdate) { $0.staple?.thisUpdate.map(Double.init) }
         value(.stapledNextUpdate) { $0.staple?.nextUpdate.map(Double.init) }
         value(.stapledRevocationTime) { $0.staple?.revocationTime.map(Double.init) }
+        value(.stapledSignerNotAfter) { $0.staple?.signerNotAfter.map(Double.init) }
+        value(.stapledSignerDelegated) { $0.staple?.signerDelegated.map { $0 ? 1 : 0 } }
     }
 }
 
@@ -147,4 +149,6 @@ extension ClusterFamily {
     static let stapledThisUpdate = ClusterFamily("redis_ocsp_stapled_this_update_timestamp_seconds", .gauge, "thisUpdate of the stapled OCSP response, as Unix time.")
     static let stapledNextUpdate = ClusterFamily("redis_ocsp_stapled_next_update_timestamp_seconds", .gauge, "nextUpdate of the stapled OCSP response, as Unix time; clients reject the staple after it.")
     static let stapledRevocationTime = ClusterFamily("redis_ocsp_stapled_revocation_timestamp_seconds", .gauge, "revocationTime of the stapled OCSP response, as Unix time; present only for a revoked certificate.")
+    static let stapledSignerNotAfter = ClusterFamily("redis_ocsp_stapled_signer_not_after_timestamp_seconds", .gauge, "notAfter of the certificate that signed the stapled response, as Unix time.")
+    static let stapledSignerDelegated = ClusterFamily("redis_ocsp_stapled_signer_delegated", .gauge, "1 if a delegated responder certificate (id-kp-OCSPSigning) signed the stapled response, 0 if the issuer itself.")
 }

@@ -67,7 +67,8 @@ enum StaplingProbe {
                 verified: verified, problem: verified ? nil : message, certStatus: status,
                 producedAt: time(raw.has_produced_at, raw.produced_at), thisUpdate: time(raw.has_this_update, raw.this_update),
                 nextUpdate: time(raw.has_next_update, raw.next_update),
-                revocationTime: time(raw.has_revocation_time, raw.revocation_time)
+                revocationTime: time(raw.has_revocation_time, raw.revocation_time),
+                signerNotAfter: time(raw.has_signer, raw.signer_not_after), signerDelegated: raw.has_signer != 0 ? raw.signer_delegated != 0 : nil
             )
         }
         let chainVerified: Bool? = raw.chain_verified < 0 ? nil : raw.chain_verified == 1
@@ -109,9 +110,13 @@ struct Staple: Sendable, Equatable {
     var thisUpdate: Int64?
     var nextUpdate: Int64?
     var revocationTime: Int64?
+    /// notAfter of the certificate that signed the response.
+    var signerNotAfter: Int64?
+    /// Whether a delegated responder certificate signed it, rather than the issuer itself.
+    var signerDelegated: Bool?
 
     init(verified: Bool, problem: String?, certStatus: OCSPStatus.CertStatus?, producedAt: Int64?, thisUpdate: Int64?,
-                nextUpdate: Int64?, revocationTime: Int64?) {
+         nextUpdate: Int64?, revocationTime: Int64?, signerNotAfter: Int64? = nil, signerDelegated: Bool? = nil) {
         self.verified = verified
         self.problem = problem
         self.certStatus = certStatus
@@ -119,5 +124,7 @@ struct Staple: Sendable, Equatable {
         self.thisUpdate = thisUpdate
         self.nextUpdate = nextUpdate
         self.revocationTime = revocationTime
+        self.signerNotAfter = signerNotAfter
+        self.signerDelegated = signerDelegated
     }
 }

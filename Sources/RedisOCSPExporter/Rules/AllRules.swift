@@ -13,6 +13,7 @@ extension Rule {
         .stapleInvalid,
         .stapleMismatch,
         .stapleStale,
+        .signerExpiring,
         .queryFailing,
         .clusterCertificateExpiring,
         .proxyCertificateMismatch,

@@ -33,7 +33,8 @@ struct StaplingProbeTests {
         let goodStatus = try await pki.status(of: "good.der")
         #expect(good.leafNotAfter == leafNotAfter)
         #expect(good.staple == Staple(verified: true, problem: nil, certStatus: .good, producedAt: goodStatus.producedAt,
-                                      thisUpdate: goodStatus.thisUpdate, nextUpdate: goodStatus.nextUpdate, revocationTime: nil))
+                                      thisUpdate: goodStatus.thisUpdate, nextUpdate: goodStatus.nextUpdate, revocationTime: nil,
+                                      signerNotAfter: try await pki.notAfter("ca"), signerDelegated: false))
         #expect((goodStatus.nextUpdate - now) > 3000)
 
         // s_server sends only the leaf: without the CA file the issuer is unknown.
@@ -59,7 +60,7 @@ struct StaplingProbeTests {
 
         let wrongKey = try await Self.probe(try await pki.startServer(.wrongKey), withCA)
         #expect(wrongKey.staple?.verified == false)
-        #expect(wrongKey.staple?.problem?.contains("signature") == true, "\(String(describing: wrongKey.staple?.problem))")
+        #expect(wrongKey.staple?.problem?.contains("the served certificate's issuer did not issue") == true, "\(String(describing: wrongKey.staple?.problem))")
 
         let other = try await Self.probe(try await pki.startServer(.otherCertificate), withCA)
         #expect(other.staple?.verified == false)
@@ -116,6 +117,50 @@ struct StaplingProbeTests {
 extension StaplingProbeTests {
     /// The exporter probing real stapling servers beside simulated clusters whose REST API
     /// reports the same certificates' status: metrics, alerts, and agreement with alerts/.
+    /// Staples signed by a delegated responder, as most CAs sign them, through the real
+    /// `openssl ocsp` responder with `-rsigner`: a proper delegated signer verifies; one without
+    /// the OCSPSigning usage, one another CA issued and an expired one do not, each saying why.
+    /// The signer's notAfter and whether it is delegated are exported either way.
+    @Test func delegatedRespondersAreCheckedAndShown() async throws {
+        let pki = try await StaplingPKI()
+        defer { pki.stop() }
+        let config = Self.probeConfig(caFile: pki.path("ca.pem"))
+
+        let issuerSigned = try #require(try await Self.probe(try await pki.startServer(.good), config).staple)
+        #expect(issuerSigned.verified)
+        #expect(issuerSigned.signerDelegated == false)
+        #expect(issuerSigned.signerNotAfter == (try await pki.notAfter("ca")))
+
+        let delegated = try #require(try await Self.probe(try await pki.startServer(.delegated), config).staple)
+        #expect(delegated.verified, "\(delegated.problem ?? "")")
+        #expect(delegated.signerDelegated == true)
+        #expect(delegated.signerNotAfter == (try await pki.notAfter("responder")))
+
+        let noEKU = try #require(try await Self.probe(try await pki.startServer(.delegatedNoEKU), config).staple)
+        #expect(!noEKU.verified)
+        #expect(noEKU.problem?.contains("without the OCSPSigning extended key usage") == true, "\(noEKU.problem ?? "")")
+
+        let otherCA = try #require(try await Self.probe(try await pki.startServer(.delegatedOtherCA), config).staple)
+        #expect(!otherCA.verified)
+        #expect(otherCA.problem?.contains("did not issue") == true, "\(otherCA.problem ?? "")")
+
+        let expired = try #require(try await Self.probe(try await pki.startServer(.delegatedExpired), config).staple)
+        #expect(!expired.verified)
+        #expect(expired.problem?.contains("has expired") == true, "\(expired.problem ?? "")")
+        #expect(expired.signerNotAfter == (try await pki.notAfter("expired_responder")))
+        #expect(expired.signerDelegated == true)
+
+        // The rule: the expired signer is past every threshold; the issuer's 90 days are not.
+        var snapshot = ClusterSnapshot(cluster: try ConfigLoader.load(yaml: "clusters: [{name: c, url: \"https://x\"}]", source: "t").clusters[0])
+        var probe = StaplingProbeState(endpoint: "db:1")
+        probe.record(.success(Handshake(leafNotAfter: nil, staple: expired)), duration: 0.01)
+        var good = StaplingProbeState(endpoint: "db:2")
+        good.record(.success(Handshake(leafNotAfter: nil, staple: issuerSigned)), duration: 0.01)
+        snapshot.checks.stapling = [probe, good]
+        let conditions = Rule.signerExpiring.conditions(snapshot, now: Date().timeIntervalSince1970, settings: RuleSettings(.signerExpiring))
+        #expect(conditions.map { $0.labels.first?.1 } == ["db:1"])
+    }
+
     /// A cluster watched by its stapling probe alone (`endpoints: []`) counts as checked once
     /// its probe has run: the exporter gets ready, and the cluster's rules are evaluated.
     @Test func aClusterWatchedOnlyByItsProbeIsReadyAndEvaluated() async throws {
@@ -235,7 +280,7 @@ extension StaplingProbeTests {
             let page = String(buffer: try await harness.get("/").body)
             #expect(page.contains("\(fresh)  GOOD, verifies, next update in "))
             #expect(page.contains("\(at(.none))  no staple"))
-            #expect(page.contains("\(at(.wrongKey))  GOOD, does not verify: the staple&#39;s signature does not verify"))
+            #expect(page.contains("\(at(.wrongKey))  GOOD, does not verify: the staple&#39;s signer is a responder certificate the served certificate&#39;s issuer did not issue"))
             #expect(page.contains("\(down)  probe failed: connection_failed"))
 
             // Past every `for`, the built-in evaluator and alerts/ fire the same alerts.

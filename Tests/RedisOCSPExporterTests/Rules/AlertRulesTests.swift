@@ -174,5 +174,5 @@ struct AlertRulesTests {
 extension Rule {
     static let stapleRules: Set<Rule> = [.stapleMissing, .stapleInvalid, .stapleMismatch, .stapleStale]
     /// The rules that need a stapling probe.
-    static let probeRules = stapleRules.union([.proxyCertificateMismatch])
+    static let probeRules = stapleRules.union([.proxyCertificateMismatch, .signerExpiring])
 }

@@ -27,6 +27,14 @@ final class StaplingPKI: Sendable {
         case otherCertificate = "other_certificate"
         /// No staple at all.
         case none
+        /// GOOD, signed by a delegated responder certificate (OCSPSigning, issued by the CA).
+        case delegated
+        /// Signed by a certificate the CA issued without the OCSPSigning usage.
+        case delegatedNoEKU = "delegated_no_eku"
+        /// Signed by an OCSPSigning certificate another CA issued.
+        case delegatedOtherCA = "delegated_other_ca"
+        /// Signed by the CA's responder certificate that expired.
+        case delegatedExpired = "delegated_expired"
     }
 
     init() async throws {
@@ -53,6 +61,13 @@ final class StaplingPKI: Sendable {
             extendedKeyUsage = serverAuth
             subjectAltName = DNS:localhost, IP:127.0.0.1
             authorityInfoAccess = OCSP;URI:http://127.0.0.1:\(responderPort)
+            [responder_ext]
+            basicConstraints = CA:false
+            keyUsage = digitalSignature
+            extendedKeyUsage = OCSPSigning
+            [plain_ext]
+            basicConstraints = CA:false
+            keyUsage = digitalSignature
             """.write(to: file("ca.cnf"), atomically: true, encoding: .utf8)
         try "".write(to: file("index.txt"), atomically: true, encoding: .utf8)
         try "1000\n".write(to: file("serial"), atomically: true, encoding: .utf8)
@@ -74,6 +89,29 @@ final class StaplingPKI: Sendable {
         try await sign("leaf.req", out: "expired.der", minutes: 24 * 60, shift: "-2d")
         // A newer answer for leaf than the one the good server staples.
         try await sign("leaf.req", out: "newer.der", minutes: 240)
+
+        // Delegated responders, as most CAs sign: a proper one, one without OCSPSigning, one
+        // another CA issued, one that expired; each signs a GOOD answer for leaf.
+        let responders: [(name: String, issue: [String])] = [
+            ("responder", ["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-extensions", "responder_ext"]),
+            ("no_eku", ["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-extensions", "plain_ext"]),
+            ("expired_responder", ["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-extensions", "responder_ext",
+                                   "-startdate", "20200101000000Z", "-enddate", "20200201000000Z"]),
+        ]
+        for (name, issue) in responders {
+            try await openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(name).key",
+                              "-out", "\(name).csr", "-subj", "/CN=\(name)")
+            try await Subprocess.run(["openssl"] + issue + ["-in", "\(name).csr", "-out", "\(name).pem"], directory: directory.path)
+        }
+        try "extendedKeyUsage=OCSPSigning\n".write(to: file("responder.ext"), atomically: true, encoding: .utf8)
+        try await openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other_responder.key",
+                          "-out", "other_responder.csr", "-subj", "/CN=other_responder")
+        try await openssl("x509", "-req", "-in", "other_responder.csr", "-CA", "rogue.pem", "-CAkey", "rogue.key", "-set_serial", "77",
+                          "-days", "90", "-extfile", "responder.ext", "-out", "other_responder.pem")
+        for (server, signer) in [(Server.delegated, "responder"), (.delegatedNoEKU, "no_eku"), (.delegatedOtherCA, "other_responder"),
+                                 (.delegatedExpired, "expired_responder")] {
+            try await sign("leaf.req", out: "\(server.rawValue).der", minutes: 180, signer: signer)
+        }
 
         // A chain of the server's own making: a leaf for localhost issued by the rogue key's
         // self-signed certificate, and a GOOD answer for it signed by that key.

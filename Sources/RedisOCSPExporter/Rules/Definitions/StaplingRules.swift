@@ -72,4 +72,19 @@ extension Rule {
             return AlertCondition(labels: [("endpoint", probe.endpoint)], value: now - Double(next))
         }
     }
+
+    // The signer's expiry breaks every staple it signed at once, on every cluster it serves.
+    static let signerExpiring = Rule(
+        name: "RedisOCSPSignerExpiring", severity: "warning", forDuration: .seconds(300),
+        parameters: [.threshold(default: .seconds(14 * 86_400), allowsAuto: false)],
+        summary: "The certificate that signs the staples of {{ $labels.endpoint }} (cluster {{ $labels.cluster }}) expires soon",
+        description: "The OCSP responder certificate (or the issuer) that signed this endpoint's staple expires in {{ $value }} seconds: from then on no staple it signed verifies, on every cluster that uses the same responder. Have the CA renew the responder certificate before then.",
+        expression: "redis_ocsp_stapled_signer_not_after_timestamp_seconds - time() < 1209600"
+    ) { snapshot, now, settings in
+        let threshold = settings.threshold.seconds(for: snapshot.config)
+        return snapshot.stapling.compactMap { probe in
+            guard let notAfter = probe.handshake?.staple?.signerNotAfter, Double(notAfter) - now < threshold else { return nil }
+            return AlertCondition(labels: [("endpoint", probe.endpoint)], value: Double(notAfter) - now)
+        }
+    }
 }
