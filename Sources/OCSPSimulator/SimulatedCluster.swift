@@ -111,6 +111,9 @@ public final class SimulatedCluster: Sendable {
     public let changePeriod: Duration
     /// The real certificate status the status answer reports, when set (see `CertificateStatus`).
     public let certificate: CertificateStatus?
+    /// Whether the cluster's version has `GET /v4/cluster/health` (8.0.16 and later); older
+    /// ones answer 404.
+    public let hasHealthReport: Bool
     private let clock: @Sendable () -> Int64
     private let started: Int64
     private let inFlight: InFlightGauge?
@@ -132,6 +135,7 @@ public final class SimulatedCluster: Sendable {
         /// step it was made in.
         var testedStatus: (scenario: Scenario, object: [String: String])?
         var requests = 0
+        var requestsByPath: [String: Int] = [:]
         var proxyCertificatePEM: String?
     }
 
@@ -141,8 +145,10 @@ public final class SimulatedCluster: Sendable {
         name: String, scenario: Scenario, username: String = "ocsp-monitor@example.com",
         viewerUsername: String = "ocsp-viewer@example.com", password: String = "simulated",
         slowDelay: Duration = .seconds(15), changePeriod: Duration = .seconds(60), certificate: CertificateStatus? = nil,
-        inFlight: InFlightGauge? = nil, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        inFlight: InFlightGauge? = nil, hasHealthReport: Bool = true,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
+        self.hasHealthReport = hasHealthReport
         self.inFlight = inFlight
         self.certificate = certificate
         self.name = name
@@ -158,7 +164,7 @@ public final class SimulatedCluster: Sendable {
 
     public var scenario: Scenario {
         get { state.withLockedValue { $0.scenario } }
-        set { state.withLockedValue { $0 = State(scenario: newValue, requests: $0.requests, proxyCertificatePEM: $0.proxyCertificatePEM) } }
+        set { state.withLockedValue { $0 = State(scenario: newValue, requests: $0.requests, requestsByPath: $0.requestsByPath, proxyCertificatePEM: $0.proxyCertificatePEM) } }
     }
 
     /// The PEM `GET /v1/cluster` reports as `proxy_certificate`: the certificate the cluster's
@@ -171,6 +177,9 @@ public final class SimulatedCluster: Sendable {
     /// Requests answered so far, for tests that check the client's behaviour.
     public var requestCount: Int { state.withLockedValue { $0.requests } }
 
+    /// Requests to one path (without its query) answered so far.
+    public func requests(to path: String) -> Int { state.withLockedValue { $0.requestsByPath[path] ?? 0 } }
+
     /// The scenario in force now; `changing` resolves to its current step.
     public func effectiveScenario() -> Scenario {
         let scenario = state.withLockedValue { $0.scenario }
@@ -181,7 +190,10 @@ public final class SimulatedCluster: Sendable {
     }
 
     public func handle(_ request: SimRequest) async -> SimResponse {
-        state.withLockedValue { $0.requests += 1 }
+        state.withLockedValue {
+            $0.requests += 1
+            $0.requestsByPath[request.path, default: 0] += 1
+        }
         inFlight?.enter(name)
         defer { inFlight?.leave(name) }
         let scenario = effectiveScenario()
@@ -199,6 +211,7 @@ public final class SimulatedCluster: Sendable {
         case ("POST", "/v1/ocsp/test"): return ocspPrecondition(scenario, admin, "test_ocsp_status") ?? postTest(scenario)
         case ("GET", "/v1/nodes"): return getNodes(scenario)
         case ("GET", "/v1/cluster"): return scenario == .serverError ? Self.serverErrorPage : getCluster()
+        case ("GET", "/v4/cluster/health") where hasHealthReport: return scenario == .serverError ? Self.serverErrorPage : getHealth(scenario)
         case ("GET", "/v1/cluster/alerts"):
             return getClusterAlerts(scenario, ignoreSettings: request.query.split(separator: "&").contains("ignore_settings=true"))
         case (_, "/v1/ocsp"), (_, "/v1/ocsp/status"), (_, "/v1/ocsp/test"), (_, "/v1/nodes"), (_, "/v1/cluster/alerts"), (_, "/v1/cluster"):
@@ -217,6 +230,23 @@ public final class SimulatedCluster: Sendable {
         ]
         if let pem = proxyCertificatePEM { object["proxy_certificate"] = pem }
         return .json(200, object)
+    }
+
+    /// The health report (`ClusterHealthReport`): its required fields, with the certificates
+    /// the cluster holds; the proxy's expires within days in the certs_expiring scenario.
+    private func getHealth(_ scenario: Scenario) -> SimResponse {
+        let now = clock()
+        func certificate(_ type: String, days: Int64) -> [String: Any] {
+            let until = Date(timeIntervalSince1970: TimeInterval(now + days * 86_400))
+            return ["type": type, "expired": days < 0, "valid_until": ISO8601DateFormatter().string(from: until)]
+        }
+        return .json(200, [
+            "fqdn": "\(name).example.com", "status": scenario == .certsExpiring ? "warning" : "ok",
+            "license": ["expired": false], "nodes": [["id": 1, "status": "active", "version": "8.0.16-42"]],
+            "active_alerts": [], "database_infos": [],
+            "certificates": [certificate("api", days: 300), certificate("proxy", days: scenario == .certsExpiring ? 10 : 80),
+                             certificate("syncer", days: 300)],
+        ])
     }
 
     /// The cluster object's smtp_password: a test asserts it appears nowhere the exporter writes.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// GET /v1/cluster/alerts: the cluster alerts that concern OCSP and certificates; other names are not kept.
 public struct ClusterAlerts: APIObject, Equatable {
@@ -38,9 +38,7 @@ public struct ClusterAlerts: APIObject, Equatable {
             }
             let enabled: Bool? = if case .bool(let b)? = fields["enabled"] { b } else { nil }
             var changeTime: Int64?
-            if case .string(let text)? = fields["change_time"], let date = try? Date(text, strategy: .iso8601) {
-                changeTime = Int64(date.timeIntervalSince1970)
-            }
+            if case .string(let text)? = fields["change_time"] { changeTime = RFC3339Time.parse(text) }
             alerts[name] = Alert(triggered: triggered, enabled: enabled, changeTime: changeTime)
         }
         return ClusterAlerts(alerts: alerts)

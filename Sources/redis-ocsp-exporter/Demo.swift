@@ -75,7 +75,7 @@ struct DemoFleet {
             // The recommended setup without admin credentials: a cluster_viewer user, the
             // endpoints it may read, and the stapling probe.
             let access = member.viewer
-                ? "    username: \(cluster.viewerUsername)\n    endpoints: [nodes, alerts, cluster]\n"
+                ? "    username: \(cluster.viewerUsername)\n    endpoints: [nodes, alerts, cluster, health]\n"
                 : "    username: \(cluster.username)\n    test_interval: 5m\n"
             yaml += """
                   - name: \(cluster.name)

@@ -38,7 +38,7 @@ enum AccessLevel: String, Sendable, CaseIterable {
     static func viewerHint(refused permissions: [String]) -> String {
         "the user lacks \(permissions.joined(separator: ", ")); the OCSP endpoints need the admin role; "
             + "continuing with nodes, cluster alerts and the stapling probe "
-            + "(to run at viewer level on purpose, list only nodes, alerts and cluster in the cluster's endpoints:)"
+            + "(to run at viewer level on purpose, list only nodes, alerts, cluster and health in the cluster's endpoints:)"
     }
 }
 

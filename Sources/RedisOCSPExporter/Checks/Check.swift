@@ -56,6 +56,7 @@ enum Checks {
         OCSPTestCheck(),
         ClusterAlertsCheck(),
         ProxyCertificateCheck(),
+        ClusterHealthCheck(),
         StaplingCheck(),
     ]
 }
@@ -68,6 +69,7 @@ struct CheckStates: Sendable {
     var test: RESTState<OCSPStatus>?
     var alerts: RESTState<ClusterAlerts>?
     var cluster: RESTState<ProxyCertificate>?
+    var health: RESTState<ClusterHealthAnswer>?
     var stapling: [StaplingProbeState]?
 }
 

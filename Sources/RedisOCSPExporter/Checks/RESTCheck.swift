@@ -18,6 +18,10 @@ protocol RESTCheck: Check where State == RESTState<Value> {
     func render(answer: Value, into samples: inout ClusterSamples)
     /// Logs what only this check knows to look for, on a change from `before` to `after`.
     func logChanges(from before: Value?, to after: Value?, context: CheckContext)
+    /// What a request's outcome means for this endpoint (a 404 can be an answer).
+    func interpret(_ fetch: Fetch<Value>) -> Fetch<Value>
+    /// Whether the state already says all there is to ask, so no request is made.
+    func isSettled(_ state: State) -> Bool
 }
 
 extension RESTCheck {
@@ -30,9 +34,12 @@ extension RESTCheck {
     }
     func initialState(for cluster: ClusterConfig) -> State { RESTState(health: EndpointHealth(endpoint: id)) }
     func logChanges(from before: Value?, to after: Value?, context: CheckContext) {}
+    func interpret(_ fetch: Fetch<Value>) -> Fetch<Value> { fetch }
+    func isSettled(_ state: State) -> Bool { false }
 
     func run(_ context: CheckContext, previous: State) async throws -> State {
-        let fetch = try await context.client.fetch(method: method, path: path, as: Value.self)
+        guard !isSettled(previous) else { return previous }
+        let fetch = interpret(try await context.client.fetch(method: method, path: path, as: Value.self))
         var next = previous
         next.record(fetch, at: context.now())
         logTransition(context.logger, cluster: context.cluster.name, check: id, endpoint: id, from: previous.health.error,

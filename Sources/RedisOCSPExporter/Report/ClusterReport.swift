@@ -192,7 +192,7 @@ public struct ClusterReport: Sendable, Encodable {
             return "the credentials are refused (HTTP 401 on \(everywhere ? "every endpoint" : "these endpoints")): check the username and the password"
         case "http_403" where Set(codes.keys).isSubset(of: ocsp) && !everywhere:
             return "the user's role may not read OCSP (HTTP 403 on the OCSP endpoints only; refused: "
-                + snapshot.refusedPermissions.joined(separator: ", ") + "): give it the admin role, or poll only nodes, alerts and cluster (endpoints:)"
+                + snapshot.refusedPermissions.joined(separator: ", ") + "): give it the admin role, or poll only nodes, alerts, cluster and health (endpoints:)"
         case "http_403":
             return "the user's role may not read these endpoints (HTTP 403): check the user's role"
         case CheckFailure.connectionFailed:

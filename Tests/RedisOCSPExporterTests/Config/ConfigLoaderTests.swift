@@ -141,7 +141,7 @@ struct ConfigLoaderTests {
         ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:1\"], ca_file: /nonexistent}", "stapling_probe.ca_file: cannot read /nonexistent"),
         ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:1\"], server_name: \"a:1\"}", "stapling_probe.server_name: must be a host name"),
         ("clusters:\n  - name: a\n    url: https://x\n    stapling_probe: {endpoints: [\"db:1\"], intervall: 1m}", "stapling_probe.intervall: unknown field"),
-        ("clusters:\n  - {name: a, url: \"https://x\", endpoints: [config, bogus]}", "endpoints[1]: \"bogus\" is not one of config, status, nodes, alerts, cluster"),
+        ("clusters:\n  - {name: a, url: \"https://x\", endpoints: [config, bogus]}", "endpoints[1]: \"bogus\" is not one of config, status, nodes, alerts, cluster, health"),
         ("clusters:\n  - {name: a, url: \"https://x\", endpoints: [test]}", "the test call is chosen by test_interval"),
         ("clusters:\n  - {name: a, url: \"https://x\", endpoints: [nodes, nodes]}", "endpoints[1]: nodes is listed twice"),
         ("clusters:\n  - {name: a, url: \"https://x\", endpoints: nodes}", "endpoints: must be a list"),

@@ -13,7 +13,7 @@ struct StackTests {
         "healthy": [], "disabled": ["RedisOCSPDisabled"], "unsupported": ["RedisOCSPUnsupportedNodes"],
         "revoked": ["RedisOCSPCertRevoked"], "unknown": ["RedisOCSPCertStatusUnknown"], "stale": ["RedisOCSPResponseStale"],
         "expiring": ["RedisOCSPResponseExpiringSoon"], "no_responder_url": ["RedisOCSPNoResponderURL"],
-        "server_error": ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster"],
+        "server_error": ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/health"],
         "query_failed": ["RedisOCSPQueryFailing"], "certs_expiring": ["RedisClusterCertificateExpiring"],
     ]
 

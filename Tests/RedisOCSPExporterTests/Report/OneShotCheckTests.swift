@@ -22,14 +22,14 @@ struct OneShotCheckTests {
         .taskQueued: (.ok, []),  // only the test call fails, and a one-off run never makes it
         .queryFailed: (.warning, ["RedisOCSPQueryFailing"]),
         .certsExpiring: (.warning, ["RedisClusterCertificateExpiring"]),
-        .unauthorized: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+        .unauthorized: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/health", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
         .forbidden: (.warning, ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status"]),
-        .serverError: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+        .serverError: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/health", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
         .malformedJSON: (.warning, ["RedisOCSPAPIDown/status"]),
         .wrongTypes: (.warning, ["RedisOCSPAPIDown/config"]),
         .badDates: (.ok, []),
         .huge: (.warning, ["RedisOCSPAPIDown/nodes"]),
-        .slow: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
+        .slow: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/health", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
     ]
 
     func run(_ clusters: [SimulatedCluster], extra: [String: String] = [:], stapling: Bool = false) async throws -> CheckReport {
@@ -79,9 +79,9 @@ struct OneShotCheckTests {
         let text = report.text(color: false)
         let unauthorized = try #require(report.clusters.first { $0.cluster == "unauthorized" })
         #expect(unauthorized.problems.count == 1, "\(text)")
-        #expect(unauthorized.problems.first?.endpoints == ["alerts", "cluster", "config", "nodes", "status"])
+        #expect(unauthorized.problems.first?.endpoints == ["alerts", "cluster", "config", "health", "nodes", "status"])
         #expect(text.components(separatedBy: "RedisOCSPAPIDown").count - 1 == 2, "one line per cluster: \(text)")
-        #expect(text.contains("WARNING RedisOCSPAPIDown (alerts, cluster, config, nodes, status): The REST API of cluster unauthorized fails for alerts, cluster, config, nodes, status\n"), "\(text)")
+        #expect(text.contains("WARNING RedisOCSPAPIDown (alerts, cluster, config, health, nodes, status): The REST API of cluster unauthorized fails for alerts, cluster, config, health, nodes, status\n"), "\(text)")
         #expect(text.contains("Cause: the credentials are refused (HTTP 401 on every endpoint): check the username and the password"), "\(text)")
         let forbidden = try #require(report.clusters.first { $0.cluster == "forbidden" })
         #expect(forbidden.problems.first?.endpoints == ["config", "status"])

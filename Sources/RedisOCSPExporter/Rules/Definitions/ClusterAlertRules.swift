@@ -14,17 +14,23 @@ extension Rule {
         name: "RedisClusterCertificateExpiring", severity: "warning", forDuration: .seconds(300),
         parameters: [.threshold(default: .seconds(30 * 86_400), allowsAuto: false)],
         summary: "A certificate of cluster {{ $labels.cluster }} expires soon",
-        description: "The cluster reports cluster_certs_about_to_expire or cluster_ca_cert_about_to_expire, or a probed endpoint serves a certificate whose notAfter is less than 30 days away: once it expires, every TLS handshake fails. Renew the certificate and install it on the cluster.",
-        comment: "Value: the seconds left of the served certificate closest to expiry, else 1.",
+        description: "A probed endpoint serves a certificate, or the cluster's health report lists one, whose notAfter is less than 30 days away, or the cluster reports cluster_certs_about_to_expire or cluster_ca_cert_about_to_expire: once it expires, every TLS handshake with it fails. Renew the certificate and install it on the cluster.",
+        comment: "Value: the seconds left of the served, else the reported, certificate closest to expiry; else 1.",
         expression: """
             min without (endpoint) (redis_ocsp_tls_cert_not_after_timestamp_seconds) - time() < 2592000
+              or on (cluster)
+            min without (type) (redis_ocsp_cluster_cert_not_after_timestamp_seconds) - time() < 2592000
               or on (cluster)
             max without (alert) (redis_ocsp_cluster_alert{alert=~"cluster_certs_about_to_expire|cluster_ca_cert_about_to_expire"}) == 1
             """
     ) { snapshot, now, settings in
-        // As `or` in PromQL: the served certificates' time left, else the cluster's own alerts.
+        // As `or` in PromQL: the served certificates' time left, else the health report's,
+        // else the cluster's own alerts.
         let threshold = settings.threshold.seconds(for: snapshot.config)
         if let left = snapshot.stapling.compactMap({ $0.handshake?.leafNotAfter }).min().map({ Double($0) - now }), left < threshold {
+            return [AlertCondition(value: left)]
+        }
+        if let left = snapshot.clusterCertificates?.compactMap(\.validUntil).min().map({ Double($0) - now }), left < threshold {
             return [AlertCondition(value: left)]
         }
         let reported = snapshot.clusterReports("cluster_certs_about_to_expire") || snapshot.clusterReports("cluster_ca_cert_about_to_expire")
