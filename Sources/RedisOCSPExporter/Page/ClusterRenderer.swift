@@ -8,13 +8,14 @@ struct RenderedCluster: Sendable {
         var samples = ClusterSamples(labels: [("cluster", snapshot.name)] + snapshot.labels.tuples)
         for check in Checks.all { check.render(snapshot.checks, into: &samples) }
         RESTRound.render(snapshot, into: &samples)
+        ClientsFailAt.render(snapshot, into: &samples)
         families = ClusterFamily.allCases.map { samples.families[$0] ?? [] }
     }
 }
 
 extension ClusterFamily {
     /// Every family in page order: each check's, the REST round's, then the rule engine's alerts.
-    static let allCases: [ClusterFamily] = Checks.all.flatMap(\.families) + RESTRound.families + [.alerts]
+    static let allCases: [ClusterFamily] = Checks.all.flatMap(\.families) + RESTRound.families + ClientsFailAt.families + [.alerts]
 
     /// Position of each family in `allCases`, by name.
     static let index: [String: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1.name, $0) })

@@ -105,7 +105,12 @@ extension ClusterReport {
     func facts(now: Double) -> [(heading: String, lines: [[Segment]])] {
         func when(_ t: Int64) -> Segment { .time(t, RelativeTime.relative(t, now: now)) }
         func line(_ text: String) -> [[Segment]] { [[.text(text)]] }
-        var facts: [(heading: String, lines: [[Segment]])] = [("REST API", line(url))]
+        var facts: [(heading: String, lines: [[Segment]])] = []
+        if let at = clientsFailAt, let reason = clientsFailReason {
+            let relative = Double(at) <= now ? "already: \(reason)" : "in \(RelativeTime.span(Double(at) - now)): \(reason)"
+            facts.append(("Clients fail", [[.time(at, relative)]]))
+        }
+        facts.append(("REST API", line(url)))
         facts.append(("Access", line(accessLevel.map { level in
             level == "viewer" && !refusedPermissions.isEmpty ? "viewer: " + AccessLevel.viewerHint(refused: refusedPermissions) : level
         } ?? "unknown")))

@@ -81,6 +81,10 @@ public struct ClusterReport: Sendable, Encodable {
     /// When the latest REST round finished; nil before the first.
     var polledAt: Int64?
     var accessLevel: String?
+    /// The earliest moment clients that check stapling start failing, and why; nil when
+    /// nothing foreseeable breaks (`ClientsFailAt`).
+    var clientsFailAt: Int64?
+    var clientsFailReason: String?
     /// The permissions of the OCSP endpoints that answered 403.
     var refusedPermissions: [String]
     var ocspEnabled: Bool?
@@ -107,6 +111,9 @@ public struct ClusterReport: Sendable, Encodable {
         checkedAt = Int64(now)
         polledAt = snapshot.polledAt.map { Int64($0) }
         accessLevel = snapshot.accessLevel?.rawValue
+        let failing = ClientsFailAt.earliest(snapshot)
+        clientsFailAt = failing.map { Int64($0.at) }
+        clientsFailReason = failing?.reason.rawValue
         refusedPermissions = snapshot.refusedPermissions
         nextUpdateWarningSeconds = rules[.responseExpiringSoon].threshold.seconds(for: snapshot.config)
         ocspEnabled = snapshot.config?.enabled

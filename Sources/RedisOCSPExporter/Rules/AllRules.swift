@@ -17,6 +17,7 @@ extension Rule {
         .queryFailing,
         .clusterCertificateExpiring,
         .proxyCertificateMismatch,
+        .clientsFailSoon,
         .exporterDown,
         .statusDataStale,
         .notificationsFailing,

@@ -285,7 +285,7 @@ extension StaplingProbeTests {
 
             // Past every `for`, the built-in evaluator and alerts/ fire the same alerts.
             let fired = try await AlertRulesTests.expectAgreement(harness, now: Date().timeIntervalSince1970.rounded(.down))
-            #expect(fired == Rule.stapleRules.union([.certRevoked, .proxyCertificateMismatch]))
+            #expect(fired == Rule.stapleRules.union([.certRevoked, .proxyCertificateMismatch, .clientsFailSoon]))
             var logger = Logger(label: "t")
             logger.logLevel = .critical
             let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
@@ -296,14 +296,14 @@ extension StaplingProbeTests {
                 byCluster[entry.snapshot.name] = Set(evaluator.evaluate(entry.snapshot, now: now).active.map(\.rule.name))
             }
             #expect(byCluster["fresh"] == [])
-            #expect(byCluster["revoked"] == ["RedisOCSPCertRevoked"])
-            #expect(byCluster["outdated"] == ["RedisOCSPCertRevoked", "RedisOCSPStapleMismatch"])
+            #expect(byCluster["revoked"] == ["RedisOCSPCertRevoked", "RedisOCSPClientsFailSoon"])
+            #expect(byCluster["outdated"] == ["RedisOCSPCertRevoked", "RedisOCSPStapleMismatch", "RedisOCSPClientsFailSoon"])
             #expect(byCluster["lagging"] == ["RedisOCSPStapleMismatch"])
             #expect(byCluster["missing"] == ["RedisOCSPStapleMissing"])
             #expect(byCluster["invalid"] == ["RedisOCSPStapleInvalid"])
             #expect(byCluster["expired"] == ["RedisOCSPStapleStale", "RedisOCSPStapleMismatch"])
             #expect(byCluster["unreachable"] == [])
-            #expect(byCluster["rotated"] == ["RedisProxyCertificateMismatch"])
+            #expect(byCluster["rotated"] == ["RedisProxyCertificateMismatch", "RedisOCSPClientsFailSoon"])
         }
     }
 }

@@ -166,7 +166,7 @@ struct HTTPEndpointTests {
                 (($0["labels"] as? [String: String])?["alertname"] ?? "", $0["state"] as? String ?? "")
             })
             // Critical rules fire at once; RedisOCSPDisabled waits out its 5m `for`.
-            #expect(states == ["RedisOCSPCertRevoked": "firing", "RedisOCSPDisabled": "pending"])
+            #expect(states == ["RedisOCSPCertRevoked": "firing", "RedisOCSPClientsFailSoon": "firing", "RedisOCSPDisabled": "pending"])
             #expect(alerts.allSatisfy { ($0["activeAt"] as? String)?.hasSuffix("Z") == true })
             let page = String(buffer: try await harness.get("/").body)
             #expect(page.contains("<b>CRITICAL</b> <code>RedisOCSPCertRevoked</code>: The proxy certificate of cluster rev is REVOKED"))

@@ -11,10 +11,10 @@ struct StackTests {
     /// Scenario per cluster, and the alerts of alerts/ each must fire ("name" or "name/endpoint").
     static let expectedAlerts: [String: Set<String>] = [
         "healthy": [], "disabled": ["RedisOCSPDisabled"], "unsupported": ["RedisOCSPUnsupportedNodes"],
-        "revoked": ["RedisOCSPCertRevoked"], "unknown": ["RedisOCSPCertStatusUnknown"], "stale": ["RedisOCSPResponseStale"],
+        "revoked": ["RedisOCSPCertRevoked", "RedisOCSPClientsFailSoon"], "unknown": ["RedisOCSPCertStatusUnknown"], "stale": ["RedisOCSPResponseStale"],
         "expiring": ["RedisOCSPResponseExpiringSoon"], "no_responder_url": ["RedisOCSPNoResponderURL"],
         "server_error": ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/health"],
-        "query_failed": ["RedisOCSPQueryFailing"], "certs_expiring": ["RedisClusterCertificateExpiring"],
+        "query_failed": ["RedisOCSPQueryFailing", "RedisOCSPClientsFailSoon"], "certs_expiring": ["RedisClusterCertificateExpiring"],
     ]
 
     /// Which clusters each family of the contract must have series for.

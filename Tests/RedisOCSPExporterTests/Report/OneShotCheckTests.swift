@@ -13,14 +13,14 @@ struct OneShotCheckTests {
         .healthy: (.ok, []), .changing: (.ok, []),
         .disabled: (.warning, ["RedisOCSPDisabled"]),  // stale cached answer, but OCSP is off
         .unsupported: (.warning, ["RedisOCSPUnsupportedNodes"]),
-        .revoked: (.critical, ["RedisOCSPCertRevoked"]),
+        .revoked: (.critical, ["RedisOCSPCertRevoked", "RedisOCSPClientsFailSoon"]),
         .unknown: (.critical, ["RedisOCSPCertStatusUnknown"]),
         .stale: (.critical, ["RedisOCSPResponseStale"]),
         .expiring: (.warning, ["RedisOCSPResponseExpiringSoon"]),
         .noResponderURL: (.warning, ["RedisOCSPNoResponderURL"]),
         .invalidOCSPResponse: (.warning, ["RedisOCSPAPIDown/status"]),
         .taskQueued: (.ok, []),  // only the test call fails, and a one-off run never makes it
-        .queryFailed: (.warning, ["RedisOCSPQueryFailing"]),
+        .queryFailed: (.critical, ["RedisOCSPClientsFailSoon", "RedisOCSPQueryFailing"]),  // the cached answer expires within the day
         .certsExpiring: (.warning, ["RedisClusterCertificateExpiring"]),
         .unauthorized: (.unknown, ["RedisOCSPAPIDown/alerts", "RedisOCSPAPIDown/cluster", "RedisOCSPAPIDown/config", "RedisOCSPAPIDown/health", "RedisOCSPAPIDown/nodes", "RedisOCSPAPIDown/status"]),
         .forbidden: (.warning, ["RedisOCSPAPIDown/config", "RedisOCSPAPIDown/status"]),

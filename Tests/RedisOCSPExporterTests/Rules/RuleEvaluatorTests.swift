@@ -42,8 +42,10 @@ struct RuleEvaluatorTests {
         return RuleEngine(rules: RulesConfig(overrides: overrides), resendInterval: resend, logger: logger)
     }
 
+    /// The rules that fired, but RedisOCSPClientsFailSoon, which joins the others whenever clients
+    /// fail within a day (its own test is `clientsFailSoonNamesTheEarliestCause`).
     func names(_ alerts: [Alert], _ state: Alert.State? = nil) -> [String] {
-        alerts.filter { state == nil || $0.state == state }.map(\.rule.name).sorted()
+        alerts.filter { (state == nil || $0.state == state) && $0.rule != .clientsFailSoon }.map(\.rule.name).sorted()
     }
 
     @Test func aHealthyClusterHasNoAlerts() throws {
@@ -302,7 +304,26 @@ extension RuleEvaluatorTests {
     func firing(_ snapshot: ClusterSnapshot, _ overrides: [Rule: RuleSettings] = [:]) -> [Alert] {
         let e = evaluator(overrides)
         _ = e.evaluate(snapshot, now: Self.t0 - 3600)
-        return e.evaluate(snapshot, now: Self.t0).active.filter { $0.state == .firing && $0.rule != .stapleMissing }
+        return e.evaluate(snapshot, now: Self.t0).active.filter { $0.state == .firing && $0.rule != .stapleMissing && $0.rule != .clientsFailSoon }
+    }
+
+    /// The earliest foreseeable failure, and why: a revoked status now; a staple that expires
+    /// while the cluster cannot refresh it; nothing foreseeable, nothing at all.
+    @Test func clientsFailSoonNamesTheEarliestCause() throws {
+        func failing(_ snapshot: ClusterSnapshot) -> [String] {
+            evaluator().evaluate(snapshot, now: Self.t0).active.filter { $0.rule == .clientsFailSoon }.compactMap { $0.labels["reason"] }
+        }
+        #expect(failing(try snapshot()) == [])
+        #expect(failing(try snapshot(status: "REVOKED")) == ["revoked"])
+        #expect(ClientsFailAt.earliest(try snapshot(status: "REVOKED"))?.at == Self.t0)
+        // The cached answer expires in 2 hours: only while the cluster cannot refresh it.
+        #expect(failing(try snapshot(nextUpdate: Self.t0 + 7200)) == [])
+        #expect(failing(try reporting(["cluster_ocsp_query_failed"])) == ["staple_expires"])
+        #expect(ClientsFailAt.earliest(try reporting(["cluster_ocsp_query_failed"]))?.at == Self.t0 + 7200)
+        // A served certificate a week away is the moment, but not within the day.
+        let week = try reporting([], notAfter: Self.t0 + 7 * 86_400)
+        #expect(ClientsFailAt.earliest(week)?.reason == .certExpires)
+        #expect(failing(week) == [])
     }
 
     @Test func theClustersOwnAlertsFireTheirRules() throws {
