@@ -78,7 +78,7 @@ struct ExporterCommand: AsyncParsableCommand {
         guard (1...65536).contains(maxConnections) else {
             throw ValidationError("--web.max-connections must be between 1 and 65536; got \(maxConnections)")
         }
-        guard ListenAddress(listenAddress) != nil else {
+        guard ListenAddress(listen: listenAddress) != nil else {
             throw ValidationError("--web.listen-address must be host:port or :port; got \(listenAddress)")
         }
         if let text = shardText ?? ProcessInfo.processInfo.environment["REDIS_OCSP_SHARD"], Shard(text) == nil {
@@ -125,7 +125,7 @@ struct ExporterCommand: AsyncParsableCommand {
             return
         }
 
-        let listen = ListenAddress(listenAddress)!
+        let listen = ListenAddress(listen: listenAddress)!
         var limits = ServerLimits()
         limits.maxConnections = maxConnections
         let path = telemetryPath

@@ -19,14 +19,14 @@ struct StaplingCheck: Check {
     }
 
     func initialState(for cluster: ClusterConfig) -> [StaplingProbeState] {
-        (cluster.staplingProbe?.endpoints ?? []).map { StaplingProbeState(endpoint: $0.label) }
+        (cluster.staplingProbe?.endpoints ?? []).map { StaplingProbeState(endpoint: $0.description) }
     }
 
     /// Every endpoint at once, so one hung endpoint delays nothing but its own result.
     func run(_ context: CheckContext, previous: [StaplingProbeState]) async throws -> [StaplingProbeState] {
         guard let config = context.cluster.staplingProbe else { return [] }
         var states = config.endpoints.map { endpoint in
-            previous.first { $0.endpoint == endpoint.label } ?? StaplingProbeState(endpoint: endpoint.label)
+            previous.first { $0.endpoint == endpoint.description } ?? StaplingProbeState(endpoint: endpoint.description)
         }
         await withTaskGroup(of: (Int, Result<Handshake, CheckFailure>, Double).self) { group in
             for (index, endpoint) in config.endpoints.enumerated() {

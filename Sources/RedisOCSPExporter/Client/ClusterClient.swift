@@ -27,9 +27,7 @@ struct ClusterClient: Sendable {
     init(http: HTTPClient, cluster: ClusterConfig) {
         self.http = http
         self.baseURL = Self.requestBase(for: cluster)
-        self.authorization = cluster.credentials.map {
-            "Basic " + Data("\($0.username):\($0.password.value)".utf8).base64EncodedString()
-        }
+        self.authorization = cluster.credentials?.basicAuthorization.value
         self.tls = cluster.tls
         self.timeout = cluster.timeout
     }

@@ -45,9 +45,7 @@ extension Reader {
             issue("\(field).bearer_token_file", fields["bearer_token_file"], "set only one of basic_auth and bearer_token_file")
         } else if let auth = mapping(fields["basic_auth"], "\(field).basic_auth",
                                      allowed: ["username", "password", "password_file", "password_env"]), !auth.isEmpty {
-            authorization = readCredentials(auth, field: "\(field).basic_auth").map {
-                Secret("Basic " + Data("\($0.username):\($0.password.value)".utf8).base64EncodedString())
-            }
+            authorization = readCredentials(auth, field: "\(field).basic_auth")?.basicAuthorization
         } else if let node = fields["bearer_token_file"], let token = secretFile(node, "\(field).bearer_token_file") {
             authorization = Secret("Bearer " + token)
         }

@@ -37,6 +37,11 @@ extension ClusterConfig: Equatable {
 struct Credentials: Sendable, Equatable {
     var username: String
     var password: Secret
+
+    /// The `Authorization` header value for HTTP Basic auth (RFC 7617).
+    var basicAuthorization: Secret {
+        Secret("Basic " + Data("\(username):\(password.value)".utf8).base64EncodedString())
+    }
 }
 
 /// A string that never prints itself, so a secret cannot reach a log line by accident.

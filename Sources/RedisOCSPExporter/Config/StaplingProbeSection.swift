@@ -16,36 +16,6 @@ struct StaplingProbeConfig: Sendable, Equatable {
     var interval: Duration
 }
 
-/// One host:port the stapling probe connects to.
-struct ProbeEndpoint: Sendable, Hashable {
-    var host: String
-    var port: Int
-
-    /// The `endpoint` label, as configured: host:port, with brackets around an IPv6 host.
-    var label: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
-    /// Parses "host:port" or "[v6]:port"; nil when either part is missing or invalid.
-    init?(_ text: String) {
-        let host: Substring, port: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            port = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
-            if host.contains(":") { return nil }
-        }
-        guard !host.isEmpty, !host.contains(where: { $0 == "/" || $0 == " " || $0 == "@" }),
-              let number = Int(port), (1...65535).contains(number), port.allSatisfy(\.isASCII)
-        else { return nil }
-        self.host = String(host)
-        self.port = number
-    }
-}
-
 extension Reader {
     /// The `stapling_probe:` section; its interval and timeout default to the cluster's.
     mutating func readStaplingProbe(_ node: YAMLNode?, field: String, interval: Duration, timeout: Duration) -> StaplingProbeConfig? {

@@ -177,7 +177,7 @@ struct ConfigLoaderTests {
                 stapling_probe: {endpoints: ["y:443"], server_name: re.example.com, timeout: 2s, interval: 5m}
             """, source: "c.yml")
         let a = try #require(config.clusters[0].staplingProbe)
-        #expect(a.endpoints.map(\.label) == ["redis-12000.re.example.com:12000", "[2001:db8::1]:443", "10.0.0.7:9443"])
+        #expect(a.endpoints.map(\.description) == ["redis-12000.re.example.com:12000", "[2001:db8::1]:443", "10.0.0.7:9443"])
         #expect(a.endpoints[1].host == "2001:db8::1")
         #expect(a.interval == .seconds(45))
         #expect(a.timeout == .seconds(5))
