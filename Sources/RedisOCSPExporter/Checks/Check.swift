@@ -35,6 +35,12 @@ enum CheckSchedule: Sendable, Equatable {
     case restRound(every: Duration?)
     /// On its own, every `interval`.
     case own(interval: Duration)
+
+    /// For what changes rarely (a certificate, a health report): in the REST round, every
+    /// tenth round, at most every 10 minutes.
+    static func rarely(for cluster: ClusterConfig) -> CheckSchedule? {
+        .restRound(every: min(cluster.pollInterval * 10, .seconds(600)))
+    }
 }
 
 /// What a check runs with.

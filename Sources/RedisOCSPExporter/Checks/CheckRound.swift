@@ -63,16 +63,16 @@ enum CheckRound {
     /// The one run-once path, for /probe and the `check` command: every lane of `cluster`
     /// once, all at once and each REST round's requests concurrently, on a fresh snapshot.
     /// The REST round takes a slot of `rounds` first, as the scheduler's rounds do; waiting
-    /// past `deadline` fails it with `timeout`. Checks with an interval of their own (the test
-    /// call, which makes the cluster query its responder) run only on that interval, in the
-    /// scheduler: a one-off run only reads. `stapling: false` leaves the stapling probe out.
+    /// past `deadline` fails it with `timeout`. A one-off run only reads: the test call (a POST,
+    /// which makes the cluster query its responder) runs only on its interval, in the
+    /// scheduler. `stapling: false` leaves the stapling probe out.
     static func once(_ cluster: ClusterConfig, stapling: Bool = true, context: CheckContext, rounds: RequestLimiter,
                      deadline: ContinuousClock.Instant) async -> ClusterSnapshot {
         var snapshot = ClusterSnapshot(cluster: cluster)
         let fresh = snapshot
         let lanes = lanes(for: cluster).compactMap { lane, checks, _ -> (Lane, [any Check])? in
             guard lane == .rest else { return stapling ? (lane, checks) : nil }
-            let reads = checks.filter { $0.schedule(for: cluster) == .restRound(every: nil) }
+            let reads = checks.filter { ($0 as? any RESTCheck)?.method == "GET" }
             return reads.isEmpty ? nil : (lane, reads)
         }
         let outcomes = await withTaskGroup(of: Outcome?.self) { group in

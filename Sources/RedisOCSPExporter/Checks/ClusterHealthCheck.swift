@@ -10,6 +10,11 @@ struct ClusterHealthCheck: RESTCheck {
     let path = "/v4/cluster/health"
     let permission = "view_cluster_info"
     let isOCSPEndpoint = false
+
+    /// Selected by `endpoints:` like the others, but asked only now and then: it changes rarely.
+    func schedule(for cluster: ClusterConfig) -> CheckSchedule? {
+        cluster.endpoints.map { $0.contains(id) } ?? true ? .rarely(for: cluster) : nil
+    }
     let families: [ClusterFamily] = [.clusterCertNotAfter, .clusterCertExpired]
 
     func interpret(_ fetch: Fetch<ClusterHealthAnswer>) -> Fetch<ClusterHealthAnswer> {

@@ -10,6 +10,11 @@ struct ProxyCertificateCheck: RESTCheck {
     let path = "/v1/cluster"
     let permission = "view_cluster_info"
     let isOCSPEndpoint = false
+
+    /// Selected by `endpoints:` like the others, but asked only now and then: it changes rarely.
+    func schedule(for cluster: ClusterConfig) -> CheckSchedule? {
+        cluster.endpoints.map { $0.contains(id) } ?? true ? .rarely(for: cluster) : nil
+    }
     let families: [ClusterFamily] = [.proxyCertNotAfter, .proxyCertInfo, .tlsCertMatchesCluster]
 
     func render(answer: ProxyCertificate, into samples: inout ClusterSamples) {
