@@ -78,7 +78,7 @@ public struct ClusterReport: Sendable, Encodable {
     var url: String
     public private(set) var status: Status
     var checkedAt: Int64
-    /// When the latest REST round finished; nil before the first.
+    /// When the latest round of any of the cluster's checks finished; nil until each ran once.
     var polledAt: Int64?
     var accessLevel: String?
     /// The earliest moment clients that check stapling start failing, and why; nil when

@@ -80,18 +80,9 @@ final class SnapshotStore: Sendable {
         }
     }
 
-    /// Replaces a cluster's snapshot (tests set states directly).
-    @discardableResult
-    func publish(_ snapshot: ClusterSnapshot) -> Entry? {
-        update(snapshot.name) { stored in
-            let epoch = stored.epoch
-            stored = snapshot
-            stored.epoch = epoch
-            return true
-        }
-    }
-
-    private func update(_ cluster: String, _ change: (inout ClusterSnapshot) -> Bool) -> Entry? {
+    /// Changes a cluster's snapshot with `change` under the lock and stores it as a new
+    /// version, unless `change` returns false.
+    func update(_ cluster: String, _ change: (inout ClusterSnapshot) -> Bool) -> Entry? {
         state.withLockedValue { s in
             guard let position = s.index[cluster] else { return nil }
             var snapshot = s.entries[position].snapshot

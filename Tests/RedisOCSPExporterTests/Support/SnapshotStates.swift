@@ -23,3 +23,16 @@ extension ClusterSnapshot {
         checks[keyPath: C.state] = state
     }
 }
+
+extension SnapshotStore {
+    /// Replaces a cluster's snapshot with one a test made.
+    @discardableResult
+    func publish(_ snapshot: ClusterSnapshot) -> Entry? {
+        update(snapshot.name) { stored in
+            let epoch = stored.epoch
+            stored = snapshot
+            stored.epoch = epoch
+            return true
+        }
+    }
+}
