@@ -180,18 +180,19 @@ final class AlertmanagerNotifier: Service, Sendable {
     private func payload(_ alerts: [Alert], now: Double, settings: Settings) -> [UInt8] {
         let (config, validFor) = (settings.config, settings.validFor)
         let generatorURL = generatorURL.withLockedValue { $0 }
-        let objects: [[String: Any]] = alerts.map { alert in
+        struct PostableAlert: Encodable {
+            var labels: [String: String]
+            var annotations: [String: String]
+            var startsAt: String
+            var endsAt: String
+            var generatorURL: String
+        }
+        return JSONOutput.encode(alerts.map { alert in
             var labels = Dictionary(alert.labels.map { ($0.name, $0.value) }) { _, last in last }
             for label in config.externalLabels where labels[label.name] == nil { labels[label.name] = label.value }
-            return [
-                "labels": labels,
-                "annotations": alert.annotations,
-                "startsAt": RFC3339.format(unixTime: alert.activeAt),
-                "endsAt": RFC3339.format(unixTime: alert.resolvedAt ?? now + validFor),
-                "generatorURL": generatorURL,
-            ]
-        }
-        return Array((try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])) ?? Data("[]".utf8))
+            return PostableAlert(labels: labels, annotations: alert.annotations, startsAt: RFC3339.format(unixTime: alert.activeAt),
+                                 endsAt: RFC3339.format(unixTime: alert.resolvedAt ?? now + validFor), generatorURL: generatorURL)
+        })
     }
 
     /// The notifier's own metrics, for /metrics.

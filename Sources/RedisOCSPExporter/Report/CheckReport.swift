@@ -25,10 +25,7 @@ public struct CheckReport: Sendable, Encodable {
             var exitCode: Int32
             var clusters: [ClusterReport]
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let data = (try? encoder.encode(Document(status: status, exitCode: status.exitCode, clusters: clusters))) ?? Data("{}".utf8)
+        let data = JSONOutput.encode(Document(status: status, exitCode: status.exitCode, clusters: clusters), pretty: true, snakeCase: true)
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
