@@ -359,7 +359,9 @@ public final class SimulatedCluster: Sendable {
         var object = [
             "responder_url": Self.responderURL, "cert_status": "GOOD",
             "produced_at": httpDate(windowStart), "this_update": httpDate(windowStart),
-            "next_update": httpDate(windowStart + frequency + 3600),
+            // Valid two hours past the next refresh, as a responder's answers are: never within
+            // the hour ExpiringSoon watches, whatever the time of day.
+            "next_update": httpDate(windowStart + frequency + 2 * 3600),
         ]
         if let certificate {
             object["cert_status"] = certificate.certStatus

@@ -17,6 +17,22 @@ struct SimulatedClusterTests {
         return (response.status, nil, String(decoding: response.body, as: UTF8.self))
     }
 
+    /// A healthy answer is never within the hour ExpiringSoon watches, at any time of day:
+    /// at the last second of a refresh window it still has two hours left (with one, the
+    /// exporter's tests fired ExpiringSoon on healthy clusters near every full hour).
+    @Test func aHealthyAnswerIsFarFromExpiringAtEveryMomentOfTheHour() async throws {
+        for offset: Int64 in [0, 1, 1800, 3598, 3599] {
+            let now = 1_800_000_000 - 1_800_000_000 % 3600 + offset
+            let cluster = SimulatedCluster(name: "a", scenario: .healthy, clock: { now })
+            let (_, fields, _) = await call(cluster, "GET", "/v1/ocsp/status")
+            guard case .string(let text)? = fields?["next_update"], let next = HTTPDate.parse(text) else {
+                Issue.record("no next_update")
+                return
+            }
+            #expect(next - now > 3600 + 600, "next_update \(next - now) s ahead at \(offset) s into the hour")
+        }
+    }
+
     @Test func basicAuthIsRequired() async {
         let cluster = SimulatedCluster(name: "a", scenario: .healthy)
         for header in [nil, "Basic " + Data("\(cluster.username):wrong".utf8).base64EncodedString(), "Bearer x", "Basic !!!"] {

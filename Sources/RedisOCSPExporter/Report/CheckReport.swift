@@ -153,7 +153,11 @@ extension ClusterReport.Stapled {
         if let next = nextUpdate {
             words.append(Double(next) >= now ? "next update in \(RelativeTime.span(Double(next) - now))" : "expired \(RelativeTime.span(Double(next) - now)) ago")
         }
+        if let notAfter = signerNotAfter {
+            words.append("\(signerDelegated == true ? "delegated signer" : "signed by the issuer, which") expires \(RelativeTime.relative(notAfter, now: now))")
+        }
         if let notAfter = certNotAfter { words.append("certificate expires \(RelativeTime.relative(notAfter, now: now))") }
+        if matchesCluster == false { words.append("NOT the cluster's proxy certificate") }
         return words.joined(separator: ", ")
     }
 }

@@ -43,6 +43,11 @@ public struct ClusterReport: Sendable, Encodable {
         var certStatus: String?
         var nextUpdate: Int64?
         var certNotAfter: Int64?
+        /// The certificate that signed the staple: its notAfter, and whether a delegated responder's.
+        var signerNotAfter: Int64?
+        var signerDelegated: Bool?
+        /// Whether the served certificate is the cluster's proxy certificate; nil while either is unknown.
+        var matchesCluster: Bool?
     }
 
     struct EndpointError: Sendable, Encodable {
@@ -132,11 +137,14 @@ public struct ClusterReport: Sendable, Encodable {
                 Node(uid: $0.uid, addr: $0.addr, softwareVersion: $0.softwareVersion, status: $0.status, blocksOCSP: blocking.contains($0.uid))
             }
         }
+        let proxy = snapshot.proxyCertificate?.sha256
         stapled = snapshot.stapling.map { probe in
             let handshake = probe.handshake, staple = handshake?.staple
             return Stapled(endpoint: probe.endpoint, error: probe.error?.code, errorMessage: probe.error?.message,
                            staplePresent: handshake.map { $0.staple != nil }, verified: staple?.verified, problem: staple?.problem,
-                           certStatus: staple?.certStatus?.rawValue, nextUpdate: staple?.nextUpdate, certNotAfter: handshake?.leafNotAfter)
+                           certStatus: staple?.certStatus?.rawValue, nextUpdate: staple?.nextUpdate, certNotAfter: handshake?.leafNotAfter,
+                           signerNotAfter: staple?.signerNotAfter, signerDelegated: staple?.signerDelegated,
+                           matchesCluster: proxy.flatMap { proxy in handshake?.leafSHA256.map { $0 == proxy } })
         }
         errors = snapshot.endpoints.compactMap { health in
             health.error.map { EndpointError(endpoint: health.endpoint, errorCode: $0.code, message: $0.message) }
