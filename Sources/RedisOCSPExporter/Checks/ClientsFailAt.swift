@@ -23,7 +23,10 @@ enum ClientsFailAt {
         var candidates: [(Double, Reason)] = []
         let seen = snapshot.polledAt ?? 0
         let handshakes = snapshot.stapling.compactMap(\.handshake)
-        if snapshot.status?.certStatus == .revoked || handshakes.contains(where: { $0.staple?.certStatus == .revoked }) {
+        // REVOKED where RedisOCSPCertRevoked sees it (the cached status or the cluster's own
+        // alert), or in a staple.
+        if snapshot.status?.certStatus == .revoked || snapshot.clusterReports("cluster_ocsp_status_revoked")
+            || handshakes.contains(where: { $0.staple?.certStatus == .revoked }) {
             candidates.append((seen, .revoked))
         }
         if let proxy = snapshot.proxyCertificate?.sha256, handshakes.contains(where: { $0.leafSHA256.map { $0 != proxy } ?? false }) {

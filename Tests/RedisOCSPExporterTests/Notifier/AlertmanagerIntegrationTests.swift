@@ -45,8 +45,10 @@ struct AlertmanagerIntegrationTests {
             #expect((revoked["annotations"] as? [String: String])?["summary"] == "The proxy certificate of cluster flip is REVOKED")
             #expect((revoked["generatorURL"] as? String)?.hasPrefix("http://127.0.0.1:\(harness.port)/") == true)
             // And the one number: clients refuse the revoked certificate now.
-            #expect(Set(try await alertmanager.alerts().compactMap { ($0["labels"] as? [String: String])?["alertname"] })
-                    == ["RedisOCSPCertRevoked", "RedisOCSPClientsFailSoon"])
+            try await waitFor("RedisOCSPClientsFailSoon beside it") {
+                Set(try await alertmanager.alerts().compactMap { ($0["labels"] as? [String: String])?["alertname"] })
+                    == ["RedisOCSPCertRevoked", "RedisOCSPClientsFailSoon"]
+            }
 
             flip.scenario = .healthy
             try await waitFor("the alert to resolve in Alertmanager") { try await alertmanager.alerts().isEmpty }

@@ -315,6 +315,8 @@ extension RuleEvaluatorTests {
         }
         #expect(failing(try snapshot()) == [])
         #expect(failing(try snapshot(status: "REVOKED")) == ["revoked"])
+        // Where RedisOCSPCertRevoked sees it: the cluster's own alert counts as soon as the status.
+        #expect(failing(try reporting(["cluster_ocsp_status_revoked"])) == ["revoked"])
         #expect(ClientsFailAt.earliest(try snapshot(status: "REVOKED"))?.at == Self.t0)
         // The cached answer expires in 2 hours: only while the cluster cannot refresh it.
         #expect(failing(try snapshot(nextUpdate: Self.t0 + 7200)) == [])
