@@ -137,6 +137,7 @@ public final class SimulatedCluster: Sendable {
         var requests = 0
         var requestsByPath: [String: Int] = [:]
         var proxyCertificatePEM: String?
+        var redirectsTo: String?
     }
 
     private let state: NIOLockedValueBox<State>
@@ -164,7 +165,12 @@ public final class SimulatedCluster: Sendable {
 
     public var scenario: Scenario {
         get { state.withLockedValue { $0.scenario } }
-        set { state.withLockedValue { $0 = State(scenario: newValue, requests: $0.requests, requestsByPath: $0.requestsByPath, proxyCertificatePEM: $0.proxyCertificatePEM) } }
+        set {
+            state.withLockedValue {
+                $0 = State(scenario: newValue, requests: $0.requests, requestsByPath: $0.requestsByPath,
+                           proxyCertificatePEM: $0.proxyCertificatePEM, redirectsTo: $0.redirectsTo)
+            }
+        }
     }
 
     /// The PEM `GET /v1/cluster` reports as `proxy_certificate`: the certificate the cluster's
@@ -172,6 +178,13 @@ public final class SimulatedCluster: Sendable {
     public var proxyCertificatePEM: String? {
         get { state.withLockedValue { $0.proxyCertificatePEM } }
         set { state.withLockedValue { $0.proxyCertificatePEM = newValue } }
+    }
+
+    /// Set, this is a node that is not the master: it answers every request with a 307 to this
+    /// base URL (the master's internal address), as Redis Software does without handle_redirects.
+    public var redirectsTo: String? {
+        get { state.withLockedValue { $0.redirectsTo } }
+        set { state.withLockedValue { $0.redirectsTo = newValue } }
     }
 
     /// Requests answered so far, for tests that check the client's behaviour.
@@ -190,9 +203,15 @@ public final class SimulatedCluster: Sendable {
     }
 
     public func handle(_ request: SimRequest) async -> SimResponse {
-        state.withLockedValue {
+        let redirect = state.withLockedValue {
             $0.requests += 1
             $0.requestsByPath[request.path, default: 0] += 1
+            return $0.redirectsTo
+        }
+        if let redirect {
+            var response = SimResponse.text(307, "Temporary Redirect")
+            response.headers = [("Location", redirect + request.path + (request.query.isEmpty ? "" : "?" + request.query))]
+            return response
         }
         inFlight?.enter(name)
         defer { inFlight?.leave(name) }

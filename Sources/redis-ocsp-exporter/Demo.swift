@@ -44,7 +44,11 @@ struct DemoFleet {
     static func start(logger: Logger) async throws -> DemoFleet {
         let statuses = statuses(now: Int64(Date().timeIntervalSince1970))
         let clusters = members.map { SimulatedCluster(name: $0.name, scenario: $0.scenario, certificate: statuses[$0.scenario]) }
-        let server = try await SimulatorServer.start(clusters, logger: logger)
+        // The healthy cluster is reached through a node that is not its master: the exporter
+        // follows the node's redirect to the master, which proves it is the cluster.
+        let node = SimulatedCluster(name: "demo-node", scenario: .healthy)
+        let server = try await SimulatorServer.start(clusters + [node], logger: logger)
+        node.redirectsTo = server.urls[Member(scenario: .healthy).name]
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-ocsp-exporter-demo-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let caFile = directory.appendingPathComponent("ca.pem").path
@@ -79,7 +83,7 @@ struct DemoFleet {
                 : "    username: \(cluster.username)\n    test_interval: 5m\n"
             yaml += """
                   - name: \(cluster.name)
-                    url: \(server.urls[cluster.name]!)
+                    url: \(server.urls[member.scenario == .healthy && !member.viewer ? node.name : cluster.name]!)
                     password_file: \(passwordFile)
                     tls: {ca_file: \(caFile)}
                     labels: {environment: demo}

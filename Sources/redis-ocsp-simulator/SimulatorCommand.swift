@@ -43,6 +43,9 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("proxy-certificate"), help: "NAME=PEMFILE, repeatable: the proxy_certificate GET /v1/cluster reports for NAME (default: the simulator's own server certificate).")
     var proxyCertificates: [String] = []
 
+    @Option(name: .customLong("node"), help: "NAME, repeatable: also start NAME-node, a node that is not NAME's master and redirects every request to it with a 307.")
+    var nodes: [String] = []
+
     func run() async throws {
         var simulated: [SimulatedCluster] = []
         var ports: [Int] = []
@@ -75,11 +78,20 @@ struct SimulatorCommand: AsyncParsableCommand {
             }
             cluster.proxyCertificatePEM = try String(contentsOfFile: parts[1], encoding: .utf8)
         }
+        var redirects: [(node: SimulatedCluster, master: String)] = []
+        for name in nodes {
+            guard simulated.contains(where: { $0.name == name }) else { throw ValidationError("--node \(name): expected the NAME of a --cluster") }
+            let node = SimulatedCluster(name: "\(name)-node", scenario: .healthy, username: username, viewerUsername: viewerUsername, password: password)
+            redirects.append((node, name))
+            simulated.append(node)
+            ports.append(0)
+        }
         let server = try await SimulatorServer.start(simulated, host: host, ports: ports)
+        for (node, master) in redirects { node.redirectsTo = server.urls[master] }
         if let caOut { try server.ca.caCertificatePEM.write(toFile: caOut, atomically: true, encoding: .utf8) }
         var listing = ""
         for cluster in simulated {
-            listing += "\(cluster.name) \(cluster.scenario.rawValue) \(server.urls[cluster.name]!)\n"
+            listing += "\(cluster.name) \(cluster.redirectsTo == nil ? cluster.scenario.rawValue : "redirect") \(server.urls[cluster.name]!)\n"
         }
         FileHandle.standardOutput.write(Data(listing.utf8))
         // Serve until SIGTERM or SIGINT.
@@ -92,6 +104,9 @@ struct SimulatorCommand: AsyncParsableCommand {
 
 /// A service that only waits for graceful shutdown, so the signals end the process cleanly.
 struct UntilShutdown: Service {
+    @Option(name: .customLong("node"), help: "NAME, repeatable: also start NAME-node, a node that is not NAME's master and redirects every request to it with a 307.")
+    var nodes: [String] = []
+
     func run() async throws { try? await gracefulShutdown() }
 }
 

@@ -19,7 +19,7 @@ struct ClusterHealthCheck: RESTCheck {
 
     func interpret(_ fetch: Fetch<ClusterHealthAnswer>) -> Fetch<ClusterHealthAnswer> {
         guard case .failure(let failure) = fetch.result, failure.httpStatus == 404 else { return fetch }
-        return Fetch(result: .success(.notInThisVersion), duration: fetch.duration)
+        return Fetch(result: .success(.notInThisVersion), duration: fetch.duration, answeredBy: fetch.answeredBy)
     }
 
     func isSettled(_ state: State) -> Bool { state.value == .notInThisVersion }

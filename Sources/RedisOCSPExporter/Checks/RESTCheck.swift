@@ -94,6 +94,8 @@ struct EndpointHealth: Sendable {
     var errorsTotal: [String: UInt64] = [:]
     var latency = Histogram()
     var lastSuccess: Double?
+    /// The `host:port` that answered the latest request, after any redirects.
+    var answeredBy: String?
 
     init(endpoint: String) { self.endpoint = endpoint }
 
@@ -102,6 +104,7 @@ struct EndpointHealth: Sendable {
     mutating func record<Value>(_ fetch: Fetch<Value>, at now: Double) {
         polled = true
         latency.observe(fetch.duration)
+        answeredBy = fetch.answeredBy
         switch fetch.result {
         case .success:
             error = nil
@@ -120,7 +123,7 @@ enum RESTRound {
     /// What a cluster's `endpoints:` may list.
     static let selectable: [String] = Checks.all.compactMap { check in (check as? any RESTCheck).flatMap { $0.selectable ? $0.id : nil } }
 
-    static let families: [ClusterFamily] = [.supported, .accessLevel, .apiUp, .apiError, .apiErrorsTotal, .apiRequestDuration, .lastSuccess]
+    static let families: [ClusterFamily] = [.supported, .accessLevel, .apiUp, .apiError, .apiErrorsTotal, .apiRequestDuration, .lastSuccess, .apiAnsweredBy]
 
     /// false while an OCSP endpoint of the round answered ocsp_unsupported_by_capability, true
     /// when one answered; nil when the round showed neither.
@@ -157,6 +160,9 @@ enum RESTRound {
         perEndpoint(.lastSuccess) { w, h, l in
             if let at = h.lastSuccess { w.sample(ClusterFamily.lastSuccess.name, l, at) }
         }
+        perEndpoint(.apiAnsweredBy) { w, h, l in
+            if let address = h.answeredBy { w.sample(ClusterFamily.apiAnsweredBy.name, l + [("address", address)], 1) }
+        }
     }
 }
 
@@ -166,5 +172,6 @@ extension ClusterFamily {
     static let apiError = ClusterFamily("redis_ocsp_api_error", .gauge, "1 for the current error of the endpoint, by error_code; absent while the endpoint is up.")
     static let apiErrorsTotal = ClusterFamily("redis_ocsp_api_errors_total", .counter, "Failed REST API requests, by endpoint and error_code.")
     static let apiRequestDuration = ClusterFamily("redis_ocsp_api_request_duration_seconds", .histogram, "REST API request latency, including reading the body.")
+    static let apiAnsweredBy = ClusterFamily("redis_ocsp_api_answered_by_info", .gauge, "The host:port that answered the endpoint's latest request: the configured one, or the target of a redirect that was followed.")
     static let lastSuccess = ClusterFamily("redis_ocsp_last_success_timestamp_seconds", .gauge, "Unix time of the last successful request to the endpoint.")
 }

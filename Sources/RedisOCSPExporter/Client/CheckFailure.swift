@@ -23,6 +23,8 @@ public struct CheckFailure: Error, Sendable, Equatable {
     static let invalidResponse = "invalid_response"
     static let responseTooLarge = "response_too_large"
     static let unsupported = "ocsp_unsupported_by_capability"
+    /// A redirect the client would not follow (see `ClusterClient.follow`).
+    static let redirected = "redirected"
 
     /// Classifies an HTTP answer that is not a success: the body's `error_code` when it has a
     /// sane one, else `http_<status>`. The text is `message` (the request pages' error shape)
@@ -48,7 +50,7 @@ public struct CheckFailure: Error, Sendable, Equatable {
     /// Codes from a closed set: the documented ones, the exporter's own, `http_<status>`.
     static func isKnown(_ code: String) -> Bool {
         code.hasPrefix("http_") || documentedCodes.contains(code) || code == otherCode
-            || [timeout, connectionFailed, tlsError, invalidResponse, responseTooLarge].contains(code)
+            || [timeout, connectionFailed, tlsError, invalidResponse, responseTooLarge, redirected].contains(code)
     }
 
     /// This failure with its code folded into `otherCode` when it is a code of the server's

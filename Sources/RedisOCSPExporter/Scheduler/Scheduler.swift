@@ -13,6 +13,7 @@ actor Scheduler: Service {
     /// The REST client, shared by every cluster (connection pool with keep-alive).
     private struct Client: Sendable {
         var http: HTTPClient
+        var redirects: RedirectClients
         /// What the client was built for: a change means a new client.
         var dnsOverrides: [String: String]
         var idleTimeout: TimeAmount
@@ -63,6 +64,14 @@ actor Scheduler: Service {
         clusters <= keepAliveFleetLimit ? .seconds(90) : .seconds(2)
     }
 
+    /// The REST client and where it follows redirects, for a fleet of `clusters`; both end with `shutdown`.
+    static func httpClients(clusters: Int, dnsOverrides: [String: String]) -> (HTTPClient, RedirectClients) {
+        let configuration = httpConfiguration(clusters: clusters, dnsOverrides: dnsOverrides)
+        // A redirect target per cluster (its master), and room for a failover's new one.
+        return (HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration),
+                RedirectClients(base: configuration, limit: max(16, 2 * clusters)))
+    }
+
     /// The REST client's settings for a fleet of `clusters`.
     static func httpConfiguration(clusters: Int, dnsOverrides: [String: String]) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
@@ -106,6 +115,7 @@ actor Scheduler: Service {
         }
         await stop { _ in true }
         try await client?.http.shutdown()
+        await client?.redirects.shutdown()
         client = nil
     }
 
@@ -120,12 +130,12 @@ actor Scheduler: Service {
         await stop { newClient || !unchanged.contains($0) }
         if newClient {
             try? await client?.http.shutdown()
-            let configuration = Self.httpConfiguration(clusters: newConfig.clusters.count, dnsOverrides: overrides)
-            client = Client(http: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration), dnsOverrides: overrides,
-                            idleTimeout: idleTimeout)
+            await client?.redirects.shutdown()
+            let (http, redirects) = Self.httpClients(clusters: newConfig.clusters.count, dnsOverrides: overrides)
+            client = Client(http: http, redirects: redirects, dnsOverrides: overrides, idleTimeout: idleTimeout)
         }
         let epochs = store.setClusters(newConfig.clusters, keeping: unchanged)
-        guard let http = client?.http else { return }
+        guard let http = client?.http, let redirects = client?.redirects else { return }
         let (logger, now) = (self.logger, self.now)
         work.withLockedValue { w in
             if newConfig.maxConcurrentRounds != config.maxConcurrentRounds {
@@ -133,7 +143,8 @@ actor Scheduler: Service {
                 w.limiter = RequestLimiter(limit: newConfig.maxConcurrentRounds)
             }
             for cluster in newConfig.clusters {
-                let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: logger, now: now)
+                let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: redirects, cluster: cluster),
+                                           logger: logger, now: now)
                 for (lane, checks, interval) in CheckRound.lanes(for: cluster) {
                     let key = JobKey(cluster: cluster.name, lane: lane)
                     guard w.jobs[key] == nil, let epoch = epochs[cluster.name] else { continue }
@@ -233,13 +244,15 @@ actor Scheduler: Service {
     /// without touching the store, for /probe: each bounded by `limit` as well as by the
     /// cluster's own timeouts. Returns nil for an unknown cluster.
     func probe(_ name: String, limit: Duration) async -> ClusterSnapshot? {
-        guard var cluster = config.clusters.first(where: { $0.name == name }), let http = client?.http else { return nil }
+        guard var cluster = config.clusters.first(where: { $0.name == name }), let http = client?.http, let redirects = client?.redirects
+        else { return nil }
         cluster.timeout = min(cluster.timeout, limit)
         if let probeTimeout = cluster.staplingProbe?.timeout { cluster.staplingProbe?.timeout = min(probeTimeout, limit) }
         // One-off runs would log every error as new; the jobs report transitions.
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)
-        let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: quiet, now: now)
+        let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: redirects, cluster: cluster),
+                                   logger: quiet, now: now)
         return await CheckRound.once(cluster, context: context, rounds: work.withLockedValue { $0.limiter },
                                      deadline: ContinuousClock.now + limit)
     }

@@ -45,7 +45,10 @@ struct CommandLineTests {
                      "redis_ocsp_access_level{cluster=\"demo-unauthorized\",environment=\"demo\",level=\"none\"} 1",
                      "redis_ocsp_nodes{cluster=\"demo-viewer\",environment=\"demo\"} 3",
                      "redis_ocsp_cluster_alert{cluster=\"demo-query-failed\",environment=\"demo\",alert=\"cluster_ocsp_query_failed\"} 1",
-                     "redis_ocsp_stapled_response_present{cluster=\"demo-viewer\",environment=\"demo\",endpoint="] {
+                     "redis_ocsp_stapled_response_present{cluster=\"demo-viewer\",environment=\"demo\",endpoint=",
+                     // Reached through a node that redirects to its master.
+                     "redis_ocsp_api_up{cluster=\"demo-healthy\",environment=\"demo\",endpoint=\"status\"} 1",
+                     "redis_ocsp_api_answered_by_info{cluster=\"demo-healthy\",environment=\"demo\",endpoint=\"status\",address=\"127.0.0.1:"] {
             #expect(text.contains(line), "demo lacks \(line)")
         }
         #expect(!text.contains("redis_ocsp_api_up{cluster=\"demo-viewer\",environment=\"demo\",endpoint=\"status\""))
