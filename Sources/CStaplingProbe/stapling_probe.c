@@ -150,11 +150,11 @@ static X509 *find_issuer(X509 *leaf, STACK_OF(X509) *candidates) {
     return NULL;
 }
 
-/// Parses and checks the stapled response; `issuer` is the served leaf's issuer the probe
-/// trusts (NULL when there is none), `candidates` the certificates a delegated responder's
-/// certificate may chain through.
-static void check_staple(X509 *leaf, X509 *issuer, STACK_OF(X509) *candidates, const unsigned char *der, long length,
-                         rocsp_result *r) {
+/// Parses and checks an OCSP response (`what` names it in messages: the staple, or the
+/// responder's answer); `issuer` is the served leaf's issuer the probe trusts (NULL when there
+/// is none), `candidates` the certificates a delegated responder's certificate may chain through.
+static void check_response(X509 *leaf, X509 *issuer, STACK_OF(X509) *candidates, const unsigned char *der, long length,
+                           const char *what, rocsp_result *r) {
     char error[200];
     OCSP_RESPONSE *response = d2i_OCSP_RESPONSE(NULL, &der, length);
     OCSP_BASICRESP *basic = NULL;
@@ -162,17 +162,17 @@ static void check_staple(X509 *leaf, X509 *issuer, STACK_OF(X509) *candidates, c
     OCSP_CERTID *id = NULL;
 
     if (response == NULL) {
-        note(r, "the staple is not a DER OCSP response");
+        note(r, "%s is not a DER OCSP response", what);
         goto done;
     }
     r->response_status = OCSP_response_status(response);
     if (r->response_status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-        note(r, "the staple's responseStatus is %s", OCSP_response_status_str(r->response_status));
+        note(r, "%s's responseStatus is %s", what, OCSP_response_status_str(r->response_status));
         goto done;
     }
     basic = OCSP_response_get1_basic(response);
     if (basic == NULL) {
-        note(r, "the staple carries no basic OCSP response");
+        note(r, "%s carries no basic OCSP response", what);
         goto done;
     }
     r->produced_at = unix_time(OCSP_resp_get0_produced_at(basic), &r->has_produced_at);
@@ -214,19 +214,19 @@ static void check_staple(X509 *leaf, X509 *issuer, STACK_OF(X509) *candidates, c
         r->signature_valid = 1;
     } else if (signer != NULL && r->signer_delegated && X509_check_issued(issuer, signer) != X509_V_OK) {
         ERR_clear_error();
-        note(r, "the staple's signer is a responder certificate the served certificate's issuer did not issue");
+        note(r, "%s's signer is a responder certificate the served certificate's issuer did not issue", what);
     } else if (signer != NULL && r->signer_delegated
                && !((X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) && (X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN))) {
         // Without the extension OpenSSL reports every usage as allowed; a delegated responder needs it named.
         ERR_clear_error();
-        note(r, "the staple's signer is a delegated responder certificate without the OCSPSigning extended key usage");
+        note(r, "%s's signer is a delegated responder certificate without the OCSPSigning extended key usage", what);
     } else if (signer != NULL && X509_cmp_current_time(X509_get0_notAfter(signer)) < 0) {
         ERR_clear_error();
-        note(r, "the staple's signer certificate has expired");
+        note(r, "%s's signer certificate has expired", what);
     } else {
-        note(r, "the staple's signature does not verify: %s", openssl_error(error, sizeof error));
+        note(r, "%s's signature does not verify: %s", what, openssl_error(error, sizeof error));
     }
-    if (!r->matches_leaf) note(r, "the staple answers for another certificate than the served one");
+    if (!r->matches_leaf) note(r, "%s answers for another certificate than the served one", what);
 
 done:
     ERR_clear_error();
@@ -273,9 +273,31 @@ done:
     return issuer;
 }
 
+/// Copies the leaf and its issuer (DER) and the leaf's first OCSP URL out, for the responder
+/// probe; a certificate larger than the buffers is left out.
+static void keep_certificates(X509 *leaf, X509 *issuer, rocsp_certificates *keep) {
+    int leaf_length = i2d_X509(leaf, NULL), issuer_length = i2d_X509(issuer, NULL);
+    if (leaf_length > 0 && issuer_length > 0 && leaf_length <= ROCSP_MAX_DER && issuer_length <= ROCSP_MAX_DER) {
+        unsigned char *out = keep->leaf;
+        i2d_X509(leaf, &out);
+        out = keep->issuer;
+        i2d_X509(issuer, &out);
+        keep->leaf_length = (size_t)leaf_length;
+        keep->issuer_length = (size_t)issuer_length;
+    }
+    STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(leaf);
+    if (urls != NULL && sk_OPENSSL_STRING_num(urls) > 0) snprintf(keep->ocsp_url, sizeof keep->ocsp_url, "%s", sk_OPENSSL_STRING_value(urls, 0));
+    X509_email_free(urls);
+    ERR_clear_error();
+}
+
 void rocsp_probe(const char *host, int port, const char *server_name, const char *ca_pem, size_t ca_pem_length,
-                 int timeout_ms, rocsp_result *r) {
+                 int timeout_ms, rocsp_certificates *keep, rocsp_result *r) {
     memset(r, 0, sizeof *r);
+    if (keep != NULL) {
+        keep->leaf_length = keep->issuer_length = 0;
+        keep->ocsp_url[0] = 0;
+    }
     r->response_status = -1;
     r->cert_status = ROCSP_STATUS_NONE;
     int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 1);
@@ -344,7 +366,8 @@ void rocsp_probe(const char *host, int port, const char *server_name, const char
         for (int i = 0; candidates != NULL && served != NULL && i < sk_X509_num(served); i++) sk_X509_push(candidates, sk_X509_value(served, i));
         for (int i = 0; candidates != NULL && i < sk_X509_num(ca_certs); i++) sk_X509_push(candidates, sk_X509_value(ca_certs, i));
         X509 *issuer = trusted_issuer(ssl, leaf, ca_certs, candidates, r);
-        if (r->staple_present) check_staple(leaf, issuer, candidates, staple, length, r);
+        if (r->staple_present) check_response(leaf, issuer, candidates, staple, length, "the staple", r);
+        if (keep != NULL && issuer != NULL) keep_certificates(leaf, issuer, keep);
         X509_free(issuer);
         sk_X509_free(candidates);
         sk_X509_pop_free(ca_certs, X509_free);
@@ -374,4 +397,59 @@ int rocsp_certificate_info(const char *pem, size_t pem_length, int64_t *not_afte
     int ok = has && X509_digest(certificate, EVP_sha256(), sha256, &digest_length) == 1 && digest_length == 32;
     X509_free(certificate);
     return ok;
+}
+
+/// Decodes a leaf and its issuer from DER; 1 when both parse.
+static int decode_pair(const unsigned char *leaf_der, size_t leaf_length, const unsigned char *issuer_der, size_t issuer_length,
+                       X509 **leaf, X509 **issuer) {
+    *leaf = leaf_length > 0 && leaf_length <= INT32_MAX ? d2i_X509(NULL, &leaf_der, (long)leaf_length) : NULL;
+    *issuer = issuer_length > 0 && issuer_length <= INT32_MAX ? d2i_X509(NULL, &issuer_der, (long)issuer_length) : NULL;
+    ERR_clear_error();
+    return *leaf != NULL && *issuer != NULL;
+}
+
+size_t rocsp_request(const unsigned char *leaf_der, size_t leaf_length, const unsigned char *issuer_der, size_t issuer_length,
+                     unsigned char *out, size_t capacity) {
+    X509 *leaf = NULL, *issuer = NULL;
+    OCSP_REQUEST *request = NULL;
+    size_t written = 0;
+    if (!decode_pair(leaf_der, leaf_length, issuer_der, issuer_length, &leaf, &issuer)) goto done;
+    request = OCSP_REQUEST_new();
+    OCSP_CERTID *id = request != NULL ? OCSP_cert_to_id(NULL, leaf, issuer) : NULL;
+    if (id == NULL) goto done;
+    if (OCSP_request_add0_id(request, id) == NULL) {
+        OCSP_CERTID_free(id);
+        goto done;
+    }
+    int length = i2d_OCSP_REQUEST(request, NULL);
+    if (length > 0 && (size_t)length <= capacity) {
+        unsigned char *cursor = out;
+        if (i2d_OCSP_REQUEST(request, &cursor) == length) written = (size_t)length;
+    }
+done:
+    ERR_clear_error();
+    OCSP_REQUEST_free(request);
+    X509_free(leaf);
+    X509_free(issuer);
+    return written;
+}
+
+void rocsp_check_response(const unsigned char *leaf_der, size_t leaf_length, const unsigned char *issuer_der, size_t issuer_length,
+                          const unsigned char *response, size_t response_length, rocsp_result *r) {
+    memset(r, 0, sizeof *r);
+    r->response_status = -1;
+    r->cert_status = ROCSP_STATUS_NONE;
+    X509 *leaf = NULL, *issuer = NULL;
+    if (!decode_pair(leaf_der, leaf_length, issuer_der, issuer_length, &leaf, &issuer) || response_length > INT32_MAX) {
+        note(r, "the certificate or its issuer does not parse");
+    } else {
+        STACK_OF(X509) *candidates = sk_X509_new_null();
+        if (candidates != NULL) sk_X509_push(candidates, issuer);
+        r->staple_present = 1;
+        check_response(leaf, issuer, candidates, response, (long)response_length, "the responder's answer", r);
+        sk_X509_free(candidates);
+    }
+    ERR_clear_error();
+    X509_free(leaf);
+    X509_free(issuer);
 }

@@ -20,6 +20,9 @@ typedef enum {
     ROCSP_STATUS_UNKNOWN = 2,
 } rocsp_cert_status;
 
+/// The largest certificate (DER) a result keeps for the responder probe.
+#define ROCSP_MAX_DER 16384
+
 /// What one TLS handshake showed. Times are Unix seconds, valid where their has_ flag is 1.
 typedef struct {
     rocsp_error error;
@@ -50,6 +53,16 @@ typedef struct {
     unsigned char leaf_sha256[32];
 } rocsp_result;
 
+/// What the responder probe needs from a handshake: the served leaf and the issuer the probe
+/// trusts (DER, into the caller's buffers of ROCSP_MAX_DER bytes each), and the leaf's OCSP
+/// responder URL (authorityInfoAccess). Lengths 0 and an empty URL where unknown (no trusted
+/// issuer, a certificate over ROCSP_MAX_DER bytes, no such extension).
+typedef struct {
+    unsigned char *leaf, *issuer;
+    size_t leaf_length, issuer_length;
+    char ocsp_url[512];
+} rocsp_certificates;
+
 /// The first certificate of a PEM text: its notAfter (Unix seconds) and the SHA-256 of its
 /// DER. Returns 1, or 0 when the text holds no certificate that parses.
 int rocsp_certificate_info(const char *pem, size_t pem_length, int64_t *not_after, unsigned char sha256[32]);
@@ -57,8 +70,21 @@ int rocsp_certificate_info(const char *pem, size_t pem_length, int64_t *not_afte
 /// Connects to host:port, performs a TLS handshake asking for OCSP stapling
 /// (status_request), and checks what was stapled. Blocks the calling thread for at most
 /// timeout_ms (name resolution aside). server_name may be NULL; ca_pem (PEM certificates,
-/// ca_pem_length bytes, read when the configuration was loaded) may be NULL.
+/// ca_pem_length bytes, read when the configuration was loaded) may be NULL. keep, where not
+/// NULL, receives the leaf, its issuer and its OCSP URL.
 void rocsp_probe(const char *host, int port, const char *server_name, const char *ca_pem, size_t ca_pem_length,
-                 int timeout_ms, rocsp_result *result);
+                 int timeout_ms, rocsp_certificates *keep, rocsp_result *result);
+
+/// A DER OCSP request for the leaf its issuer issued (both DER), as RFC 5019 asks: one
+/// CertID (SHA-1), no nonce, unsigned. Writes it to out and returns its length; 0 when the
+/// certificates do not parse or it does not fit in capacity.
+size_t rocsp_request(const unsigned char *leaf_der, size_t leaf_length, const unsigned char *issuer_der, size_t issuer_length,
+                     unsigned char *out, size_t capacity);
+
+/// Checks a responder's answer to that request as the probe checks a staple (parsed, for
+/// the leaf, signed by the issuer or a responder it delegated to) and fills the result's
+/// response fields; staple_present is 1.
+void rocsp_check_response(const unsigned char *leaf_der, size_t leaf_length, const unsigned char *issuer_der, size_t issuer_length,
+                          const unsigned char *response, size_t response_length, rocsp_result *result);
 
 #endif

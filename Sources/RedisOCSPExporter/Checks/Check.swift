@@ -19,8 +19,9 @@ protocol Check: Sendable {
     /// The state before the first run.
     func initialState(for cluster: ClusterConfig) -> State
     /// Runs once against the cluster within the context's timeouts and returns the next
-    /// state, counters carried on from `previous`. Throws only when cancelled.
-    func run(_ context: CheckContext, previous: State) async throws -> State
+    /// state, counters carried on from `previous`; `seen` holds what every check found last.
+    /// Throws only when cancelled.
+    func run(_ context: CheckContext, previous: State, seen: CheckStates) async throws -> State
     /// Writes the state's samples into the cluster's families.
     func render(_ state: State, into samples: inout ClusterSamples)
     /// The same, for a check whose families also compare with other checks' states.
@@ -64,6 +65,7 @@ enum Checks {
         ProxyCertificateCheck(),
         ClusterHealthCheck(),
         StaplingCheck(),
+        ResponderProbeCheck(),
     ]
 }
 
@@ -77,6 +79,7 @@ struct CheckStates: Sendable {
     var cluster: RESTState<ProxyCertificate>?
     var health: RESTState<ClusterHealthAnswer>?
     var stapling: [StaplingProbeState]?
+    var responder: ResponderProbeState?
 }
 
 /// What the round runner, the snapshot and the renderer do with any check, through its field.
@@ -89,7 +92,8 @@ extension Check {
     /// only the next one.
     func run(_ context: CheckContext, on states: CheckStates) async throws -> CheckStates {
         var next = CheckStates()
-        next[keyPath: Self.state] = try await run(context, previous: states[keyPath: Self.state] ?? initialState(for: context.cluster))
+        next[keyPath: Self.state] = try await run(context, previous: states[keyPath: Self.state] ?? initialState(for: context.cluster),
+                                                  seen: states)
         return next
     }
 

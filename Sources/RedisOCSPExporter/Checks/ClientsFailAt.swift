@@ -35,8 +35,9 @@ enum ClientsFailAt {
         let notAfters = handshakes.compactMap(\.leafNotAfter) + (snapshot.proxyCertificate.map { [$0.notAfter] } ?? [])
         if let first = notAfters.min() { candidates.append((Double(first), .certExpires)) }
         if let signer = handshakes.compactMap({ $0.staple?.signerNotAfter }).min() { candidates.append((Double(signer), .signerExpires)) }
-        // A next_update only matters while the cluster cannot fetch a newer answer.
-        if snapshot.clusterReports("cluster_ocsp_query_failed") {
+        // A next_update only matters while the cluster cannot fetch a newer answer: it says
+        // so itself, or its responder fails the exporter's requests too.
+        if snapshot.clusterReports("cluster_ocsp_query_failed") || snapshot.responder?.failingSince != nil {
             let nextUpdates = handshakes.compactMap { $0.staple?.nextUpdate } + (snapshot.status?.nextUpdate.map { [$0] } ?? [])
             if let first = nextUpdates.min() { candidates.append((Double(first), .stapleExpires)) }
         }

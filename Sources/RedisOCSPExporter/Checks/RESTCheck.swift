@@ -37,7 +37,7 @@ extension RESTCheck {
     func interpret(_ fetch: Fetch<Value>) -> Fetch<Value> { fetch }
     func isSettled(_ state: State) -> Bool { false }
 
-    func run(_ context: CheckContext, previous: State) async throws -> State {
+    func run(_ context: CheckContext, previous: State, seen: CheckStates) async throws -> State {
         guard !isSettled(previous) else { return previous }
         let fetch = interpret(try await context.client.fetch(method: method, path: path, as: Value.self))
         var next = previous

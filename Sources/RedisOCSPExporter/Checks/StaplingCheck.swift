@@ -23,7 +23,7 @@ struct StaplingCheck: Check {
     }
 
     /// Every endpoint at once, so one hung endpoint delays nothing but its own result.
-    func run(_ context: CheckContext, previous: [StaplingProbeState]) async throws -> [StaplingProbeState] {
+    func run(_ context: CheckContext, previous: [StaplingProbeState], seen: CheckStates) async throws -> [StaplingProbeState] {
         guard let config = context.cluster.staplingProbe else { return [] }
         var states = config.endpoints.map { endpoint in
             previous.first { $0.endpoint == endpoint.description } ?? StaplingProbeState(endpoint: endpoint.description)

@@ -20,6 +20,8 @@ public struct ClusterConfig: Sendable {
     var labels: Labels
     /// TLS endpoints to check for what they staple; nil when not configured.
     var staplingProbe: StaplingProbeConfig?
+    /// The OCSP responder asked directly; nil when not configured.
+    var responderProbe: ResponderProbeConfig? = nil
     /// The REST endpoints to poll (`endpoints:`); nil polls each check's default.
     var endpoints: Set<String>? = nil
 }
@@ -30,7 +32,7 @@ extension ClusterConfig: Equatable {
     public static func == (a: ClusterConfig, b: ClusterConfig) -> Bool {
         a.name == b.name && a.baseURL == b.baseURL && a.credentials == b.credentials && a.pollInterval == b.pollInterval
             && a.timeout == b.timeout && a.testInterval == b.testInterval && a.serverName == b.serverName && a.labels == b.labels
-            && a.tls.bestEffortEquals(b.tls) && a.staplingProbe == b.staplingProbe && a.endpoints == b.endpoints
+            && a.tls.bestEffortEquals(b.tls) && a.staplingProbe == b.staplingProbe && a.responderProbe == b.responderProbe && a.endpoints == b.endpoints
     }
 }
 
@@ -57,7 +59,7 @@ extension Reader {
         _ node: YAMLNode, index: Int, pollInterval: Duration, timeout: Duration, seen: inout [String: Int]
     ) -> ClusterConfig? {
         let allowed = ["name", "url", "username", "password", "password_file", "password_env", "poll_interval",
-                       "timeout", "test_interval", "tls", "labels", "stapling_probe", "endpoints"]
+                       "timeout", "test_interval", "tls", "labels", "stapling_probe", "responder_probe", "endpoints"]
         var field = "clusters[\(index)]"
         guard let fields = mapping(node, field, allowed: allowed) else { return nil }
         let issuesBefore = issues.count
@@ -84,6 +86,7 @@ extension Reader {
         let (tls, serverName) = readTLS(fields["tls"], field: "\(field).tls")
         let labels = readLabels(fields["labels"], field: "\(field).labels")
         let probe = readStaplingProbe(fields["stapling_probe"], field: "\(field).stapling_probe", interval: clusterPoll, timeout: clusterTimeout)
+        let responderProbe = readResponderProbe(fields["responder_probe"], field: "\(field).responder_probe", stapling: fields["stapling_probe"])
         let endpoints = readEndpoints(fields["endpoints"], field: "\(field).endpoints")
 
         guard issues.count == issuesBefore, let name, let baseURL, let tls else { return nil }
@@ -92,7 +95,7 @@ extension Reader {
         }
         return ClusterConfig(
             name: name, baseURL: baseURL, credentials: credentials, pollInterval: clusterPoll, timeout: clusterTimeout,
-            testInterval: testInterval, tls: tls, serverName: serverName, labels: labels, staplingProbe: probe, endpoints: endpoints
+            testInterval: testInterval, tls: tls, serverName: serverName, labels: labels, staplingProbe: probe, responderProbe: responderProbe, endpoints: endpoints
         )
     }
 

@@ -30,9 +30,9 @@ struct ClusterSamples {
         families[family] = writer.bytes
     }
 
-    /// A family with one unlabelled sample; none when the value is unknown.
-    mutating func gauge(_ family: ClusterFamily, _ value: Double?) {
+    /// A family with one sample; none when the value is unknown.
+    mutating func gauge(_ family: ClusterFamily, labels: [(String, String)] = [], _ value: Double?) {
         guard let value else { return }
-        write(family) { $0.sample(family.name, [], value) }
+        write(family) { $0.sample(family.name, labels, value) }
     }
 }

@@ -17,6 +17,8 @@ extension Rule {
         .queryFailing,
         .clusterCertificateExpiring,
         .proxyCertificateMismatch,
+        .responderDown,
+        .revocationLag,
         .clientsFailSoon,
         .exporterDown,
         .statusDataStale,

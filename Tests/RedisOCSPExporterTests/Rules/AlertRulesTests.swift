@@ -173,6 +173,6 @@ struct AlertRulesTests {
 
 extension Rule {
     static let stapleRules: Set<Rule> = [.stapleMissing, .stapleInvalid, .stapleMismatch, .stapleStale]
-    /// The rules that need a stapling probe.
-    static let probeRules = stapleRules.union([.proxyCertificateMismatch, .signerExpiring])
+    /// The rules that need a stapling probe (or the responder probe, which needs one).
+    static let probeRules = stapleRules.union([.proxyCertificateMismatch, .signerExpiring, .responderDown, .revocationLag])
 }

@@ -149,11 +149,16 @@ final class StaplingPKI: Sendable {
 
     /// A response fetched from the running responder over HTTP, as a cluster fetches it.
     private func fetch(_ certificate: String, out: String) async throws {
+        try await query(port: responderPort, about: certificate, arguments: ["-CAfile", "ca.pem", "-respout", out])
+    }
+
+    /// Asks the responder on `port` until it answers (it starts in the background).
+    private func query(port: Int, about certificate: String = "leaf", arguments: [String] = ["-noverify"]) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while true {
             let (status, output) = try await Subprocess.run(
-                ["openssl", "ocsp", "-issuer", "ca.pem", "-cert", "\(certificate).pem", "-url", "http://127.0.0.1:\(responderPort)",
-                 "-CAfile", "ca.pem", "-respout", out], directory: directory.path, allowFailure: true)
+                ["openssl", "ocsp", "-issuer", "ca.pem", "-cert", "\(certificate).pem", "-url", "http://127.0.0.1:\(port)"] + arguments,
+                directory: directory.path, allowFailure: true)
             if status == 0 { return }
             guard ContinuousClock.now < deadline else { throw HarnessError("OCSP responder did not answer: \(output)") }
             try await Task.sleep(for: .milliseconds(100))
@@ -170,6 +175,17 @@ final class StaplingPKI: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         processes.withLockedValue { $0.append(process) }
+    }
+
+    /// Another real `openssl ocsp` responder for the CA's index, signing with `signer`'s key
+    /// (`rogue`: a key that is not the CA's); returns its port once it accepts.
+    func startResponder(signer: String) async throws -> Int {
+        let port = try FreePort.reserveForChildProcess()
+        try start(["openssl", "ocsp", "-index", "index.txt", "-port", "\(port)", "-rsigner", "\(signer).pem", "-rkey", "\(signer).key",
+                   "-CA", "ca.pem", "-nmin", "180"])
+        // Ready once it answers a query: a connection that sends nothing wedges `openssl ocsp`.
+        try await query(port: port)
+        return port
     }
 
     /// Starts an `openssl s_server` for the case on a free loopback port; returns the port.
