@@ -160,6 +160,22 @@ rocsp_stapling_server *rocsp_stapling_server_start(const char *cert_pem, const c
     return server;
 }
 
+int rocsp_stapling_server_answer(rocsp_stapling_server *server, const unsigned char *request, long request_length,
+                                 unsigned char **der) {
+    *der = NULL;
+    int length = 0;
+    OCSP_REQUEST *parsed = d2i_OCSP_REQUEST(NULL, &request, request_length);
+    OCSP_ONEREQ *one = parsed != NULL && OCSP_request_onereq_count(parsed) > 0 ? OCSP_request_onereq_get0(parsed, 0) : NULL;
+    OCSP_CERTID *mine = OCSP_cert_to_id(EVP_sha1(), server->cert, server->issuer);
+    if (one != NULL && mine != NULL && OCSP_id_cmp(OCSP_onereq_get0_id(one), mine) == 0) *der = make_response(server, &length);
+    OCSP_CERTID_free(mine);
+    OCSP_REQUEST_free(parsed);
+    ERR_clear_error();
+    return *der != NULL ? length : 0;
+}
+
+void rocsp_stapling_free(unsigned char *der) { OPENSSL_free(der); }
+
 void rocsp_stapling_server_stop(rocsp_stapling_server *server) {
     if (!server) return;
     (void)!write(server->stop_pipe[1], "x", 1);

@@ -33,6 +33,16 @@ public final class StaplingEndpoint: @unchecked Sendable {
         certificatePEM = certificate
     }
 
+    /// The answer the endpoint's OCSP responder gives to a DER OCSP request: the response it
+    /// staples, signed now, when the request is about its certificate; nil otherwise.
+    public func answer(_ request: [UInt8]) -> [UInt8]? {
+        var der: UnsafeMutablePointer<UInt8>?
+        let length = request.withUnsafeBufferPointer { rocsp_stapling_server_answer(server, $0.baseAddress, $0.count, &der) }
+        guard length > 0, let der else { return nil }
+        defer { rocsp_stapling_free(der) }
+        return Array(UnsafeBufferPointer(start: der, count: Int(length)))
+    }
+
     public func stop() {
         rocsp_stapling_server_stop(server)
     }

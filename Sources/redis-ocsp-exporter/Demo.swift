@@ -33,9 +33,11 @@ struct DemoFleet {
 
     let server: SimulatorServer
     let endpoints: [StaplingEndpoint]
+    let responder: SimulatedResponder
     let configFile: String
 
     func stop() async {
+        await responder.stop()
         for endpoint in endpoints { endpoint.stop() }
         await server.stop()
     }
@@ -57,22 +59,25 @@ struct DemoFleet {
         try server.ca.caCertificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
         try clusters[0].password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
         var yaml = "poll_interval: 15s\ntimeout: 5s\nclusters:\n"
-        var endpoints: [StaplingEndpoint] = []
+        var served: [String: [StaplingEndpoint]] = [:]
+        for (cluster, member) in zip(clusters, members) where probed.contains(member.scenario) {
+            let endpoint = try StaplingEndpoint(issuer: server.ca, status: statuses[member.scenario])
+            cluster.proxyCertificatePEM = endpoint.certificatePEM
+            served[cluster.name] = [endpoint]
+            // One proxy of the healthy cluster still serves the certificate it had before.
+            if member.scenario == .healthy { served[cluster.name]?.append(try StaplingEndpoint(issuer: server.ca, status: statuses[member.scenario])) }
+        }
+        let endpoints = served.values.flatMap { $0 }
+        let responder = try await SimulatedResponder.start(answering: endpoints, logger: logger)
         for (cluster, member) in zip(clusters, members) {
             var probe = ""
-            if probed.contains(member.scenario) {
-                let endpoint = try StaplingEndpoint(issuer: server.ca, status: statuses[member.scenario])
-                cluster.proxyCertificatePEM = endpoint.certificatePEM
-                endpoints.append(endpoint)
-                var served = [endpoint]
-                // One proxy of the healthy cluster still serves the certificate it had before.
-                if member.scenario == .healthy {
-                    let stale = try StaplingEndpoint(issuer: server.ca, status: statuses[member.scenario])
-                    endpoints.append(stale)
-                    served.append(stale)
-                }
+            if let served = served[cluster.name] {
                 let list = served.map { "\"127.0.0.1:\($0.port)\"" }.joined(separator: ", ")
                 probe = "    stapling_probe: {endpoints: [\(list)], ca_file: \(caFile)}\n"
+                // The responder answers for the healthy and revoked clusters; the disabled
+                // one's is down.
+                let url = member.scenario == .disabled ? "http://127.0.0.1:\(try closedPort())" : responder.url
+                probe += "    responder_probe: {url: \"\(url)\", interval: 15s, timeout: 2s}\n"
             } else if member.scenario == .stale {
                 probe = "    stapling_probe: {endpoints: [\"127.0.0.1:\(try closedPort())\"], timeout: 2s}\n"
             }
@@ -94,7 +99,7 @@ struct DemoFleet {
         logger.info("demo: simulated clusters started", metadata: [
             "clusters": "\(clusters.map(\.name).joined(separator: ","))", "config_file": "\(configFile)",
         ])
-        return DemoFleet(server: server, endpoints: endpoints, configFile: configFile)
+        return DemoFleet(server: server, endpoints: endpoints, responder: responder, configFile: configFile)
     }
 
     /// A loopback port nothing listens on: bound once for its number, then closed.

@@ -22,6 +22,14 @@ rocsp_stapling_server *rocsp_stapling_server_start(const char *cert_pem, const c
                                                    const char *issuer_key_pem, rocsp_staple staple, int64_t this_update,
                                                    int64_t next_update, int64_t revocation_time, int *port, char *error);
 
+/// The demo's OCSP responder: when the DER OCSP request asks about this server's certificate,
+/// the response it would staple, signed now (GOOD where it staples nothing). Returns its
+/// length and sets *der (free it with rocsp_stapling_free), or returns 0.
+int rocsp_stapling_server_answer(rocsp_stapling_server *server, const unsigned char *request, long request_length,
+                                 unsigned char **der);
+
+void rocsp_stapling_free(unsigned char *der);
+
 /// Stops accepting, waits for the serving thread and frees everything.
 void rocsp_stapling_server_stop(rocsp_stapling_server *server);
 

@@ -19,6 +19,12 @@ struct CommandLineTests {
         "process_virtual_memory_bytes", "redis_ocsp_cluster_alert", "redis_ocsp_cluster_alert_enabled",
         "redis_ocsp_cluster_alert_change_timestamp_seconds", "redis_ocsp_access_level",
     ]
+    /// The responder probe's families, which the demo also shows.
+    static let responderFamilies = [
+        "redis_ocsp_responder_up", "redis_ocsp_responder_request_duration_seconds", "redis_ocsp_responder_cert_status",
+        "redis_ocsp_responder_this_update_timestamp_seconds", "redis_ocsp_responder_next_update_timestamp_seconds",
+        "redis_ocsp_responder_error", "redis_ocsp_responder_errors_total",
+    ]
 
     func scrape(_ port: Int, _ path: String = "/metrics") async throws -> String {
         let response = try await ExporterHarness.client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
@@ -30,7 +36,7 @@ struct CommandLineTests {
         let port = try await exporter.listeningPort()
         try await waitUntil("the demo to be ready") { try await scrape(port, "/-/ready") == "Ready.\n" }
         let text = try await scrape(port)
-        for family in Self.contractFamilies {
+        for family in Self.contractFamilies + Self.responderFamilies {
             #expect(text.contains("# TYPE \(family) "), "demo lacks \(family)")
         }
         let (status, output) = try await Promtool.checkMetrics(text)

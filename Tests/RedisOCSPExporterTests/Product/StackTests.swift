@@ -73,10 +73,16 @@ struct StackTests {
         // The healthy cluster's stapling probe sees a real stapling server and one that is down.
         let stapling = "{endpoints: [\"127.0.0.1:\(try await pki.startServer(.good))\", \"127.0.0.1:\(try FreePort.reserve())\"], "
             + "server_name: localhost, ca_file: \(pki.path("ca.pem"))}"
+        // Its responder probe asks the real responder; the stale cluster's proxy does not answer,
+        // so its responder probe has no certificate to ask about.
+        let probes = [
+            "healthy": ", stapling_probe: \(stapling), responder_probe: {interval: 1s}",
+            "stale": ", stapling_probe: {endpoints: [\"127.0.0.1:\(try FreePort.reserve())\"], timeout: 1s}, responder_probe: {interval: 1s}",
+        ]
         var config = "poll_interval: 1s\ntimeout: 3s\nclusters:\n"
         for (name, url) in urls.sorted(by: { $0.key < $1.key }) {
             config += "  - {name: \(name), url: \"\(url)\", username: ocsp-monitor@example.com, password_file: \(passwordFile), tls: {ca_file: \(ca)}"
-            config += name == "healthy" ? ", stapling_probe: \(stapling)}\n" : "}\n"
+            config += (probes[name] ?? "") + "}\n"
         }
         let configFile = dir.appendingPathComponent("exporter.yml").path
         try config.write(toFile: configFile, atomically: true, encoding: .utf8)
@@ -140,11 +146,16 @@ struct StackTests {
             let clusters = Set(try await prometheus.query("count by (cluster) (\(name))").compactMap { ($0["metric"] as? [String: String])?["cluster"] })
             #expect(clusters == Self.expectedClusters(family), "\(family): missing \(Self.expectedClusters(family).subtracting(clusters)), unexpected \(clusters.subtracting(Self.expectedClusters(family)))")
         }
-        // The stapled view, for the one cluster with a probe.
+        // The stapled view: the healthy cluster's two endpoints, one down, and the stale one's, down.
         for family in ClusterFamily.allCases where family.name.contains("stapl") || family == .tlsCertNotAfter {
-            let endpoints = family == .stapledRevocationTime ? 0 : [.staplingProbeSuccess, .staplingProbeDuration].contains(family) ? 2 : 1
+            let expected: [String] = switch family {
+            case .stapledRevocationTime: []
+            case .staplingProbeSuccess, .staplingProbeDuration: ["healthy", "healthy", "stale"]
+            case .staplingProbeError, .staplingProbeErrorsTotal: ["healthy", "stale"]
+            default: ["healthy"]
+            }
             let clusters = try await prometheus.query("count by (cluster, endpoint) (\(family.name))").compactMap { ($0["metric"] as? [String: String])?["cluster"] }
-            #expect(clusters == Array(repeating: "healthy", count: endpoints), "\(family.name): \(clusters)")
+            #expect(clusters.sorted() == expected, "\(family.name): \(clusters)")
         }
 
         // Every expected alert fires in Prometheus and reaches Alertmanager; no other does.
