@@ -96,7 +96,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "redis-ocsp-fuzz",
-            dependencies: ["RedisOCSPExporter", "RedisSoftwareAPI"]
+            dependencies: ["RedisOCSPExporter", "RedisSoftwareAPI", "CStaplingProbe"]
         ),
         .testTarget(
             name: "RedisOCSPExporterTests",

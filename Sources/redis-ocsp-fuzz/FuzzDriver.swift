@@ -1,6 +1,7 @@
 // Fuzzing driver for the parsers that read untrusted input: built with libFuzzer
 // (scripts/fuzz) it fuzzes one target; built normally it replays files, which is how
 // crashes found once stay fixed.
+import CStaplingProbe
 import Foundation
 import RedisOCSPExporter
 import RedisSoftwareAPI
@@ -10,6 +11,12 @@ enum FuzzTarget: String, CaseIterable {
     case httpDate = "http-date"
     case apiJSON = "api-json"
     case config
+    /// A responder's answer (or a staple), checked against a fixed leaf and its issuer.
+    case ocspResponse = "ocsp-response"
+
+    /// The leaf and issuer the seeds of fuzz/corpus/ocsp-response answer for (a throwaway CA, valid for a century).
+    static let leaf = [UInt8](Data(base64Encoded: "MIIBjzCCATagAwIBAgICEAAwCgYIKoZIzj0EAwIwEjEQMA4GA1UEAwwHRnV6ei1DQTAgFw0yNjEyMDIxODEyMTVaGA8yMTI2MTEwODE4MTIxNVowDzENMAsGA1UEAwwEbGVhZjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABEZIIqc0P88ibaIjWa7D4aICCR20lOiUg7A/wAzopejtFpMfJl82895kikKIJ64/45xtdfrdO1mFZY9upjjJjK2jfTB7MAkGA1UdEwQCMAAwLgYIKwYBBQUHAQEEIjAgMB4GCCsGAQUFBzABhhJodHRwOi8vMTI3LjAuMC4xOjkwHQYDVR0OBBYEFDPYHkSFvGvL7Tm17plOYzX+A5n7MB8GA1UdIwQYMBaAFKe2DAaOuGA1DpQ5OEH5goM2dccmMAoGCCqGSM49BAMCA0cAMEQCIB2LPX9yk2UeItwtUWy8Qa7DyMBRcvE6Jj++UFfqX1UnAiBMD1AYlxTXJ94ww3b1XGF4B1KRvS7jJJNquEd/nESeoA==")!)
+    static let issuer = [UInt8](Data(base64Encoded: "MIIBejCCASGgAwIBAgIUARMM+Vs5MJn6M3QvgoRRu3rZdIMwCgYIKoZIzj0EAwIwEjEQMA4GA1UEAwwHRnV6ei1DQTAgFw0yNjEyMDIxODEyMTVaGA8yMTI2MTEwODE4MTIxNVowEjEQMA4GA1UEAwwHRnV6ei1DQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABCKNR+aQPx7pyI96GvFOAOIBioJg8ExSZ3LnEjO/VTVYyKCtddfmiq6f1Sk+8UvChCxJ/SlB8787s0LnlRnO5M+jUzBRMB0GA1UdDgQWBBSntgwGjrhgNQ6UOThB+YKDNnXHJjAfBgNVHSMEGDAWgBSntgwGjrhgNQ6UOThB+YKDNnXHJjAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCIDiPVSbDp4OOGUqB+bpfRH/wVUQAZw69mlCB4RpqNoCXAiBgZPFsJ7v5gDqmXBoM2i9hxIRhc7iaBVm15aMqlrnMmw==")!)
 
     func run(_ data: UnsafeBufferPointer<UInt8>) {
         switch self {
@@ -25,6 +32,13 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? ClusterAlerts.decode(json)
         case .config:
             _ = try? ConfigLoader.load(yaml: String(decoding: data, as: UTF8.self), source: "fuzz", environment: ["P": "x"])
+        case .ocspResponse:
+            var result = rocsp_result()
+            Self.leaf.withUnsafeBufferPointer { leaf in
+                Self.issuer.withUnsafeBufferPointer { issuer in
+                    rocsp_check_response(leaf.baseAddress, leaf.count, issuer.baseAddress, issuer.count, data.baseAddress, data.count, &result)
+                }
+            }
         }
     }
 }

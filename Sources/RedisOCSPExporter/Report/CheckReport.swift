@@ -137,10 +137,26 @@ extension ClusterReport {
         if !stapled.isEmpty {
             facts.append(("Stapled", stapled.map { [.text("\($0.endpoint)  \($0.describe(now: now))")] }))
         }
+        if let responder {
+            facts.append(("Responder says", line("\(responder.url)  \(responder.describe(now: now))")))
+        }
         if !errors.isEmpty {
             facts.append(("Errors", errors.map { [.text("\($0.endpoint): \($0.errorCode) (\($0.message))")] }))
         }
         return facts
+    }
+}
+
+extension ClusterReport.Responder {
+    /// Its latest answer, or how it fails, in a few words.
+    func describe(now: Double) -> String {
+        if let error {
+            return "failing" + (failingSince.map { " for \(RelativeTime.span(now - Double($0)))" } ?? "") + ": \(error)"
+                + (errorMessage.map { " (\($0))" } ?? "")
+        }
+        var words = [certStatus ?? "no status"]
+        if let next = nextUpdate { words.append("next update \(RelativeTime.relative(next, now: now))") }
+        return words.joined(separator: ", ")
     }
 }
 

@@ -50,6 +50,16 @@ public struct ClusterReport: Sendable, Encodable {
         var matchesCluster: Bool?
     }
 
+    /// What the responder probe got from the responder itself.
+    struct Responder: Sendable, Encodable {
+        var url: String
+        var error: String?
+        var errorMessage: String?
+        var failingSince: Int64?
+        var certStatus: String?
+        var nextUpdate: Int64?
+    }
+
     struct EndpointError: Sendable, Encodable {
         var endpoint: String
         var errorCode: String
@@ -106,6 +116,7 @@ public struct ClusterReport: Sendable, Encodable {
     var nextUpdateWarningSeconds: Double
     var nodes: [Node]?
     var stapled: [Stapled]
+    var responder: Responder?
     var errors: [EndpointError]
     var problems: [Problem]
 
@@ -145,6 +156,13 @@ public struct ClusterReport: Sendable, Encodable {
                            certStatus: staple?.certStatus?.rawValue, nextUpdate: staple?.nextUpdate, certNotAfter: handshake?.leafNotAfter,
                            signerNotAfter: staple?.signerNotAfter, signerDelegated: staple?.signerDelegated,
                            matchesCluster: proxy.flatMap { proxy in handshake?.leafSHA256.map { $0 == proxy } })
+        }
+        responder = snapshot.responder.flatMap { state in
+            state.result.map { _ in
+                Responder(url: state.responder, error: state.error?.code, errorMessage: state.error?.message,
+                          failingSince: state.failingSince.map { Int64($0) }, certStatus: state.answer?.certStatus?.rawValue,
+                          nextUpdate: state.answer?.nextUpdate)
+            }
         }
         errors = snapshot.endpoints.compactMap { health in
             health.error.map { EndpointError(endpoint: health.endpoint, errorCode: $0.code, message: $0.message) }

@@ -149,6 +149,12 @@ struct ResponderProbeTests {
             #expect(m[#"redis_ocsp_clients_fail_at_timestamp_seconds{cluster="unreachable",reason="staple_expires"}"#] != nil, "\(m.series("redis_ocsp_clients_fail_at_timestamp_seconds"))")
             #expect(m.series("redis_ocsp_clients_fail_at_timestamp_seconds", ["cluster=\"current\""]).keys.allSatisfy { $0.contains("cert_expires") })
 
+            // The landing page (and `check`) say what the responder said.
+            let page = String(buffer: try await harness.get("/").body)
+            #expect(page.contains("\(responder)  GOOD, next update "), "\(page)")
+            #expect(page.contains("\(unreachable)  failing for "), "\(page)")
+            #expect(page.contains("signature_invalid"))
+
             // The rules, past their durations: the built-in evaluator, and alerts/ agreeing with it now.
             var logger = Logger(label: "t")
             logger.logLevel = .critical
