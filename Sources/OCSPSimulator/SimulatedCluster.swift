@@ -1,5 +1,5 @@
 import RedisSoftwareAPI
-import Foundation
+import FoundationEssentials
 import NIOConcurrencyHelpers
 
 /// A request as the simulated REST API sees it.
@@ -31,8 +31,49 @@ public struct SimResponse: Sendable, Equatable {
     }
 
     static func json(_ status: Int, _ object: Any) -> SimResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return SimResponse(status: status, contentType: "application/json", body: Array(data))
+        var body: [UInt8] = []
+        serialize(object, into: &body)
+        return SimResponse(status: status, contentType: "application/json", body: body)
+    }
+
+    /// JSON text of a tree of dictionaries, arrays, strings, numbers and booleans, keys sorted.
+    static func serialize(_ value: Any, into out: inout [UInt8]) {
+        switch value {
+        case let bool as Bool: out += Array((bool ? "true" : "false").utf8)
+        case let int as Int: out += Array(String(int).utf8)
+        case let int as Int64: out += Array(String(int).utf8)
+        case let double as Double: out += Array((double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : String(double)).utf8)
+        case let string as String:
+            out.append(UInt8(ascii: "\""))
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": out += Array("\\\"".utf8)
+                case "\\": out += Array("\\\\".utf8)
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    out += Array(("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
+                default: out += Array(String(scalar).utf8)
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        case let array as [Any]:
+            out.append(UInt8(ascii: "["))
+            for (index, element) in array.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                serialize(element, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case let object as [String: Any]:
+            out.append(UInt8(ascii: "{"))
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                serialize(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                serialize(object[key]!, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        default: out += Array("null".utf8)
+        }
     }
 
     /// The API's error shape on its request pages: a JSON object with error_code and message.
@@ -257,7 +298,7 @@ public final class SimulatedCluster: Sendable {
         let now = clock()
         func certificate(_ type: String, days: Int64) -> [String: Any] {
             let until = Date(timeIntervalSince1970: TimeInterval(now + days * 86_400))
-            return ["type": type, "expired": days < 0, "valid_until": ISO8601DateFormatter().string(from: until)]
+            return ["type": type, "expired": days < 0, "valid_until": until.formatted(.iso8601)]
         }
         return .json(200, [
             "fqdn": "\(name).example.com", "status": scenario == .certsExpiring ? "warning" : "ok",
@@ -457,7 +498,7 @@ public final class SimulatedCluster: Sendable {
         case .certsExpiring: ["cluster_certs_about_to_expire"]
         default: []
         }
-        let since = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(started)))
+        let since = Date(timeIntervalSince1970: TimeInterval(started)).formatted(.iso8601)
         var alerts: [String: Any] = [:]
         for name in ["cluster_ocsp_query_failed", "cluster_ocsp_status_revoked", "cluster_certs_about_to_expire",
                      "cluster_ca_cert_about_to_expire", "cluster_ram_overcommit"] {

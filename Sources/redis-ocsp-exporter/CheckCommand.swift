@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import RedisOCSPExporter
 
@@ -52,7 +53,7 @@ struct CheckCommand: AsyncParsableCommand {
         case .json: report.json()
         case .nagios: report.nagios()
         }
-        FileHandle.standardOutput.write(Data(output.utf8))
+        StandardStream.write(output, to: STDOUT_FILENO)
         throw ExitCode(report.status.exitCode)
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import RedisOCSPExporter
 
 /// Where the clusters come from, for the exporter and for `check` alike: a configuration

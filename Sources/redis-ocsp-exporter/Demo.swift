@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import OCSPSimulator
 
@@ -11,7 +12,7 @@ struct DemoFleet {
     struct Member {
         var scenario: Scenario
         var viewer = false
-        var name: String { "demo-" + (viewer ? "viewer" : scenario.rawValue.replacingOccurrences(of: "_", with: "-")) }
+        var name: String { "demo-" + (viewer ? "viewer" : scenario.rawValue.replacing("_", with: "-")) }
     }
 
     static let members: [Member] = [

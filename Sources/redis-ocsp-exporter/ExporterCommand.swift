@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import OCSPSimulator
 import RedisOCSPExporter
@@ -61,8 +62,8 @@ struct ExporterCommand: AsyncParsableCommand {
             if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
         } catch {
             if CommandLine.arguments.dropFirst().first == "check", exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(CheckCommand.unknown)
+                StandardStream.write(fullMessage(for: error) + "\n", to: STDERR_FILENO)
+                Glibc.exit(CheckCommand.unknown)
             }
             exit(withError: error)
         }
@@ -162,6 +163,6 @@ struct ExporterCommand: AsyncParsableCommand {
 }
 
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data("redis-ocsp-exporter: \(text)\n".utf8))
+    StandardStream.write("redis-ocsp-exporter: \(text)\n", to: STDERR_FILENO)
 }
 

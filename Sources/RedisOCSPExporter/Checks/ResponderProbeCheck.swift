@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RedisSoftwareAPI
 
 /// The responder itself: the cluster asks it every query_frequency and, while it fails,

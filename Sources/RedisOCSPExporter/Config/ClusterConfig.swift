@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOSSL
 import YAML
 
@@ -121,7 +121,7 @@ extension Reader {
     /// `text` with whatever stands before an `@` in its authority replaced: a URL that is
     /// refused may still carry `user:password@`, and the message must not.
     static func redactingUserInfo(_ text: String) -> String {
-        let authorityStart = text.range(of: "://")?.upperBound ?? text.startIndex
+        let authorityStart = text.firstRange(of: "://")?.upperBound ?? text.startIndex
         let authorityEnd = text[authorityStart...].firstIndex { "/?#".contains($0) } ?? text.endIndex
         guard let at = text[authorityStart..<authorityEnd].lastIndex(of: "@") else { return text }
         return String(text[..<authorityStart]) + "<redacted>" + String(text[at...])

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import YAML
 
 /// Reads the files a configuration consists of or points at: the two YAML documents (the

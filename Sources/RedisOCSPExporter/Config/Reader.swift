@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOSSL
 import YAML
 
@@ -123,7 +123,7 @@ struct Reader {
 
     func expand(_ text: String) -> Result<String, ConfigFile.Unreadable> {
         var result = "", rest = Substring(text)
-        while let start = rest.range(of: "${") {
+        while let start = rest.firstRange(of: "${") {
             result += rest[..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
                 return .failure(.init(reason: "\"\(text)\" has ${ without a closing }"))

@@ -2,7 +2,7 @@ import Crypto
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import NIOPosix

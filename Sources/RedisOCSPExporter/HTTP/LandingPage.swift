@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The HTML page at `/`: the `check` report of every cluster as the running exporter sees it
 /// (its live alerts, pending ones included), worst first, narrow enough for a laptop screen.

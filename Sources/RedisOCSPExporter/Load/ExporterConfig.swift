@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import YAML
 
 /// The validated configuration of one exporter process. Built only by `ConfigLoader`, so a

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import YAML
 
 /// The `--cluster.*` flags: one cluster without a configuration file.

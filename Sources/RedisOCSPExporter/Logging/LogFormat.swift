@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// Log lines in the formats Prometheus components use: logfmt (the default) or JSON.
@@ -12,7 +13,7 @@ public struct ExporterLogHandler: LogHandler {
     let write: @Sendable (String) -> Void
 
     public init(label: String, level: Logger.Level, format: Format,
-                write: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data(line.utf8)) }) {
+                write: @escaping @Sendable (String) -> Void = { line in StandardStream.write(line, to: STDERR_FILENO) }) {
         self.label = label
         self.logLevel = level
         self.format = format
@@ -47,7 +48,7 @@ public struct ExporterLogHandler: LogHandler {
             let needsQuotes = value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isControl }
             guard needsQuotes else { return "\(key)=\(value)" }
             // Control characters as escapes: text a server sent can neither end this line nor drive a terminal.
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            let escaped = value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
                 .escapingControlCharacters
             return "\(key)=\"\(escaped)\""
         }.joined(separator: " ") + "\n"
@@ -66,7 +67,9 @@ public struct ExporterLogHandler: LogHandler {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.isControl: out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.isControl:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
             default: out.unicodeScalars.append(scalar)
             }
         }

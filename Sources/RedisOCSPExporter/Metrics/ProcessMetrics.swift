@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +11,7 @@ enum ProcessMetrics {
     private static let bootTime: Double? = {
         guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
         for line in stat.split(separator: "\n") where line.hasPrefix("btime ") {
-            return Double(line.dropFirst(6).trimmingCharacters(in: .whitespaces))
+            return Double(line.dropFirst(6).drop(while: \.isWhitespace).prefix(while: { !$0.isWhitespace }))
         }
         return nil
     }()

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -105,7 +105,7 @@ final class AlertmanagerNotifier: Service, Sendable {
                     // Every Alertmanager refused: keep the batch, ahead of newer alerts, and wait.
                     self.state.withLockedValue { s in self.push(batch, onto: &s, atFront: true) }
                     failures += 1
-                    let backoff = min(30.0, 0.5 * pow(2.0, Double(min(failures, 10))))
+                    let backoff = min(30.0, 0.5 * Double(1 << min(failures, 10)))
                     guard (try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))) != nil else { return }
                 }
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The reports of one `check` run, in its three forms: text for a terminal, JSON for
 /// pipelines, and the monitoring-plugins line for Nagios, Icinga and Sensu.
@@ -40,7 +40,7 @@ public struct CheckReport: Sendable, Encodable {
         let perf = clusters.compactMap { c -> String? in
             guard let left = c.nextUpdateInSeconds else { return nil }
             let label = clusters.count == 1 ? "next_update_seconds" : "\(c.cluster)_next_update_seconds"
-            let quoted = label.contains(where: { $0 == " " || $0 == "'" || $0 == "=" }) ? "'\(label.replacingOccurrences(of: "'", with: "''"))'" : label
+            let quoted = label.contains(where: { $0 == " " || $0 == "'" || $0 == "=" }) ? "'\(label.replacing("'", with: "''"))'" : label
             // Seconds left alert below the thresholds: the plugin range "W:" warns outside W..inf.
             return "\(quoted)=\(left);\(Int64(c.nextUpdateWarningSeconds)):;0:"
         }
@@ -71,7 +71,8 @@ public struct CheckReport: Sendable, Encodable {
                         case .time(let t, let relative): "\(RelativeTime.date(t)) (\(relative))"
                         }
                     }.joined()
-                    out += "  " + (index == 0 ? heading : "").padding(toLength: 13, withPad: " ", startingAt: 0) + text.escapingControlCharacters + "\n"
+                    let shown = index == 0 ? heading : ""
+                    out += "  " + shown + String(repeating: " ", count: max(1, 13 - shown.count)) + text.escapingControlCharacters + "\n"
                 }
             }
             if c.problems.isEmpty {
@@ -138,7 +139,7 @@ extension ClusterReport {
             facts.append(("Stapled", stapled.map { [.text("\($0.endpoint)  \($0.describe(now: now))")] }))
         }
         if let responder {
-            facts.append(("Responder says", line("\(responder.url)  \(responder.describe(now: now))")))
+            facts.append(("Live answer", line("\(responder.url)  \(responder.describe(now: now))")))
         }
         if !errors.isEmpty {
             facts.append(("Errors", errors.map { [.text("\($0.endpoint): \($0.errorCode) (\($0.message))")] }))

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The `check` command's work: each cluster once through `CheckRound.once`, as /probe runs

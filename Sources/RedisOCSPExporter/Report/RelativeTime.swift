@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Times as people read them in a report: "in 1h 41m", "31m ago", and the date beside.
 enum RelativeTime {
@@ -20,6 +20,6 @@ enum RelativeTime {
     /// "2026-12-01 14:00:00 UTC".
     static func date(_ time: Int64) -> String {
         let iso = Date(timeIntervalSince1970: Double(time)).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false))
-        return iso.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "") + " UTC"
+        return iso.replacing("T", with: " ").replacing("Z", with: "") + " UTC"
     }
 }

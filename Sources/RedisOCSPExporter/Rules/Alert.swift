@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One alert of the built-in evaluator, with the states Prometheus gives alerts.
 struct Alert: Sendable, Equatable {
@@ -42,11 +42,11 @@ enum AnnotationTemplate {
         guard out.contains("{{") else { return out }
         for label in labels {
             for spelling in ["{{ $labels.\(label.name) }}", "{{$labels.\(label.name)}}"] {
-                out = out.replacingOccurrences(of: spelling, with: label.value)
+                out = out.replacing(spelling, with: label.value)
             }
         }
         let formatted = goFormat(value)
-        for spelling in ["{{ $value }}", "{{$value}}"] { out = out.replacingOccurrences(of: spelling, with: formatted) }
+        for spelling in ["{{ $value }}", "{{$value}}"] { out = out.replacing(spelling, with: formatted) }
         return out
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The one way the exporter writes JSON: an Encodable value, keys sorted so the output is
 /// stable, slashes as they are.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// RFC 3339 timestamps in UTC with milliseconds, as Alertmanager, Prometheus's API and log
 /// readers expect them.
