@@ -20,8 +20,10 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
-# The binary scripts/release ships (static Swift runtime and Foundation), built by bench/run.
+# The binary scripts/release ships (static Swift runtime and FoundationEssentials), built by
+# bench/run, and the tarball it came in.
 STATIC_EXPORTER = os.environ.get("BENCH_STATIC_EXPORTER", "")
+TARBALL = os.environ.get("BENCH_TARBALL", "")
 GO_PEER = os.path.join(ROOT, ".build", "bench", "go-peer")
 PY_PEER = os.path.join(ROOT, "bench", "peers", "python", "peer.py")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -425,6 +427,35 @@ def idle_benchmark(rows, targets):
         stop(process)
 
 
+def footprint_benchmark(rows, targets):
+    """What a user installs: the stripped release binary beside the Go peer's, and the image."""
+    go_stripped = os.path.join(work, "go-peer-stripped")
+    subprocess.run(["strip", "-o", go_stripped, GO_PEER], check=True)
+    sizes = [("redis-ocsp-exporter, release binary (stripped)", os.path.getsize(STATIC_EXPORTER)),
+             ("Go peer (client_golang), stripped", os.path.getsize(go_stripped))]
+    for name, path in [("prometheus-node-exporter (Debian)", "/usr/bin/prometheus-node-exporter"),
+                       ("prometheus-blackbox-exporter (Debian)", "/usr/bin/prometheus-blackbox-exporter")]:
+        if os.path.exists(path):
+            sizes.append((name, os.path.getsize(path)))
+    image = None
+    if TARBALL and shutil.which("podman"):
+        tag = "localhost/redis-ocsp-exporter:bench"
+        subprocess.run([os.path.join(ROOT, "scripts", "image"), TARBALL, tag], check=True, stdout=subprocess.DEVNULL)
+        image = int(subprocess.run(["podman", "image", "inspect", tag, "--format", "{{.Size}}"],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+        sizes.append(("redis-ocsp-exporter image (podman image inspect)", image))
+    rows.append("### Footprint")
+    rows.append("")
+    rows.append("| what | size |")
+    rows.append("|---|---|")
+    for name, value in sizes:
+        rows.append(f"| {name} | {value / 1e6:.1f} MB |")
+    ours = sizes[0][1]
+    targets.append(("release binary, stripped <= 30 MB", f"{ours / 1e6:.1f} MB (Go peer {sizes[1][1] / 1e6:.1f} MB)", ours <= 30e6))
+    if image is not None:
+        targets.append(("container image <= 60 MB", f"{image / 1e6:.1f} MB", image <= 60e6))
+
+
 def machine():
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     memory = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
@@ -437,9 +468,10 @@ def main():
     targets = []
     print(f"Machine: {machine()}\n", flush=True)
     # Each part prints its table when done, so a long run shows progress.
-    parts = {"scrape": [scrape_benchmark], "scale": [scale_benchmark, idle_benchmark], "idle": [idle_benchmark]}
-    # "all" is scrape and scale; scale measures idle memory too.
-    selected = ["scrape", "scale"] if which == "all" else [which]
+    parts = {"footprint": [footprint_benchmark], "scrape": [scrape_benchmark], "scale": [scale_benchmark, idle_benchmark],
+             "idle": [idle_benchmark]}
+    # "all" is footprint, scrape and scale; scale measures idle memory too.
+    selected = ["footprint", "scrape", "scale"] if which == "all" else [which]
     try:
         for name, benchmarks in parts.items():
             if name not in selected:
