@@ -453,3 +453,9 @@ void rocsp_check_response(const unsigned char *leaf_der, size_t leaf_length, con
     X509_free(leaf);
     X509_free(issuer);
 }
+
+void rocsp_sha256(const void *data, size_t length, unsigned char digest[32]) {
+    unsigned int written = 0;
+    if (EVP_Digest(data, length, digest, &written, EVP_sha256(), NULL) != 1 || written != 32) memset(digest, 0, 32);
+    ERR_clear_error();
+}

@@ -19,6 +19,9 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
 
 struct rocsp_stapling_server {
     SSL_CTX *ctx;
@@ -181,4 +184,93 @@ void rocsp_stapling_server_stop(rocsp_stapling_server *server) {
     (void)!write(server->stop_pipe[1], "x", 1);
     pthread_join(server->thread, NULL);
     free_server(server);
+}
+
+/// Adds an extension written as in openssl.cnf, with issuer and subject set for key identifiers.
+static int add_extension(X509 *cert, X509 *issuer, int nid, const char *value) {
+    X509V3_CTX context;
+    X509V3_set_ctx_nodb(&context);
+    X509V3_set_ctx(&context, issuer, cert, NULL, NULL, 0);
+    X509_EXTENSION *extension = X509V3_EXT_conf_nid(NULL, &context, nid, value);
+    int ok = extension != NULL && X509_add_ext(cert, extension, -1);
+    X509_EXTENSION_free(extension);
+    return ok;
+}
+
+/// A certificate for key, signed by issuer_key (itself when issuer is NULL).
+static X509 *make_certificate(EVP_PKEY *key, const char *common_name, X509 *issuer, EVP_PKEY *issuer_key, int64_t validity) {
+    X509 *cert = X509_new();
+    BIGNUM *serial = BN_new();
+    int ok = cert != NULL && serial != NULL && X509_set_version(cert, 2) && BN_rand(serial, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY)
+             && BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert)) != NULL
+             && X509_gmtime_adj(X509_getm_notBefore(cert), -3600) && X509_gmtime_adj(X509_getm_notAfter(cert), (long)validity)
+             && X509_set_pubkey(cert, key);
+    X509_NAME *name = ok ? X509_get_subject_name(cert) : NULL;
+    if (ok && issuer == NULL) ok = X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"redis-ocsp-exporter", -1, -1, 0);
+    ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)common_name, -1, -1, 0)
+         && X509_set_issuer_name(cert, issuer != NULL ? X509_get_subject_name(issuer) : name);
+    if (ok && issuer == NULL) {
+        ok = add_extension(cert, cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")
+             && add_extension(cert, cert, NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign")
+             && add_extension(cert, cert, NID_subject_key_identifier, "hash");
+    } else if (ok) {
+        ok = add_extension(cert, issuer, NID_basic_constraints, "critical,CA:FALSE")
+             && add_extension(cert, issuer, NID_key_usage, "critical,digitalSignature")
+             && add_extension(cert, issuer, NID_ext_key_usage, "serverAuth")
+             && add_extension(cert, issuer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1")
+             && add_extension(cert, issuer, NID_authority_key_identifier, "keyid");
+    }
+    ok = ok && X509_sign(cert, issuer_key != NULL ? issuer_key : key, EVP_sha256()) > 0;
+    BN_free(serial);
+    if (!ok) {
+        X509_free(cert);
+        return NULL;
+    }
+    return cert;
+}
+
+/// Writes the certificate and key as PEM into buffers of ROCSP_PEM_MAX bytes.
+static int write_pem(X509 *cert, EVP_PKEY *key, char *cert_pem, char *key_pem) {
+    int ok = 1;
+    for (int which = 0; which < 2 && ok; which++) {
+        BIO *bio = BIO_new(BIO_s_mem());
+        ok = bio != NULL && (which == 0 ? PEM_write_bio_X509(bio, cert) : PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL));
+        char *data = NULL;
+        long length = ok ? BIO_get_mem_data(bio, &data) : 0;
+        ok = ok && length > 0 && length < ROCSP_PEM_MAX;
+        if (ok) {
+            char *out = which == 0 ? cert_pem : key_pem;
+            memcpy(out, data, (size_t)length);
+            out[length] = 0;
+        }
+        BIO_free(bio);
+    }
+    return ok;
+}
+
+int rocsp_make_ca(int64_t validity_seconds, char *cert_pem, char *key_pem, char *error) {
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *cert = key != NULL ? make_certificate(key, "Simulated Redis Software CA", NULL, NULL, validity_seconds) : NULL;
+    int ok = cert != NULL && write_pem(cert, key, cert_pem, key_pem);
+    if (!ok) snprintf(error, 256, "cannot make the CA: %s", ERR_error_string(ERR_get_error(), NULL));
+    ERR_clear_error();
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return ok;
+}
+
+int rocsp_issue_server_certificate(const char *ca_cert_pem, const char *ca_key_pem, int64_t validity_seconds,
+                                   char *cert_pem, char *key_pem, char *error) {
+    X509 *issuer = read_cert(ca_cert_pem);
+    EVP_PKEY *issuer_key = read_key(ca_key_pem);
+    EVP_PKEY *key = issuer != NULL && issuer_key != NULL ? EVP_EC_gen("P-256") : NULL;
+    X509 *cert = key != NULL ? make_certificate(key, "localhost", issuer, issuer_key, validity_seconds) : NULL;
+    int ok = cert != NULL && write_pem(cert, key, cert_pem, key_pem);
+    if (!ok) snprintf(error, 256, "cannot issue the server certificate: %s", ERR_error_string(ERR_get_error(), NULL));
+    ERR_clear_error();
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(issuer_key);
+    X509_free(issuer);
+    return ok;
 }

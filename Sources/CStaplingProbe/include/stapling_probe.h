@@ -63,6 +63,9 @@ typedef struct {
     char ocsp_url[512];
 } rocsp_certificates;
 
+/// SHA-256 of length bytes at data, into digest.
+void rocsp_sha256(const void *data, size_t length, unsigned char digest[32]);
+
 /// The first certificate of a PEM text: its notAfter (Unix seconds) and the SHA-256 of its
 /// DER. Returns 1, or 0 when the text holds no certificate that parses.
 int rocsp_certificate_info(const char *pem, size_t pem_length, int64_t *not_after, unsigned char sha256[32]);

@@ -30,6 +30,19 @@ int rocsp_stapling_server_answer(rocsp_stapling_server *server, const unsigned c
 
 void rocsp_stapling_free(unsigned char *der);
 
+/// Room for one certificate or key in PEM.
+#define ROCSP_PEM_MAX 4096
+
+/// A throwaway certificate authority made in memory: an EC P-256 key and a self-signed
+/// certificate for it, valid from an hour ago for validity_seconds. Writes both as PEM into
+/// buffers of ROCSP_PEM_MAX bytes; returns 1, or 0 and fills error (256 bytes).
+int rocsp_make_ca(int64_t validity_seconds, char *cert_pem, char *key_pem, char *error);
+
+/// A server certificate for localhost and 127.0.0.1 that the CA issues (serverAuth), with a
+/// new EC P-256 key, as rocsp_make_ca writes them.
+int rocsp_issue_server_certificate(const char *ca_cert_pem, const char *ca_key_pem, int64_t validity_seconds,
+                                   char *cert_pem, char *key_pem, char *error);
+
 /// Stops accepting, waits for the serving thread and frees everything.
 void rocsp_stapling_server_stop(rocsp_stapling_server *server);
 

@@ -1,4 +1,4 @@
-import Crypto
+import CStaplingProbe
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,7 +60,14 @@ final class PasswordVerifier: Sendable {
     /// Checks running or waiting at once; more are answered 429.
     let maxPending: Int
     private let pending = Atomic(0)
-    private let known = NIOLockedValueBox<Set<Data>>([])
+    private let known = NIOLockedValueBox<Set<[UInt8]>>([])
+
+    /// Through the system's OpenSSL, which the stapling probe links anyway.
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        bytes.withUnsafeBytes { input in digest.withUnsafeMutableBufferPointer { rocsp_sha256(input.baseAddress, input.count, $0.baseAddress) } }
+        return digest
+    }
 
     init(maxPending: Int = 64) {
         self.maxPending = maxPending
@@ -69,7 +76,7 @@ final class PasswordVerifier: Sendable {
     func verify(user: String, password: String, users: [String: String]) async -> Outcome {
         let hash = users[user]
         // The hash is part of the key: a user whose hash changes must prove the new password.
-        let key = Data(SHA256.hash(data: Data("\(user)\u{0}\(password)\u{0}\(hash ?? "")".utf8)))
+        let key = Self.sha256(Array("\(user)\u{0}\(password)\u{0}\(hash ?? "")".utf8))
         if hash != nil, known.withLockedValue({ $0.contains(key) }) { return .accepted }
         guard pending.wrappingAdd(1, ordering: .relaxed).oldValue < maxPending else {
             pending.wrappingSubtract(1, ordering: .relaxed)
