@@ -308,7 +308,7 @@ def start_go(clusters, interval):
 
 def polls(url):
     """Completed config requests over all clusters: one per round, in both exporters."""
-    body = get(url + "/metrics")[1].decode()
+    body = get(url + "/metrics", timeout=120)[1].decode()
     return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
                if line.startswith("redis_ocsp_api_request_duration_seconds_count{") and 'endpoint="config"' in line)
 
@@ -331,6 +331,14 @@ def fleet_run(who, clusters, interval, window=30):
             last = open(os.path.join(work, "go-peer.err")).read().strip().splitlines()[-1:] or [""]
             return {"failed": f"{died}: {last[0][:160]}"}
     first_round = time.monotonic() - started
+    try:
+        return measure_fleet(who, process, url, first_round, window)
+    except OSError as error:  # a peer too loaded to answer /metrics within two minutes
+        stop(process)
+        return {"failed": f"/metrics did not answer: {error}"}
+
+
+def measure_fleet(who, process, url, first_round, window):
     cpu_before, polls_before, peak, begin = cpu_seconds(process.pid), polls(url), 0, time.monotonic()
     while time.monotonic() - begin < window:
         peak = max(peak, rss(process.pid))
