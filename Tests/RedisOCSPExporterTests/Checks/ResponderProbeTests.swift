@@ -156,16 +156,9 @@ struct ResponderProbeTests {
             #expect(page.contains("signature_invalid"))
 
             // The rules, past their durations: the built-in evaluator, and alerts/ agreeing with it now.
-            var logger = Logger(label: "t")
-            logger.logLevel = .critical
-            let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
             let now = Date().timeIntervalSince1970
-            var byCluster: [String: Set<String>] = [:]
-            for entry in harness.app.store.read().entries {
-                _ = evaluator.evaluate(entry.snapshot, now: now)
-                // The simulated clusters retry 5 times every 60 s: 300 s; the lag's grace is an hour.
-                byCluster[entry.snapshot.name] = Set(evaluator.evaluate(entry.snapshot, now: now + 3700).active.filter { $0.state == .firing }.map(\.rule.name))
-            }
+            // The simulated clusters retry 5 times every 60 s: 300 s; the lag's grace is an hour.
+            let byCluster = harness.alertsByCluster(evaluatedAt: now, then: now + 3700, firingOnly: true)
             #expect(byCluster["current"]?.contains("RedisOCSPResponderDown") == false)
             #expect(byCluster["unreachable"]?.isSuperset(of: ["RedisOCSPResponderDown", "RedisOCSPClientsFailSoon"]) == true, "\(byCluster)")
             #expect(byCluster["forged"]?.contains("RedisOCSPResponderDown") == true, "\(byCluster)")

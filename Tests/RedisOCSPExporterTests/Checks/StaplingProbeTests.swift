@@ -286,15 +286,8 @@ extension StaplingProbeTests {
             // Past every `for`, the built-in evaluator and alerts/ fire the same alerts.
             let fired = try await AlertRulesTests.expectAgreement(harness, now: Date().timeIntervalSince1970.rounded(.down))
             #expect(fired == Rule.stapleRules.union([.certRevoked, .proxyCertificateMismatch, .clientsFailSoon]))
-            var logger = Logger(label: "t")
-            logger.logLevel = .critical
-            let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
             let now = Date().timeIntervalSince1970
-            var byCluster: [String: Set<String>] = [:]
-            for entry in harness.app.store.read().entries {
-                _ = evaluator.evaluate(entry.snapshot, now: now - 900)
-                byCluster[entry.snapshot.name] = Set(evaluator.evaluate(entry.snapshot, now: now).active.map(\.rule.name))
-            }
+            let byCluster = harness.alertsByCluster(evaluatedAt: now - 900, then: now)
             #expect(byCluster["fresh"] == [])
             #expect(byCluster["revoked"] == ["RedisOCSPCertRevoked", "RedisOCSPClientsFailSoon"])
             #expect(byCluster["outdated"] == ["RedisOCSPCertRevoked", "RedisOCSPStapleMismatch", "RedisOCSPClientsFailSoon"])

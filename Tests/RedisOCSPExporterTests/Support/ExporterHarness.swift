@@ -160,6 +160,21 @@ final class ExporterHarness: Sendable {
         }
     }
 
+    /// The built-in rules on every stored snapshot, evaluated at `start` and again at `end`:
+    /// each cluster's alert names active at `end` (pending too, unless `firingOnly`).
+    func alertsByCluster(evaluatedAt start: Double, then end: Double, firingOnly: Bool = false) -> [String: Set<String>] {
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let evaluator = RuleEngine(rules: RulesConfig(), resendInterval: .seconds(60), logger: logger)
+        var byCluster: [String: Set<String>] = [:]
+        for entry in app.store.read().entries {
+            _ = evaluator.evaluate(entry.snapshot, now: start)
+            let active = evaluator.evaluate(entry.snapshot, now: end).active
+            byCluster[entry.snapshot.name] = Set(active.filter { !firingOnly || $0.state == .firing }.map(\.rule.name))
+        }
+        return byCluster
+    }
+
     /// Waits until every configured stapling probe endpoint has been probed.
     func waitForStaplingProbes(timeout: Duration = .seconds(60)) async throws {
         try await waitUntil("the stapling probes", timeout: timeout) {
