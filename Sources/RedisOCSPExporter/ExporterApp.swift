@@ -101,6 +101,15 @@ public struct ExporterApp: Sendable {
         ))
     }
 
+    /// Runs Swift concurrency's jobs on NIO's shared event loops, where the REST client's
+    /// connections live: a round resumes on the loop that read its answer instead of waking a
+    /// thread of Swift's own pool for every request and back (those hand-offs were 40% of a
+    /// poll's CPU). Call once, first in `main`, on the main thread; false when the runtime's
+    /// hook cannot be found (a static binary must export `swift_task_enqueueGlobal_hook`).
+    public static func runConcurrencyOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// One event loop serves HTTP, apart from the loops the REST client polls on. Serving a
     /// cached page takes microseconds, so one thread is plenty, and with two, the kernel's
     /// time slices between them turn into milliseconds of scrape latency on a busy core.

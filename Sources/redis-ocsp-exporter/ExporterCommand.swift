@@ -54,9 +54,13 @@ struct ExporterCommand: AsyncParsableCommand {
     @Flag(help: "Start simulated clusters in several scenarios in-process and export them.")
     var demo = false
 
+    /// Set first thing in `main`, before any task runs (see `ExporterApp.runConcurrencyOnEventLoops`).
+    static let concurrencyOnEventLoops = ExporterApp.runConcurrencyOnEventLoops()
+
     /// As ArgumentParser runs a command, except that `check` reports a usage error as UNKNOWN
     /// (3), which is what a monitoring plugin's caller expects, not 64.
     static func main() async {
+        _ = concurrencyOnEventLoops
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
@@ -140,7 +144,7 @@ struct ExporterCommand: AsyncParsableCommand {
         )
         var metadata: Logger.Metadata = [
             "version": "\(RedisOCSPExporter.BuildInfo.version)", "revision": "\(RedisOCSPExporter.BuildInfo.revision)",
-            "clusters": "\(config.clusters.count)",
+            "clusters": "\(config.clusters.count)", "executor": "\(Self.concurrencyOnEventLoops ? "event_loops" : "swift")",
         ]
         if let shard = config.shard { metadata["shard"] = "\(shard)" }
         logger.info("starting redis-ocsp-exporter", metadata: metadata)

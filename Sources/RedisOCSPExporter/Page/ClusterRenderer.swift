@@ -1,15 +1,32 @@
 import NIOConcurrencyHelpers
 
-/// One cluster's samples in exposition format, one byte run per `ClusterFamily`, in page order.
+/// One cluster's samples in exposition format: every family's byte run back to back, in page
+/// order, in one array (one allocation per cluster, and no spare capacity, for a fleet of thousands).
 struct RenderedCluster: Sendable {
-    var families: [[UInt8]]
+    let bytes: [UInt8]
+    /// Where each family's run ends in `bytes`, by position in `ClusterFamily.allCases`.
+    private let ends: [UInt32]
 
     init(_ snapshot: ClusterSnapshot) {
         var samples = ClusterSamples(labels: [("cluster", snapshot.name)] + snapshot.labels.tuples)
         for check in Checks.all { check.render(snapshot.checks, into: &samples) }
         RESTRound.render(snapshot, into: &samples)
         ClientsFailAt.render(snapshot, into: &samples)
-        families = ClusterFamily.allCases.map { samples.families[$0] ?? [] }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(samples.families.values.reduce(0) { $0 + $1.count })
+        var ends: [UInt32] = []
+        ends.reserveCapacity(ClusterFamily.allCases.count)
+        for family in ClusterFamily.allCases {
+            bytes += samples.families[family] ?? []
+            ends.append(UInt32(bytes.count))
+        }
+        self.bytes = bytes
+        self.ends = ends
+    }
+
+    /// The byte range in `bytes` of the family at `position`.
+    func range(_ position: Int) -> Range<Int> {
+        (position == 0 ? 0 : Int(ends[position - 1]))..<Int(ends[position])
     }
 }
 

@@ -190,15 +190,28 @@ final class MetricsPage: Sendable {
     /// alerts family (from the rule engine, one entry per cluster) comes with the others.
     static func renderClusters(_ clusters: [RenderedCluster], alerts: [[UInt8]] = []) -> ByteBuffer {
         var out = ByteBuffer()
-        out.reserveCapacity(clusters.reduce(0) { $0 + $1.families.reduce(0) { $0 + $1.count } } + alerts.reduce(0) { $0 + $1.count } + 8192)
+        out.reserveCapacity(clusters.reduce(0) { $0 + $1.bytes.count } + alerts.reduce(0) { $0 + $1.count } + 8192)
         for (position, family) in ClusterFamily.allCases.enumerated() {
             let isAlerts = family == .alerts
-            guard isAlerts ? alerts.contains(where: { !$0.isEmpty }) : clusters.contains(where: { !$0.families[position].isEmpty }) else { continue }
+            let length = isAlerts ? alerts.reduce(0) { $0 + $1.count } : clusters.reduce(0) { $0 + $1.range(position).count }
+            guard length > 0 else { continue }
             out.writeString(Exposition.header(name: family.name, help: family.help, type: family.type))
             if isAlerts {
                 for bytes in alerts { out.writeBytes(bytes) }
-            } else {
-                for cluster in clusters { out.writeBytes(cluster.families[position]) }
+                continue
+            }
+            // Copied straight into the buffer: at 10,000 clusters this runs 370,000 times a page.
+            out.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+                var offset = 0
+                for cluster in clusters {
+                    let range = cluster.range(position)
+                    guard !range.isEmpty else { continue }
+                    cluster.bytes.withUnsafeBytes { source in
+                        (target.baseAddress! + offset).copyMemory(from: source.baseAddress! + range.lowerBound, byteCount: range.count)
+                    }
+                    offset += range.count
+                }
+                return offset
             }
         }
         return out

@@ -61,6 +61,8 @@ struct CommandLineTests {
         exporter.signal(SIGTERM)
         #expect(try await exporter.waitForExit(timeout: .seconds(15)) == 0)
         #expect(exporter.stderr.contains("msg=stopped"))
+        // Tasks run on the event loops, not on a pool of their own (see ExporterApp.runConcurrencyOnEventLoops).
+        #expect(exporter.stderr.contains("executor=event_loops"))
     }
 
     @Test func configCheck() async throws {
