@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CLibYAML"], linkerSettings: [.linkedLibrary(":libyaml.a")]),
         // The source revision of a release build (scripts/release defines it).
         .target(name: "CBuildInfo"),
+        // The concurrency runtime's enqueue hook, so tasks can run on the event loops.
+        .target(name: "CConcurrencyHook"),
         // The TLS stapling probe, on the system's OpenSSL (libssl-dev).
         .target(name: "CStaplingProbe", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // The demo's stapling endpoints, on the same OpenSSL.
@@ -41,6 +43,7 @@ let package = Package(
                 "RedisSoftwareAPI",
                 "CStaplingProbe",
                 "CBuildInfo",
+                "CConcurrencyHook",
                 "YAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

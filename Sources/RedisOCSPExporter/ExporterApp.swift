@@ -1,3 +1,4 @@
+import CConcurrencyHook
 import FoundationEssentials
 import Hummingbird
 import HummingbirdCore
@@ -104,10 +105,18 @@ public struct ExporterApp: Sendable {
     /// Runs Swift concurrency's jobs on NIO's shared event loops, where the REST client's
     /// connections live: a round resumes on the loop that read its answer instead of waking a
     /// thread of Swift's own pool for every request and back (those hand-offs were 40% of a
-    /// poll's CPU). Call once, first in `main`, on the main thread; false when the runtime's
-    /// hook cannot be found (a static binary must export `swift_task_enqueueGlobal_hook`).
+    /// poll's CPU). What NIO's `unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`
+    /// does, but with the hook linked by name: that one looks it up with dlsym, which finds
+    /// nothing in a binary with the standard library linked statically, as the release is.
+    /// Call once, first in `main`, before any task runs; false when another hook is installed.
     public static func runConcurrencyOnEventLoops() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        typealias Enqueue = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
+        // `any()` is the current loop when called on one: a job enqueued from a loop stays there.
+        let enqueue: Enqueue = { job, _ in (MultiThreadedEventLoopGroup.singleton.any() as! any SerialExecutor).enqueue(ExecutorJob(job)) }
+        let hook = redis_ocsp_enqueue_global_hook()
+        guard hook.pointee == nil else { return false }
+        hook.pointee = unsafeBitCast(enqueue, to: UnsafeMutableRawPointer.self)
+        return true
     }
 
     /// One event loop serves HTTP, apart from the loops the REST client polls on. Serving a

@@ -71,6 +71,12 @@ final class MetricsPage: Sendable {
             self.generation == generation && self.ownPart == ownPart
         }
 
+        mutating func dropBodies() {
+            clusterPart = ByteBuffer()
+            joined = nil
+            gzip = nil
+        }
+
         var plain: MetricsBody { joined.map { MetricsBody(parts: [$0]) } ?? MetricsBody(parts: [clusterPart, tail]) }
     }
 
@@ -136,7 +142,7 @@ final class MetricsPage: Sendable {
         let generation = self.generation
         let ownPart = renderOwnPart()
         let now = ContinuousClock.now
-        let cached = cache.withLockedValue { $0 }
+        var cached = cache.withLockedValue { $0 }
         if let cached, cached.shows(generation: generation, ownPart: ownPart), now - cached.processReadAt < Self.processRefresh {
             return cached
         }
@@ -145,6 +151,12 @@ final class MetricsPage: Sendable {
         if let cached, cached.generation == generation {
             clusterPart = cached.clusterPart
         } else {
+            // The old cluster part is not shown again: let it go before the new one is made, so a
+            // large fleet holds one, not two (a response still sending it keeps its own reference).
+            cached?.dropBodies()
+            cache.withLockedValue { page in
+                if page?.generation != generation { page?.dropBodies() }
+            }
             let start = ContinuousClock.now
             let entries = store.read().entries
             let alerts = rules?.renderedAlerts().byCluster ?? [:]
