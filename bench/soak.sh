@@ -40,13 +40,7 @@ echo simulated > "$work/password"
 "$bin/redis-ocsp-exporter" --config.file="$work/config.yml" --web.listen-address=127.0.0.1:0 2>"$work/exporter.err" &
 exporter=$!
 pids+=($exporter)
-port=""
-for _ in $(seq 1 100); do
-  port=$(grep 'msg=listening' "$work/exporter.err" | grep -o '127.0.0.1:[0-9]*' | head -1 | cut -d: -f2 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "exporter did not start"; cat "$work/exporter.err"; exit 1; }
+port=$(scripts/wait-ready "$work/exporter.err" $exporter 30)
 sleep 10  # the first poll rounds
 
 sample() {  # elapsed seconds, RSS in MiB, open fds

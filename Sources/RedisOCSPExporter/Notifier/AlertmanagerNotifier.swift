@@ -106,7 +106,7 @@ final class AlertmanagerNotifier: Service, Sendable {
                     self.state.withLockedValue { s in self.push(batch, onto: &s, atFront: true) }
                     failures += 1
                     let backoff = min(30.0, 0.5 * Double(1 << min(failures, 10)))
-                    guard (try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))) != nil else { return }
+                    guard (try? await EventLoopClock().sleep(for: .milliseconds(Int64(backoff * 1000)))) != nil else { return }
                 }
             }
         }

@@ -83,7 +83,7 @@ final class RuleEngine: Service, Sendable {
                     for await _ in store.changes { wakeUp.yield() }
                 }
                 group.addTask {
-                    while (try? await Task.sleep(for: self.evaluationInterval)) != nil {
+                    while (try? await EventLoopClock().sleep(for: self.evaluationInterval)) != nil {
                         due.withLockedValue { $0 = true }
                         wakeUp.yield()
                     }

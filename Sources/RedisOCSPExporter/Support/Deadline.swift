@@ -4,7 +4,7 @@ struct DeadlineExceeded: Error {}
 /// Runs `operation` with a time limit on all of it. AsyncHTTPClient's own deadline ends when
 /// the response head arrives; a server that then stalls mid-body would hold the caller forever.
 func withDeadline<T: Sendable, C: Clock>(
-    _ limit: C.Duration, clock: C = ContinuousClock(), _ operation: @escaping @Sendable () async throws -> T
+    _ limit: C.Duration, clock: C = EventLoopClock(), _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await operation() }

@@ -65,7 +65,7 @@ final class RequestLimiter: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Ends the wait at the deadline; a no-op if the slot came first.
-                guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                guard (try? await EventLoopClock().sleep(until: deadline)) != nil else { return }
                 self.fail(id, DeadlineExceeded())
             }
             defer { group.cancelAll() }

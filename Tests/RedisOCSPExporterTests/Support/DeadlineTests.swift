@@ -17,9 +17,9 @@ struct DeadlineTests {
         #expect(clock.sleeping == 0, "the operation was cancelled")
     }
 
-    /// The same on the real clock: the deadline fires while the operation sleeps an hour. Only
+    /// The same on the default clock, the event loops': the deadline fires while the operation sleeps an hour. Only
     /// a lower bound is asserted; a loaded machine can only make it later.
-    @Test func theDeadlineFiresOnTheContinuousClock() async throws {
+    @Test func theDeadlineFiresOnTheDefaultClock() async throws {
         let start = ContinuousClock.now
         await #expect(throws: DeadlineExceeded.self) {
             try await withDeadline(.milliseconds(100)) { try await Task.sleep(for: .seconds(3600)) }
