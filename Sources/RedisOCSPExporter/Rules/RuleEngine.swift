@@ -89,14 +89,10 @@ final class RuleEngine: Service, Sendable {
                     }
                 }
                 group.addTask {
-                    var evaluated: [String: UInt64] = [:]
                     for await _ in wake {
                         let all = due.withLockedValue { due in defer { due = false }; return due }
-                        let entries = store.read().entries
-                        for entry in entries where all || evaluated[entry.snapshot.name] != entry.version {
-                            self.evaluate(entry.snapshot)
-                        }
-                        evaluated = Dictionary(uniqueKeysWithValues: entries.map { ($0.snapshot.name, $0.version) })
+                        let changed = store.takeChanged()
+                        for entry in all ? store.read().entries : changed { self.evaluate(entry.snapshot) }
                     }
                 }
             }

@@ -4,15 +4,24 @@ import NIOConcurrencyHelpers
 /// the renderer, the rule engine and the pages read. A read never waits on a round, only on
 /// a short lock.
 final class SnapshotStore: Sendable {
+    /// One stored snapshot, immutable and shared: copying an entry (or the array of all of
+    /// them, which a publish does while a reader holds it) costs one reference count, not one
+    /// per field of every check's state.
     struct Entry: Sendable {
-        var snapshot: ClusterSnapshot
-        /// The store's generation when this entry was stored: the renderer's cache key, and
-        /// the order in which the rule engine takes a cluster's snapshots.
-        var version: UInt64 { snapshot.version }
+        private final class Box: Sendable {
+            let snapshot: ClusterSnapshot
+            init(_ snapshot: ClusterSnapshot) { self.snapshot = snapshot }
+        }
+        private let box: Box
+
+        var snapshot: ClusterSnapshot { _read { yield box.snapshot } }
+        /// The store's generation when this entry was stored: the renderer's cache key.
+        var version: UInt64 { box.snapshot.version }
 
         init(snapshot: ClusterSnapshot, version: UInt64) {
-            self.snapshot = snapshot
-            self.snapshot.version = version
+            var snapshot = snapshot
+            snapshot.version = version
+            box = Box(snapshot)
         }
     }
 
@@ -25,6 +34,9 @@ final class SnapshotStore: Sendable {
         var generation: UInt64 = 0
         /// Numbers each configuration a cluster is checked with.
         var epochs: UInt64 = 0
+        /// Positions stored since the rule engine last took them; all after a reconfiguration.
+        var changed: Set<Int> = []
+        var allChanged = true
 
         init(entries: [Entry]) {
             self.entries = entries
@@ -33,7 +45,8 @@ final class SnapshotStore: Sendable {
     }
 
     private let state: NIOLockedValueBox<State>
-    /// Told of every change (coalesced); the rule engine is its one reader.
+    /// Told of every change (coalesced); the rule engine is its one reader, and takes what
+    /// changed with `takeChanged()`.
     let changes: AsyncStream<Void>
     private let changed: AsyncStream<Void>.Continuation
 
@@ -89,6 +102,7 @@ final class SnapshotStore: Sendable {
             guard change(&snapshot) else { return nil }
             s.generation &+= 1
             s.entries[position] = Entry(snapshot: snapshot, version: s.generation)
+            s.changed.insert(position)
             changed.yield()
             return s.entries[position]
         }
@@ -99,6 +113,16 @@ final class SnapshotStore: Sendable {
 
     func read() -> (entries: [Entry], generation: UInt64) {
         state.withLockedValue { ($0.entries, $0.generation) }
+    }
+
+    /// The entries stored since the last call, in name order: all of them after a
+    /// reconfiguration. A change in a large fleet thus costs its own evaluation, not a pass
+    /// over every cluster.
+    func takeChanged() -> [Entry] {
+        state.withLockedValue { s in
+            defer { (s.changed, s.allChanged) = ([], false) }
+            return s.allChanged ? s.entries : s.changed.sorted().map { s.entries[$0] }
+        }
     }
 
     /// True once every cluster has finished at least one REST round.
