@@ -153,6 +153,9 @@ final class MetricsPage: Sendable {
         } else {
             // The old cluster part is not shown again: let it go before the new one is made, so a
             // large fleet holds one, not two (a response still sending it keeps its own reference).
+            // Its memory is written again when nothing else holds it: already mapped, so a large
+            // page costs no page faults.
+            let old = cached?.clusterPart ?? ByteBuffer()
             cached?.dropBodies()
             cache.withLockedValue { page in
                 if page?.generation != generation { page?.dropBodies() }
@@ -160,7 +163,7 @@ final class MetricsPage: Sendable {
             let start = ContinuousClock.now
             let entries = store.read().entries
             let alerts = rules?.renderedAlerts().byCluster ?? [:]
-            clusterPart = Self.renderClusters(renderer.render(entries), alerts: entries.map { alerts[$0.snapshot.name] ?? [] })
+            clusterPart = Self.renderClusters(renderer.render(entries), alerts: entries.map { alerts[$0.snapshot.name] ?? [] }, reusing: consume old)
             renderSeconds = (ContinuousClock.now - start).seconds
         }
         let fresh = cached.map { now - $0.processReadAt < Self.processRefresh } ?? false
@@ -200,8 +203,9 @@ final class MetricsPage: Sendable {
 
     /// Clusters' samples grouped by family, each family once with its HELP and TYPE; the
     /// alerts family (from the rule engine, one entry per cluster) comes with the others.
-    static func renderClusters(_ clusters: [RenderedCluster], alerts: [[UInt8]] = []) -> ByteBuffer {
-        var out = ByteBuffer()
+    static func renderClusters(_ clusters: [RenderedCluster], alerts: [[UInt8]] = [], reusing buffer: consuming ByteBuffer = ByteBuffer()) -> ByteBuffer {
+        var out = consume buffer
+        out.clear()
         out.reserveCapacity(clusters.reduce(0) { $0 + $1.bytes.count } + alerts.reduce(0) { $0 + $1.count } + 8192)
         for (position, family) in ClusterFamily.allCases.enumerated() {
             let isAlerts = family == .alerts
