@@ -112,7 +112,7 @@ public struct ExporterApp: Sendable {
     public static func runConcurrencyOnEventLoops() -> Bool {
         typealias Enqueue = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
         // `any()` is the current loop when called on one: a job enqueued from a loop stays there.
-        let enqueue: Enqueue = { job, _ in enqueueOnCurrentLoop(job) }
+        let enqueue: Enqueue = { job, _ in (MultiThreadedEventLoopGroup.singleton.any() as! any SerialExecutor).enqueue(ExecutorJob(job)) }
         let hook = redis_ocsp_enqueue_global_hook()
         guard hook.pointee == nil else { return false }
         hook.pointee = unsafeBitCast(enqueue, to: UnsafeMutableRawPointer.self)
@@ -164,15 +164,4 @@ public struct ServerLimits: Sendable {
             httpDecoderConfiguration: .init(maxHeaderFieldSize: maxHeaderBytes, maxHeaderListSize: maxHeaderBytes, maxHeaderFieldCount: 100)
         )
     }
-}
-
-private let sharedLoops: [any EventLoop] = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
-private let sharedLoopExecutors: [any SerialExecutor] = sharedLoops.map { $0 as! any SerialExecutor }
-
-/// Enqueues on the executor of `any()`'s loop, looked up rather than cast: a dynamic cast per
-/// job cost 2% of a poll.
-private func enqueueOnCurrentLoop(_ job: UnownedJob) {
-    let loop = MultiThreadedEventLoopGroup.singleton.any()
-    let executor = sharedLoops.firstIndex { $0 === loop }.map { sharedLoopExecutors[$0] } ?? (loop as! any SerialExecutor)
-    executor.enqueue(ExecutorJob(job))
 }

@@ -191,12 +191,12 @@ actor Scheduler: Service {
                 return
             }
             // Made under the lock, so the task's own removal from `running` comes after this.
-            w.running[key] = Task {
+            w.running[key] = Task(executorPreference: LoopTaskExecutor.next()) {
                 let started = ContinuousClock.now
                 let ran = job.due(at: started)
-                await execute(key, job, ran)
+                await self.execute(key, job, ran)
                 limiter?.release()
-                finished(key, token: job.token, ran: ran.map(\.id), at: started)
+                self.finished(key, token: job.token, ran: ran.map(\.id), at: started)
             }
         }
     }

@@ -1,0 +1,20 @@
+import NIOCore
+import NIOPosix
+
+/// Runs a task on one event loop of the shared group. Each cluster's round gets the next loop
+/// in turn, so rounds spread over all loops (and cores); without a preference a task created
+/// on a loop stays on it, and the whole fleet would poll on the scheduler's one loop. The
+/// REST client opens the round's connection on the loop it is called from, so the round's
+/// answers arrive where it runs.
+final class LoopTaskExecutor: TaskExecutor {
+    private let loop: any EventLoop & SerialExecutor
+
+    init(_ loop: any EventLoop & SerialExecutor) { self.loop = loop }
+
+    /// The shared group's next loop.
+    static func next() -> LoopTaskExecutor {
+        LoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next() as! any EventLoop & SerialExecutor)
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) { loop.enqueue(job) }
+}
