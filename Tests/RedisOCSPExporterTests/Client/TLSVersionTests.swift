@@ -14,16 +14,10 @@ struct TLSVersionTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let files = try await TestCertificates.makeServerAndClients(in: directory)
         let port = try FreePort.reserveForChildProcess()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // Security level 0: OpenSSL 3 refuses TLS 1.0 otherwise, as real old servers are set up to allow it.
-        server.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-www", "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0",
-                            "-cert", files["server"]!, "-key", files["serverKey"]!]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        server.standardInput = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate() }
+        let server = try Subprocess.start(["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-www", "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0",
+                                           "-cert", files["server"]!, "-key", files["serverKey"]!])
+        defer { Subprocess.stop(server) }
         try await RawConnection.waitUntilAccepting(port: port)
 
         var logger = Logger(label: "t")

@@ -166,14 +166,7 @@ final class StaplingPKI: Sendable {
     }
 
     private func start(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try Subprocess.start(arguments, directory: directory)
         processes.withLockedValue { $0.append(process) }
     }
 
@@ -257,11 +250,7 @@ final class StaplingPKI: Sendable {
     }
 
     func stop() {
-        for process in processes.withLockedValue({ $0 }) where process.isRunning {
-            // SIGKILL: the openssl ocsp responder ignores SIGTERM while it waits in accept().
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        processes.withLockedValue { $0 }.forEach(Subprocess.stop)
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -38,4 +38,25 @@ enum Subprocess {
             }
         }
     }
+
+    /// Starts a server that runs until `stop`, its output discarded.
+    static func start(_ arguments: [String], directory: URL? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Stops a server started by `start` and waits for it. SIGKILL: `openssl ocsp` ignores
+    /// SIGTERM while it waits in accept(), and a child may inherit a signal mask that blocks it.
+    static func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 }
