@@ -33,7 +33,7 @@ enum Routes {
             guard let snapshot = await probe(target, probeLimit(request.headers[scrapeTimeoutHeader])) else {
                 return plain(.badRequest, "Unknown target \"\(target)\": not a configured cluster of this exporter.\n")
             }
-            let body = MetricsBody(parts: [MetricsPage.renderClusters([RenderedCluster(snapshot)])])
+            let body = MetricsPage.body(of: snapshot)
             return AcceptEncoding.prefersGzip(request.headers[.acceptEncoding])
                 ? MetricsResponse.response(MetricsBody(parts: [try body.gzipped()]), gzip: true) : MetricsResponse.response(body, gzip: false)
         }

@@ -1,4 +1,6 @@
 import NIOConcurrencyHelpers
+import NIOCore
+import Synchronization
 
 /// One cluster's samples in exposition format: every family's byte run back to back, in page
 /// order, in one array (one allocation per cluster, and no spare capacity, for a fleet of thousands).
@@ -40,43 +42,60 @@ extension ClusterFamily {
     var position: Int { Self.index[name]! }
 }
 
-/// Each cluster's samples, rendered once per stored snapshot: when its round publishes it
-/// (`update`, off the scrape path) or, for one not seen yet, when a page needs it. A page after
-/// a change only concatenates.
+/// Each cluster's samples, rendered once per stored snapshot when its round publishes it (off
+/// the scrape path), then folded into the page's family buffers: when a page is assembled, or
+/// in the background once a large part of the fleet waits, so that rendered samples are not
+/// held twice for long. A page after a change only splices.
 final class ClusterRenderer: Sendable {
-    private let cache = NIOLockedValueBox<[String: (version: UInt64, rendered: RenderedCluster)]>([:])
+    private let pending = NIOLockedValueBox<[String: (version: UInt64, rendered: RenderedCluster)]>([:])
+    private let samples = NIOLockedValueBox(FleetSamples())
+    /// Told when the waiting renders are due for a fold; the page sets it.
+    private let onBacklog = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+    private let backlogReported = Atomic(false)
+    /// Clusters in the last fold; read where a lock held through a fold would stall a round.
+    private let fleet = Atomic(0)
+    /// Waiting renders beyond this many clusters (and a share of the fleet) are folded in the background.
+    private let backlogFloor: Int
+
+    init(backlogFloor: Int = 256) {
+        self.backlogFloor = backlogFloor
+    }
+
+    /// Calls `handler` (once until the next fold) when renders wait for a fold.
+    func whenBacklogged(_ handler: @escaping @Sendable () -> Void) {
+        onBacklog.withLockedValue { $0 = handler }
+    }
 
     /// Renders a newly stored snapshot.
     func update(_ entry: SnapshotStore.Entry) {
         let rendered = RenderedCluster(entry.snapshot)
-        cache.withLockedValue { cache in
+        let waiting = pending.withLockedValue { pending in
             // A newer version may have been stored while this one rendered.
-            if (cache[entry.snapshot.name]?.version ?? 0) < entry.version { cache[entry.snapshot.name] = (entry.version, rendered) }
+            if (pending[entry.snapshot.name]?.version ?? 0) < entry.version { pending[entry.snapshot.name] = (entry.version, rendered) }
+            return pending.count
+        }
+        if waiting >= max(backlogFloor, fleet.load(ordering: .relaxed) / 8), !backlogReported.exchange(true, ordering: .acquiringAndReleasing) {
+            onBacklog.withLockedValue { $0 }?()
         }
     }
 
-    /// The entries' samples, in their order; forgets clusters no longer among them.
-    func render(_ entries: [SnapshotStore.Entry]) -> [RenderedCluster] {
-        // Looked up in place: a copy of the cache would copy every cluster's entry on the next write.
-        var rendered = cache.withLockedValue { cache in
-            entries.map { entry -> RenderedCluster? in
-                cache[entry.snapshot.name].flatMap { $0.version == entry.version ? $0.rendered : nil }
+    /// The page's cluster families for `entries` (in their order), with every waiting render
+    /// folded in; clusters not rendered yet are rendered now, and those no longer among the
+    /// entries are gone.
+    func families(_ entries: [SnapshotStore.Entry]) -> [ByteBuffer] {
+        samples.withLockedValue { samples in
+            backlogReported.store(false, ordering: .releasing)
+            let taken = pending.withLockedValue { $0 }
+            samples.fold(entries) { entry in
+                taken[entry.snapshot.name].flatMap { $0.version == entry.version ? $0.rendered : nil } ?? RenderedCluster(entry.snapshot)
             }
-        }
-        var fresh: [(String, UInt64, RenderedCluster)] = []
-        for index in rendered.indices where rendered[index] == nil {
-            let entry = entries[index]
-            let made = RenderedCluster(entry.snapshot)
-            rendered[index] = made
-            fresh.append((entry.snapshot.name, entry.version, made))
-        }
-        cache.withLockedValue { cache in
-            for (name, version, made) in fresh where (cache[name]?.version ?? 0) < version { cache[name] = (version, made) }
-            if cache.count > entries.count {
-                let names = Set(entries.map(\.snapshot.name))
-                cache = cache.filter { names.contains($0.key) }
+            // Renders the fold now shows, older ones and those of removed clusters are done with.
+            let shown = Dictionary(uniqueKeysWithValues: entries.map { ($0.snapshot.name, $0.version) })
+            pending.withLockedValue { pending in
+                pending = pending.filter { name, waiting in waiting.version > (shown[name] ?? .max) }
             }
+            fleet.store(entries.count, ordering: .relaxed)
+            return samples.families
         }
-        return rendered.map { $0! }
     }
 }

@@ -1,6 +1,7 @@
 import CompressNIO
 import NIOCore
 import NIOConcurrencyHelpers
+import NIOPosix
 import Synchronization
 
 /// A /metrics body in parts sent one after the other: the cluster part and the exporter's own
@@ -51,7 +52,8 @@ final class MetricsPage: Sendable {
 
     private struct Page {
         var generation: Generation
-        var clusterPart: ByteBuffer
+        /// The cluster families, alerts last; only those with samples.
+        var clusterParts: [ByteBuffer]
         var ownPart: String
         var processPart: String
         var processReadAt: ContinuousClock.Instant
@@ -72,12 +74,12 @@ final class MetricsPage: Sendable {
         }
 
         mutating func dropBodies() {
-            clusterPart = ByteBuffer()
+            clusterParts = []
             joined = nil
             gzip = nil
         }
 
-        var plain: MetricsBody { joined.map { MetricsBody(parts: [$0]) } ?? MetricsBody(parts: [clusterPart, tail]) }
+        var plain: MetricsBody { joined.map { MetricsBody(parts: [$0]) } ?? MetricsBody(parts: clusterParts + [tail]) }
     }
 
     private let store: SnapshotStore
@@ -98,6 +100,21 @@ final class MetricsPage: Sendable {
         self.renderer = renderer
         self.rules = rules
         self.selfMetrics = selfMetrics
+        renderer.whenBacklogged { [weak self] in
+            guard let page = self else { return }
+            _ = NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) { page.foldBacklog() }
+        }
+    }
+
+    /// Folds waiting renders into the cluster families between scrapes. The cached page no
+    /// longer shows the store, so its parts are let go first: the families are then written
+    /// in place instead of copied.
+    private func foldBacklog() {
+        let generation = self.generation
+        cache.withLockedValue { page in
+            if page?.generation != generation { page?.dropBodies() }
+        }
+        _ = renderer.families(store.read().entries)
     }
 
     private var generation: Generation {
@@ -147,23 +164,20 @@ final class MetricsPage: Sendable {
             return cached
         }
         var renderSeconds = cached?.renderSeconds ?? 0
-        let clusterPart: ByteBuffer
+        let clusterParts: [ByteBuffer]
         if let cached, cached.generation == generation {
-            clusterPart = cached.clusterPart
+            clusterParts = cached.clusterParts
         } else {
-            // The old cluster part is not shown again: let it go before the new one is made, so a
-            // large fleet holds one, not two (a response still sending it keeps its own reference).
-            // Its memory is written again when nothing else holds it: already mapped, so a large
-            // page costs no page faults.
-            let old = cached?.clusterPart ?? ByteBuffer()
+            // The old parts are not shown again: let them go, so that the families are written
+            // in place (a response still sending them keeps its own reference).
             cached?.dropBodies()
             cache.withLockedValue { page in
                 if page?.generation != generation { page?.dropBodies() }
             }
             let start = ContinuousClock.now
             let entries = store.read().entries
-            let alerts = rules?.renderedAlerts().byCluster ?? [:]
-            clusterPart = Self.renderClusters(renderer.render(entries), alerts: entries.map { alerts[$0.snapshot.name] ?? [] }, reusing: consume old)
+            let alerts = Self.alertsPart(entries, alerts: rules?.renderedAlerts().byCluster ?? [:])
+            clusterParts = renderer.families(entries).filter { $0.readableBytes > 0 } + (alerts.readableBytes > 0 ? [alerts] : [])
             renderSeconds = (ContinuousClock.now - start).seconds
         }
         let fresh = cached.map { now - $0.processReadAt < Self.processRefresh } ?? false
@@ -176,11 +190,11 @@ final class MetricsPage: Sendable {
         tail.writeString(renderPart.text)
         tail.writeString(processPart)
         var page = Page(
-            generation: generation, clusterPart: clusterPart, ownPart: ownPart, processPart: processPart,
+            generation: generation, clusterParts: clusterParts, ownPart: ownPart, processPart: processPart,
             processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, tail: tail, joined: nil, gzip: nil,
             renderSeconds: renderSeconds
         )
-        if clusterPart.readableBytes < joinBelow { page.joined = page.plain.joined }
+        if clusterParts.reduce(0, { $0 + $1.readableBytes }) < joinBelow { page.joined = page.plain.joined }
         if compress { page.gzip = try? page.plain.gzipped() }
         cache.withLockedValue { $0 = page }
         return page
@@ -201,35 +215,23 @@ final class MetricsPage: Sendable {
         return out
     }
 
-    /// Clusters' samples grouped by family, each family once with its HELP and TYPE; the
-    /// alerts family (from the rule engine, one entry per cluster) comes with the others.
-    static func renderClusters(_ clusters: [RenderedCluster], alerts: [[UInt8]] = [], reusing buffer: consuming ByteBuffer = ByteBuffer()) -> ByteBuffer {
-        var out = consume buffer
-        out.clear()
-        out.reserveCapacity(clusters.reduce(0) { $0 + $1.bytes.count } + alerts.reduce(0) { $0 + $1.count } + 8192)
-        for (position, family) in ClusterFamily.allCases.enumerated() {
-            let isAlerts = family == .alerts
-            let length = isAlerts ? alerts.reduce(0) { $0 + $1.count } : clusters.reduce(0) { $0 + $1.range(position).count }
-            guard length > 0 else { continue }
-            out.writeString(Exposition.header(name: family.name, help: family.help, type: family.type))
-            if isAlerts {
-                for bytes in alerts { out.writeBytes(bytes) }
-                continue
+    /// The rule engine's alerts family: each cluster's active alerts, in the entries' order.
+    private static func alertsPart(_ entries: [SnapshotStore.Entry], alerts: [String: [UInt8]]) -> ByteBuffer {
+        var out = ByteBuffer()
+        for entry in entries {
+            guard let bytes = alerts[entry.snapshot.name], !bytes.isEmpty else { continue }
+            if out.readableBytes == 0 {
+                out.writeString(Exposition.header(name: ClusterFamily.alerts.name, help: ClusterFamily.alerts.help, type: ClusterFamily.alerts.type))
             }
-            // Copied straight into the buffer: at 10,000 clusters this runs 370,000 times a page.
-            out.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
-                var offset = 0
-                for cluster in clusters {
-                    let range = cluster.range(position)
-                    guard !range.isEmpty else { continue }
-                    cluster.bytes.withUnsafeBytes { source in
-                        (target.baseAddress! + offset).copyMemory(from: source.baseAddress! + range.lowerBound, byteCount: range.count)
-                    }
-                    offset += range.count
-                }
-                return offset
-            }
+            out.writeBytes(bytes)
         }
         return out
+    }
+
+    /// One cluster's page, for /probe.
+    static func body(of snapshot: ClusterSnapshot) -> MetricsBody {
+        var samples = FleetSamples()
+        samples.fold([SnapshotStore.Entry(snapshot: snapshot, version: 1)]) { RenderedCluster($0.snapshot) }
+        return MetricsBody(parts: samples.families.filter { $0.readableBytes > 0 })
     }
 }
