@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "CBuildInfo"),
         // The concurrency runtime's enqueue hook, so tasks can run on the event loops.
         .target(name: "CConcurrencyHook"),
+        // glibc's malloc tuning, which the Glibc module leaves out.
+        .systemLibrary(name: "CMalloc"),
         // The TLS stapling probe, on the system's OpenSSL (libssl-dev).
         .target(name: "CStaplingProbe", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // The demo's stapling endpoints, on the same OpenSSL.
@@ -44,6 +46,7 @@ let package = Package(
                 "CStaplingProbe",
                 "CBuildInfo",
                 "CConcurrencyHook",
+                "CMalloc",
                 "YAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
