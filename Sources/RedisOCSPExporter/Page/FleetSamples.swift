@@ -57,8 +57,10 @@ struct FleetSamples: Sendable {
             }
         }
         guard !edits.isEmpty else { return }
-        if edits.allSatisfy({ range(family, $0.cluster).count == $0.samples.count }) {
-            for (cluster, samples) in edits { families[family].setBytes(samples, at: range(family, cluster).lowerBound) }
+        let held = edits.map { range(family, $0.cluster) }
+        let length = families[family].readableBytes + zip(edits, held).reduce(0) { $0 + $1.0.samples.count - $1.1.count }
+        if families[family].readableBytes > 0, length > Self.headers[family].count, length <= families[family].capacity {
+            splice(family, edits: edits, held: held, length: length)
             return
         }
         var next = 0
@@ -66,6 +68,45 @@ struct FleetSamples: Sendable {
             guard next < edits.count, edits[next].cluster == cluster else { return nil }
             defer { next += 1 }
             return edits[next].samples
+        }
+    }
+
+    /// Splices within the buffer's capacity, so memory already written is written again (no
+    /// new buffer, no page faults): the held samples after each edit move by the change in
+    /// length before them, those moving left first from the left, then those moving right from
+    /// the right, so that none is overwritten before it moved.
+    private mutating func splice(_ family: Int, edits: [(cluster: Int, samples: ArraySlice<UInt8>)], held: [Range<Int>], length: Int) {
+        let oldLength = families[family].readableBytes
+        // The held run after each edit, and how far it moves.
+        var shift = 0
+        var moves: [(from: Range<Int>, by: Int)] = []
+        moves.reserveCapacity(edits.count)
+        for (index, edit) in edits.enumerated() {
+            shift += edit.samples.count - held[index].count
+            moves.append((held[index].upperBound..<(index + 1 < edits.count ? held[index + 1].lowerBound : oldLength), shift))
+        }
+        if length > oldLength { families[family].moveWriterIndex(to: length) }
+        families[family].withUnsafeMutableReadableBytes { buffer in
+            let base = buffer.baseAddress!
+            for move in moves where move.by < 0 { memmove(base + move.from.lowerBound + move.by, base + move.from.lowerBound, move.from.count) }
+            for move in moves.reversed() where move.by > 0 { memmove(base + move.from.lowerBound + move.by, base + move.from.lowerBound, move.from.count) }
+            var before = 0
+            for (index, edit) in edits.enumerated() {
+                edit.samples.withUnsafeBytes { samples in
+                    if let source = samples.baseAddress { (base + held[index].lowerBound + before).copyMemory(from: source, byteCount: samples.count) }
+                }
+                before = moves[index].by
+            }
+        }
+        if length < oldLength { families[family].moveWriterIndex(to: length) }
+        var next = 0
+        shift = 0
+        for cluster in ends[family].indices {
+            if next < edits.count, edits[next].cluster == cluster {
+                shift = moves[next].by
+                next += 1
+            }
+            ends[family][cluster] = UInt32(Int(ends[family][cluster]) + shift)
         }
     }
 
