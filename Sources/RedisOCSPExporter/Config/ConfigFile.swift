@@ -41,11 +41,13 @@ enum ConfigFile {
         default: return .failure(Unreadable(reason: "is not a regular file"))
         }
         guard info.st_size <= limit else { return .failure(Unreadable(reason: "larger than \(limit) bytes")) }
-        // Bounded by the limit even if the file grows while it is read.
-        var data = [UInt8](repeating: 0, count: limit + 1)
+        // Sized by the file (a fleet's configuration names thousands of small secret files), grown
+        // if it grows while it is read (or reports no size, as /proc does), up to the limit.
+        var data = [UInt8](repeating: 0, count: min(Int(info.st_size), limit) + 1)
         var count = 0
         while count <= limit {
-            let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, limit + 1 - count) }
+            if count == data.count { data += repeatElement(0, count: min(data.count, limit + 1 - data.count)) }
+            let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
             if n < 0, errno == EINTR { continue }
             guard n >= 0 else { return .failure(Unreadable(reason: "cannot be read")) }
             if n == 0 { break }

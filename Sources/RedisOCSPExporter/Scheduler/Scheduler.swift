@@ -122,7 +122,8 @@ actor Scheduler: Service {
     /// Starts and stops jobs so that exactly `newConfig`'s clusters are checked.
     func apply(_ newConfig: ExporterConfig) async {
         // Clusters whose settings are unchanged keep their jobs and data.
-        let unchanged = Set(newConfig.clusters.filter { new in config.clusters.first { $0.name == new.name } == new }.map(\.name))
+        let current = Dictionary(config.clusters.map { ($0.name, $0) }) { first, _ in first }
+        let unchanged = Set(newConfig.clusters.filter { current[$0.name] == $0 }.map(\.name))
         let overrides = ClusterClient.dnsOverrides(for: newConfig.clusters)
         let idleTimeout = Self.idleTimeout(clusters: newConfig.clusters.count)
         let newClient = client.map { $0.dnsOverrides != overrides || $0.idleTimeout != idleTimeout } ?? true

@@ -9,7 +9,8 @@ import CMalloc
 public enum LargeAllocations {
     public static let threshold: Int32 = 256 * 1024
 
-    /// Call first in `main`.
+    /// Call first in `main`. Its effect is measured by bench/run (RSS at 10,000 clusters): in a
+    /// test process, a free chunk left in an arena can serve a large block without a mapping.
     public static func mapSeparately() {
         _ = mallopt(M_MMAP_THRESHOLD, threshold)
     }

@@ -83,6 +83,17 @@ struct MountedFilesTests {
         }
     }
 
+    /// A file is read whole up to the limit whatever size it reports: /proc's files report 0.
+    @Test func filesAreReadWholeUpToTheLimit() throws {
+        let volume = try Volume()
+        try volume.publish(["exact": String(repeating: "x", count: 4096), "over": String(repeating: "x", count: 4097)])
+        #expect(try ConfigFile.bytes(volume.path("exact"), limit: 4096).get().count == 4096)
+        #expect(ConfigFile.problem(volume.path("over"), limit: 4096) == "larger than 4096 bytes")
+        let status = try ConfigFile.text("/proc/self/status").get()
+        #expect(status.hasPrefix("Name:") && status.contains("\nVmRSS:") && status.hasSuffix("\n"))
+        #expect(ConfigFile.problem("/proc/self/status", limit: 64) == "larger than 64 bytes")
+    }
+
     /// A syntax error names the file, line and column, never the text of the line, which may
     /// hold a password.
     @Test func yamlErrorsNeverShowTheLine() throws {
