@@ -7,7 +7,7 @@ import CMalloc
 /// clusters. In a mapping of its own, capacity never written is never resident, and a freed
 /// buffer goes back to the system at once.
 public enum LargeAllocations {
-    public static let threshold: Int32 = 256 * 1024
+    private static let threshold: Int32 = 256 * 1024
 
     /// Call first in `main`. Its effect is measured by bench/run (RSS at 10,000 clusters): in a
     /// test process, a free chunk left in an arena can serve a large block without a mapping.
