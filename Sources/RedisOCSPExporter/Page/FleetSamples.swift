@@ -22,7 +22,7 @@ struct FleetSamples: Sendable {
 
     /// Makes the buffers show `entries`: a cluster whose stored version they already show is
     /// not touched; the others' samples come from `render` and replace theirs, a family at a
-    /// time, in place when the length is the same. `render` runs for at most `chunk` clusters
+    /// time (only where the bytes differ), within the buffer when its capacity allows. `render` runs for at most `chunk` clusters
     /// before their samples are spliced in and let go, which bounds the memory a reconfigured
     /// large fleet needs.
     mutating func fold(_ entries: [SnapshotStore.Entry], chunk: Int = 1024, render: (SnapshotStore.Entry) -> RenderedCluster) {

@@ -4,8 +4,9 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import Synchronization
 
-/// A /metrics body in parts sent one after the other: the cluster part and the exporter's own
-/// families, so a refresh of the small part never copies the large one.
+/// A /metrics body in parts sent one after the other: the cluster families, each in the buffer
+/// it is held in, and the exporter's own families, so a refresh of the small part never copies
+/// the large ones.
 struct MetricsBody: Sendable {
     let parts: [ByteBuffer]
 
@@ -36,10 +37,11 @@ struct MetricsBody: Sendable {
 }
 
 /// Builds the /metrics body. A scrape that finds nothing changed gets the same bytes as the
-/// previous one, plain or gzip, without rendering or compressing anything: the cluster part
-/// is assembled again only when a snapshot changed (from each cluster's samples, rendered when
-/// its round published them), the exporter's small own families are compared, and the
-/// process_* families (read from /proc) are refreshed at most once a second.
+/// previous one, plain or gzip, without rendering or compressing anything: the cluster
+/// families are assembled again only when a snapshot changed (the renderer splices in the
+/// samples each round rendered when it published them), the exporter's small own families
+/// are compared, and the process_* families (read from /proc) are refreshed at most once a
+/// second.
 final class MetricsPage: Sendable {
     /// How long the process_* values are reused; reading /proc costs more than serving a page.
     static let processRefresh = Duration.seconds(1)
@@ -61,7 +63,7 @@ final class MetricsPage: Sendable {
         var serial: UInt64
         /// The own families, the assembly time and the process families.
         var tail: ByteBuffer
-        /// Both parts in one buffer when the cluster part is small: one write per scrape, at a
+        /// All parts in one buffer when the cluster families are small: one write per scrape, at a
         /// copy that costs nothing there.
         var joined: ByteBuffer?
         var gzip: ByteBuffer?
