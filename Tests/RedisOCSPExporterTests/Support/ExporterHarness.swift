@@ -145,8 +145,11 @@ final class ExporterHarness: Sendable {
 
     /// Waits until every cluster (or each of `only`) has finished `rounds` more poll rounds
     /// from now, and the rule engine has taken what they stored. Clusters not polled yet
-    /// count from zero.
-    func waitForRounds(_ rounds: UInt64 = 1, only: Set<String>? = nil, timeout: Duration = .seconds(60)) async throws {
+    /// count from zero. A round is a request to `endpoint`: the endpoints asked rarely
+    /// (`health`, `cluster`) have a lane of their own.
+    func waitForRounds(_ rounds: UInt64 = 1, only: Set<String>? = nil, endpoint: String = "config",
+                       timeout: Duration = .seconds(60)) async throws {
+        let roundsDone = { self.roundsDone(endpoint) }
         let start = roundsDone()
         try await waitUntil("\(rounds) more poll round(s)", timeout: timeout) {
             roundsDone().allSatisfy { name, done in only.map { !$0.contains(name) } ?? false || done >= (start[name] ?? 0) + rounds }
@@ -183,8 +186,8 @@ final class ExporterHarness: Sendable {
     }
 
     /// Per cluster, the rounds completed: every round makes exactly one config request.
-    private func roundsDone() -> [String: UInt64] {
-        Dictionary(uniqueKeysWithValues: app.store.read().entries.map { ($0.snapshot.name, $0.snapshot.health("config")?.latency.count ?? 0) })
+    private func roundsDone(_ endpoint: String) -> [String: UInt64] {
+        Dictionary(uniqueKeysWithValues: app.store.read().entries.map { ($0.snapshot.name, $0.snapshot.health(endpoint)?.latency.count ?? 0) })
     }
 }
 
