@@ -79,21 +79,19 @@ final class ClusterRenderer: Sendable {
         }
     }
 
-    /// The page's cluster families for `entries` (in their order), with every waiting render
-    /// folded in; clusters not rendered yet are rendered now, and those no longer among the
-    /// entries are gone.
-    func families(_ entries: [SnapshotStore.Entry]) -> [ByteBuffer] {
+    /// The page's cluster families for `entries`, the store as of `generation` (in their
+    /// order), with every waiting render folded in; clusters not rendered yet are rendered now,
+    /// and those no longer among the entries are gone.
+    func families(_ entries: [SnapshotStore.Entry], generation: UInt64) -> [ByteBuffer] {
         samples.withLockedValue { samples in
             backlogReported.store(false, ordering: .releasing)
             let taken = pending.withLockedValue { $0 }
             samples.fold(entries) { entry in
                 taken[entry.snapshot.name].flatMap { $0.version == entry.version ? $0.rendered : nil } ?? RenderedCluster(entry.snapshot)
             }
-            // Renders the fold now shows, older ones and those of removed clusters are done with.
-            let shown = Dictionary(uniqueKeysWithValues: entries.map { ($0.snapshot.name, $0.version) })
-            pending.withLockedValue { pending in
-                pending = pending.filter { name, waiting in waiting.version > (shown[name] ?? .max) }
-            }
+            // Versions are the store's generations: a render up to `generation` is shown now,
+            // older than what is shown, or of a removed cluster. Only later ones still wait.
+            pending.withLockedValue { pending in pending = pending.filter { $0.value.version > generation } }
             fleet.store(entries.count, ordering: .relaxed)
             return samples.families
         }

@@ -112,11 +112,18 @@ final class MetricsPage: Sendable {
     /// longer shows the store, so its parts are let go first: the families are then written
     /// in place instead of copied.
     private func foldBacklog() {
-        let generation = self.generation
+        dropStaleBodies(generation)
+        let stored = store.read()
+        _ = renderer.families(stored.entries, generation: stored.generation)
+    }
+
+    /// Lets go of the cached page's parts unless it shows `generation`: they are not shown
+    /// again, and the families are then written in place (a response still sending them
+    /// keeps its own reference).
+    private func dropStaleBodies(_ generation: Generation) {
         cache.withLockedValue { page in
             if page?.generation != generation { page?.dropBodies() }
         }
-        _ = renderer.families(store.read().entries)
     }
 
     private var generation: Generation {
@@ -170,16 +177,13 @@ final class MetricsPage: Sendable {
         if let cached, cached.generation == generation {
             clusterParts = cached.clusterParts
         } else {
-            // The old parts are not shown again: let them go, so that the families are written
-            // in place (a response still sending them keeps its own reference).
             cached?.dropBodies()
-            cache.withLockedValue { page in
-                if page?.generation != generation { page?.dropBodies() }
-            }
+            dropStaleBodies(generation)
             let start = ContinuousClock.now
-            let entries = store.read().entries
+            let stored = store.read()
+            let entries = stored.entries
             let alerts = Self.alertsPart(entries, alerts: rules?.renderedAlerts().byCluster ?? [:])
-            clusterParts = renderer.families(entries).filter { $0.readableBytes > 0 } + (alerts.readableBytes > 0 ? [alerts] : [])
+            clusterParts = renderer.families(entries, generation: stored.generation).filter { $0.readableBytes > 0 } + (alerts.readableBytes > 0 ? [alerts] : [])
             renderSeconds = (ContinuousClock.now - start).seconds
         }
         let fresh = cached.map { now - $0.processReadAt < Self.processRefresh } ?? false
