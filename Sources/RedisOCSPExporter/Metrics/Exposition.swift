@@ -72,18 +72,23 @@ struct SampleWriter {
         baseLabels = prefix
     }
 
-    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+    /// A sample; `le`, a histogram bucket's bound, is the last label.
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double, le: String? = nil) {
         bytes.append(contentsOf: name.utf8)
-        if !baseLabels.isEmpty || !labels.isEmpty {
+        if !baseLabels.isEmpty || !labels.isEmpty || le != nil {
             bytes.append(UInt8(ascii: "{"))
             bytes.append(contentsOf: baseLabels)
-            for (i, (labelName, labelValue)) in labels.enumerated() {
-                if i > 0 || !baseLabels.isEmpty { bytes.append(UInt8(ascii: ",")) }
+            var first = baseLabels.isEmpty
+            func label(_ labelName: String, _ labelValue: String) {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
                 bytes.append(contentsOf: labelName.utf8)
                 bytes.append(contentsOf: "=\"".utf8)
                 Exposition.escapeLabelValue(labelValue, into: &bytes)
                 bytes.append(UInt8(ascii: "\""))
             }
+            for (labelName, labelValue) in labels { label(labelName, labelValue) }
+            if let le { label("le", le) }
             bytes.append(UInt8(ascii: "}"))
         }
         bytes.append(UInt8(ascii: " "))
@@ -93,12 +98,13 @@ struct SampleWriter {
 
     /// A histogram's buckets, sum and count, as one family's samples.
     mutating func histogram(_ name: String, _ labels: [(String, String)], _ h: Histogram) {
+        let bucket = name + "_bucket"
         var cumulative: UInt64 = 0
-        for (i, bound) in Histogram.bounds.enumerated() {
+        for (i, bound) in Histogram.boundLabels.enumerated() {
             cumulative += h.counts[i]
-            sample(name + "_bucket", labels + [("le", Exposition.formatValue(bound))], Double(cumulative))
+            sample(bucket, labels, Double(cumulative), le: bound)
         }
-        sample(name + "_bucket", labels + [("le", "+Inf")], Double(h.count))
+        sample(bucket, labels, Double(h.count), le: "+Inf")
         sample(name + "_sum", labels, h.sum)
         sample(name + "_count", labels, Double(h.count))
     }

@@ -32,6 +32,9 @@ actor Scheduler: Service {
         var epoch: UInt64
         /// Tells this job from an earlier one of the same key, whose queue entries are stale.
         var token: UInt64
+        /// The loop every round of the cluster runs on: the one its kept-alive connection
+        /// was opened on, so that a request and its answer never change threads.
+        var executor: LoopTaskExecutor
         /// When each check with a longer interval of its own last ran.
         var lastRun: [String: ContinuousClock.Instant] = [:]
 
@@ -146,13 +149,15 @@ actor Scheduler: Service {
             for cluster in newConfig.clusters {
                 let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: redirects, cluster: cluster),
                                            logger: logger, now: now)
+                let executor = LoopTaskExecutor.next()
                 for (lane, checks, interval) in CheckRound.lanes(for: cluster) {
                     let key = JobKey(cluster: cluster.name, lane: lane)
                     guard w.jobs[key] == nil, let epoch = epochs[cluster.name] else { continue }
                     w.nextToken += 1
                     let name = lane == .rest ? cluster.name : "\(cluster.name)/\(checks[0].id)"
                     let schedule = PollSchedule(name: name, interval: interval)
-                    w.jobs[key] = Job(checks: checks, context: context, schedule: schedule, epoch: epoch, token: w.nextToken)
+                    w.jobs[key] = Job(checks: checks, context: context, schedule: schedule, epoch: epoch, token: w.nextToken,
+                                      executor: executor)
                     w.queue.insert((key, w.nextToken), due: schedule.firstPoll())
                 }
             }
@@ -192,7 +197,7 @@ actor Scheduler: Service {
                 return
             }
             // Made under the lock, so the task's own removal from `running` comes after this.
-            w.running[key] = Task(executorPreference: LoopTaskExecutor.next()) {
+            w.running[key] = Task(executorPreference: job.executor) {
                 let started = ContinuousClock.now
                 let ran = job.due(at: started)
                 await self.execute(key, job, ran)
