@@ -54,7 +54,7 @@ struct CheckContext: Sendable {
 }
 
 /// Every signal source, in page order. A new check is a new file in this folder, one line
-/// here and its field in `CheckStates`.
+/// here and its field in `CheckStates` (for a REST check, also in `CheckStates.endpoints`).
 enum Checks {
     static let all: [any Check] = [
         OCSPConfigCheck(),
@@ -80,6 +80,13 @@ struct CheckStates: Sendable {
     var health: RESTState<ClusterHealthAnswer>?
     var stapling: [StaplingProbeState]?
     var responder: ResponderProbeState?
+
+    /// The request statistics of every REST check that runs, in check order. Read field by
+    /// field: through `Checks.all`, each call cast every check and projected generic key paths,
+    /// and the renderer and two rules ask for it on every publish.
+    var endpoints: [EndpointHealth] {
+        [config?.health, status?.health, nodes?.health, test?.health, alerts?.health, cluster?.health, health?.health].compactMap { $0 }
+    }
 }
 
 /// What the round runner, the snapshot and the renderer do with any check, through its field.

@@ -32,9 +32,7 @@ struct ClusterSnapshot: Sendable {
     }
 
     /// The request statistics of every REST check the cluster runs, in check order.
-    var endpoints: [EndpointHealth] {
-        Checks.all.compactMap { ($0 as? any RESTCheck)?.health(in: checks) }
-    }
+    var endpoints: [EndpointHealth] { checks.endpoints }
 
     func health(_ endpoint: String) -> EndpointHealth? {
         endpoints.first { $0.endpoint == endpoint }
