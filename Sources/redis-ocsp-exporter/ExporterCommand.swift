@@ -61,7 +61,7 @@ struct ExporterCommand: AsyncParsableCommand {
     /// (3), which is what a monitoring plugin's caller expects, not 64.
     static func main() async {
         _ = concurrencyOnEventLoops
-        LargeAllocations.mapSeparately()
+        Heap.mapLargeBlocksSeparately()
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }

@@ -108,13 +108,16 @@ final class MetricsPage: Sendable {
         }
     }
 
-    /// Folds waiting renders into the cluster families between scrapes. The cached page no
-    /// longer shows the store, so its parts are let go first: the families are then written
-    /// in place instead of copied.
+    /// Folds waiting renders into the cluster families between scrapes, on the thread pool.
+    /// The cached page no longer shows the store, so its parts are let go first: the families
+    /// are then written in place instead of copied.
     private func foldBacklog() {
         dropStaleBodies(generation)
         let stored = store.read()
         _ = renderer.families(stored.entries, generation: stored.generation)
+        // The renders it took and the buffers it replaced leave holes in the heap. Here, on
+        // the thread pool, not after an assembly: a trim would slow the scrapes that follow.
+        Heap.releaseFreePages()
     }
 
     /// Lets go of the cached page's parts unless it shows `generation`: they are not shown
