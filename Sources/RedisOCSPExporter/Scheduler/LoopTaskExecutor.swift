@@ -1,11 +1,11 @@
 import NIOCore
 import NIOPosix
 
-/// Runs a task on one event loop of the shared group. Each cluster's round gets the next loop
-/// in turn, so rounds spread over all loops (and cores); without a preference a task created
-/// on a loop stays on it, and the whole fleet would poll on the scheduler's one loop. The
-/// REST client opens the round's connection on the loop it is called from, so the round's
-/// answers arrive where it runs.
+/// Runs a task on one event loop of the shared group. Each cluster gets the next loop in turn,
+/// so rounds spread over all loops (and cores); without a preference a task created on a loop
+/// stays on it, and the whole fleet would poll on the scheduler's one loop. The REST client
+/// opens a connection on the loop it is called from, so with every round of a cluster on one
+/// loop, its kept-alive connection's answers arrive where the round runs.
 final class LoopTaskExecutor: TaskExecutor {
     private let loop: any EventLoop & SerialExecutor
 
