@@ -22,9 +22,9 @@ struct FleetSamples: Sendable {
 
     /// Makes the buffers show `entries`: a cluster whose stored version they already show is
     /// not touched; the others' samples come from `render` and replace theirs, a family at a
-    /// time (only where the bytes differ), within the buffer when its capacity allows. `render` runs for at most `chunk` clusters
-    /// before their samples are spliced in and let go, which bounds the memory a reconfigured
-    /// large fleet needs.
+    /// time (only where the bytes differ), within the buffer when its capacity allows.
+    /// `render` runs for at most `chunk` clusters before their samples are spliced in and let
+    /// go, which bounds the memory a reconfigured large fleet needs.
     mutating func fold(_ entries: [SnapshotStore.Entry], chunk: Int = 1024, render: (SnapshotStore.Entry) -> RenderedCluster) {
         if !names.elementsEqual(entries.lazy.map(\.snapshot.name)) { reorder(entries) }
         let changed = entries.indices.filter { versions[$0] != entries[$0].version }
