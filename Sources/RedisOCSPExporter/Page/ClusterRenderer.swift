@@ -80,20 +80,31 @@ final class ClusterRenderer: Sendable {
     }
 
     /// The page's cluster families for `entries`, the store as of `generation` (in their
-    /// order), with every waiting render folded in; clusters not rendered yet are rendered now,
-    /// and those no longer among the entries are gone.
+    /// order), with every waiting render folded in: see `fold`.
     func families(_ entries: [SnapshotStore.Entry], generation: UInt64) -> [ByteBuffer] {
         samples.withLockedValue { samples in
-            backlogReported.store(false, ordering: .releasing)
-            let taken = pending.withLockedValue { $0 }
-            samples.fold(entries) { entry in
-                taken[entry.snapshot.name].flatMap { $0.version == entry.version ? $0.rendered : nil } ?? RenderedCluster(entry.snapshot)
-            }
-            // Versions are the store's generations: a render up to `generation` is shown now,
-            // older than what is shown, or of a removed cluster. Only later ones still wait.
-            pending.withLockedValue { pending in pending = pending.filter { $0.value.version > generation } }
-            fleet.store(entries.count, ordering: .relaxed)
+            fold(&samples, entries, generation: generation)
             return samples.families
         }
+    }
+
+    /// Folds every waiting render into the families and hands nothing back: a copy of them
+    /// held past the lock (as a returned array can be, until its holder lets go) would make
+    /// the next fold copy each buffer it splices instead of writing it in place.
+    func fold(_ entries: [SnapshotStore.Entry], generation: UInt64) {
+        samples.withLockedValue { fold(&$0, entries, generation: generation) }
+    }
+
+    /// Clusters not rendered yet are rendered now, and those no longer among the entries are gone.
+    private func fold(_ samples: inout FleetSamples, _ entries: [SnapshotStore.Entry], generation: UInt64) {
+        backlogReported.store(false, ordering: .releasing)
+        let taken = pending.withLockedValue { $0 }
+        samples.fold(entries) { entry in
+            taken[entry.snapshot.name].flatMap { $0.version == entry.version ? $0.rendered : nil } ?? RenderedCluster(entry.snapshot)
+        }
+        // Versions are the store's generations: a render up to `generation` is shown now,
+        // older than what is shown, or of a removed cluster. Only later ones still wait.
+        pending.withLockedValue { pending in pending = pending.filter { $0.value.version > generation } }
+        fleet.store(entries.count, ordering: .relaxed)
     }
 }

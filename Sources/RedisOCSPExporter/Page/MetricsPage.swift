@@ -114,7 +114,7 @@ final class MetricsPage: Sendable {
     private func foldBacklog() {
         dropStaleBodies(generation)
         let stored = store.read()
-        _ = renderer.families(stored.entries, generation: stored.generation)
+        renderer.fold(stored.entries, generation: stored.generation)
         // The renders it took and the buffers it replaced leave holes in the heap. Here, on
         // the thread pool, not after an assembly: a trim would slow the scrapes that follow.
         Heap.releaseFreePages()
