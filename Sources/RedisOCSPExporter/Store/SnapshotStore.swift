@@ -37,9 +37,12 @@ final class SnapshotStore: Sendable {
         /// Positions stored since the rule engine last took them; all after a reconfiguration.
         var changed: Set<Int> = []
         var allChanged = true
+        /// Entries without a finished REST round, counted so readiness costs no pass over the fleet.
+        var unpolled: Int
 
         init(entries: [Entry]) {
             self.entries = entries
+            unpolled = entries.count { $0.snapshot.polledAt == nil }
             index = Dictionary(uniqueKeysWithValues: entries.indices.map { (entries[$0].snapshot.name, $0) })
         }
     }
@@ -99,7 +102,9 @@ final class SnapshotStore: Sendable {
         state.withLockedValue { s in
             guard let position = s.index[cluster] else { return nil }
             var snapshot = s.entries[position].snapshot
+            let wasPolled = snapshot.polledAt != nil
             guard change(&snapshot) else { return nil }
+            s.unpolled += (wasPolled ? 1 : 0) - (snapshot.polledAt != nil ? 1 : 0)
             s.generation &+= 1
             s.entries[position] = Entry(snapshot: snapshot, version: s.generation)
             s.changed.insert(position)
@@ -127,6 +132,6 @@ final class SnapshotStore: Sendable {
 
     /// True once every cluster has finished at least one REST round.
     var firstRoundDone: Bool {
-        state.withLockedValue { s in s.entries.allSatisfy { $0.snapshot.polledAt != nil } }
+        state.withLockedValue { $0.unpolled == 0 }
     }
 }

@@ -42,4 +42,29 @@ struct SnapshotStoreTests {
         #expect(held.snapshot.polledAt == nil)
         #expect(store.read().entries[0].snapshot.polledAt == 1)
     }
+
+    /// Readiness: every configured cluster has a finished REST round. Counted as rounds are
+    /// stored, so it follows each store, an update that stores nothing, and reconfigurations.
+    @Test func theFirstRoundIsDoneOnceEveryClusterWasPolled() throws {
+        let store = SnapshotStore(clusters: try clusters("a", "b"))
+        #expect(!store.firstRoundDone)
+        touch(store, "a")
+        touch(store, "a")
+        #expect(!store.firstRoundDone, "one cluster polled twice")
+        _ = store.update("b") { _ in false }
+        #expect(!store.firstRoundDone, "a change that was not stored")
+        touch(store, "b")
+        #expect(store.firstRoundDone)
+
+        store.setClusters(try clusters("a", "c"), keeping: ["a"])
+        #expect(!store.firstRoundDone, "a cluster added")
+        touch(store, "c")
+        #expect(store.firstRoundDone)
+        store.setClusters(try clusters("a", "c"), keeping: ["a"])
+        #expect(!store.firstRoundDone, "c configured anew starts unpolled")
+        store.setClusters(try clusters("a"), keeping: ["a"])
+        #expect(store.firstRoundDone, "the unpolled cluster removed")
+        _ = store.update("a") { $0.polledAt = nil; return true }
+        #expect(!store.firstRoundDone)
+    }
 }
