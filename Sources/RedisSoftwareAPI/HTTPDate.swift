@@ -149,14 +149,12 @@ public enum HTTPDate {
         /// Index of the word of `words` at the cursor; names are case-sensitive, as the grammar says.
         mutating func word(in words: [String]) -> Int? {
             for (i, w) in words.enumerated() {
-                let utf8 = Array(w.utf8)
-                if index + utf8.count <= bytes.count, Array(bytes[index..<index + utf8.count]) == utf8 {
-                    // "Sun" must not match the start of "Sunday" in the RFC 850 form.
-                    let end = index + utf8.count
-                    if end < bytes.count, (0x61...0x7A).contains(bytes[end]) { continue }
-                    index = end
-                    return i
-                }
+                let end = index + w.utf8.count
+                guard end <= bytes.count, w.utf8.elementsEqual(bytes[index..<end]) else { continue }
+                // "Sun" must not match the start of "Sunday" in the RFC 850 form.
+                if end < bytes.count, (0x61...0x7A).contains(bytes[end]) { continue }
+                index = end
+                return i
             }
             return nil
         }

@@ -6,12 +6,17 @@ enum Exposition {
 
     /// Label values escape backslash, double quote and line feed.
     static func escapeLabelValue(_ value: String, into out: inout [UInt8]) {
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, 0x6E])
-            default: out.append(byte)
+        var value = value
+        value.withUTF8 { utf8 in
+            // Most values need nothing escaped: copied at once.
+            guard utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) else { return out.append(contentsOf: utf8) }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+                case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, 0x6E])
+                default: out.append(byte)
+                }
             }
         }
     }
@@ -36,12 +41,39 @@ enum Exposition {
     /// Numbers as Go's client does: integers without a fraction, NaN and ±Inf spelled out,
     /// everything else in the shortest form that reads back to the same Double.
     static func formatValue(_ value: Double) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        var out: [UInt8] = []
+        writeValue(value, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `formatValue` appended in place: integers digit by digit, with no String made for them
+    /// (most samples are 0, 1, counts and timestamps, rendered for every cluster each round).
+    static func writeValue(_ value: Double, into out: inout [UInt8]) {
         if value == value.rounded(), abs(value) < 1e15 {
-            return value == 0 ? "0" : String(Int64(value))
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            var magnitude = UInt64(abs(value))
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+                var start = digits.count
+                repeat {
+                    start -= 1
+                    digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+            }
+        } else if value.isNaN {
+            out.append(contentsOf: "NaN".utf8)
+        } else if value.isInfinite {
+            out.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
+        } else {
+            append(value.description, to: &out)
         }
-        return value.description
+    }
+
+    /// A string's bytes, copied at once where it is stored as UTF-8 (as our strings are).
+    static func append(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     static func header(name: String, help: String, type: MetricType) -> String {
@@ -56,15 +88,9 @@ struct SampleWriter {
     let baseLabels: [UInt8]
 
     init(baseLabels: [(String, String)]) {
-        var prefix: [UInt8] = []
-        for (i, (name, value)) in baseLabels.enumerated() {
-            if i > 0 { prefix.append(UInt8(ascii: ",")) }
-            prefix.append(contentsOf: name.utf8)
-            prefix.append(contentsOf: "=\"".utf8)
-            Exposition.escapeLabelValue(value, into: &prefix)
-            prefix.append(UInt8(ascii: "\""))
-        }
-        self.baseLabels = prefix
+        var writer = SampleWriter(prefix: [])
+        writer.labels(baseLabels)
+        self.baseLabels = writer.bytes
     }
 
     /// Labels escaped before, by another writer.
@@ -72,41 +98,61 @@ struct SampleWriter {
         baseLabels = prefix
     }
 
-    /// A sample; `le`, a histogram bucket's bound, is the last label.
-    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double, le: String? = nil) {
-        bytes.append(contentsOf: name.utf8)
-        if !baseLabels.isEmpty || !labels.isEmpty || le != nil {
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        Exposition.append(name, to: &bytes)
+        if !baseLabels.isEmpty || !labels.isEmpty {
             bytes.append(UInt8(ascii: "{"))
             bytes.append(contentsOf: baseLabels)
-            var first = baseLabels.isEmpty
-            func label(_ labelName: String, _ labelValue: String) {
-                if !first { bytes.append(UInt8(ascii: ",")) }
-                first = false
-                bytes.append(contentsOf: labelName.utf8)
-                bytes.append(contentsOf: "=\"".utf8)
-                Exposition.escapeLabelValue(labelValue, into: &bytes)
-                bytes.append(UInt8(ascii: "\""))
-            }
-            for (labelName, labelValue) in labels { label(labelName, labelValue) }
-            if let le { label("le", le) }
+            self.labels(labels, after: !baseLabels.isEmpty)
             bytes.append(UInt8(ascii: "}"))
         }
-        bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: Exposition.formatValue(value).utf8)
-        bytes.append(UInt8(ascii: "\n"))
+        end(value)
     }
 
     /// A histogram's buckets, sum and count, as one family's samples.
     mutating func histogram(_ name: String, _ labels: [(String, String)], _ h: Histogram) {
-        let bucket = name + "_bucket"
+        // Every bucket's series up to its bound, escaped once: `name_bucket{labels,le="`.
+        var head = SampleWriter(prefix: [])
+        Exposition.append(name, to: &head.bytes)
+        Exposition.append("_bucket{", to: &head.bytes)
+        head.bytes.append(contentsOf: baseLabels)
+        head.labels(labels, after: !baseLabels.isEmpty)
+        if !baseLabels.isEmpty || !labels.isEmpty { head.bytes.append(UInt8(ascii: ",")) }
+        Exposition.append("le=\"", to: &head.bytes)
         var cumulative: UInt64 = 0
         for (i, bound) in Histogram.boundLabels.enumerated() {
             cumulative += h.counts[i]
-            sample(bucket, labels, Double(cumulative), le: bound)
+            bucket(head.bytes, bound, cumulative)
         }
-        sample(bucket, labels, Double(h.count), le: "+Inf")
+        bucket(head.bytes, "+Inf", h.count)
         sample(name + "_sum", labels, h.sum)
         sample(name + "_count", labels, Double(h.count))
+    }
+
+    private mutating func bucket(_ head: [UInt8], _ bound: String, _ count: UInt64) {
+        bytes.append(contentsOf: head)
+        Exposition.append(bound, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: "}"))
+        end(Double(count))
+    }
+
+    /// `name="value"` pairs, comma-separated, with a comma first when they follow others.
+    private mutating func labels(_ labels: [(String, String)], after others: Bool = false) {
+        for (i, (name, value)) in labels.enumerated() {
+            if others || i > 0 { bytes.append(UInt8(ascii: ",")) }
+            Exposition.append(name, to: &bytes)
+            bytes.append(UInt8(ascii: "="))
+            bytes.append(UInt8(ascii: "\""))
+            Exposition.escapeLabelValue(value, into: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private mutating func end(_ value: Double) {
+        bytes.append(UInt8(ascii: " "))
+        Exposition.writeValue(value, into: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
     }
 }
 

@@ -15,11 +15,11 @@ struct RenderedCluster: Sendable {
         RESTRound.render(snapshot, into: &samples)
         ClientsFailAt.render(snapshot, into: &samples)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(samples.families.values.reduce(0) { $0 + $1.count })
+        bytes.reserveCapacity(samples.count)
         var ends: [UInt32] = []
         ends.reserveCapacity(ClusterFamily.allCases.count)
         for family in ClusterFamily.allCases {
-            bytes += samples.families[family] ?? []
+            bytes += samples[family]
             ends.append(UInt32(bytes.count))
         }
         self.bytes = bytes

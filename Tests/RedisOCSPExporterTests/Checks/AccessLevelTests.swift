@@ -73,7 +73,7 @@ struct AccessLevelTests {
         #expect(viewer.clusterReports("cluster_ocsp_status_revoked"))
         var samples = ClusterSamples(labels: [("cluster", "viewer")])
         RESTRound.render(viewer, into: &samples)
-        let page = samples.families.values.map { String(decoding: $0, as: UTF8.self) }.joined()
+        let page = String(decoding: ClusterFamily.allCases.flatMap { samples[$0] }, as: UTF8.self)
         #expect(page.contains(#"redis_ocsp_access_level{cluster="viewer",level="viewer"} 1"#))
         #expect(page.contains(#"redis_ocsp_api_error{cluster="viewer",endpoint="status",error_code="http_403"} 1"#))
 

@@ -64,4 +64,24 @@ struct ExpositionTests {
         #expect(a.samples[.init(name: "h_seconds_bucket", labels: ["endpoint": "config", "le": "\(0.005)"])] == 2)
         #expect(a.samples[.init(name: "h_seconds_bucket", labels: ["endpoint": "config", "le": "\(Double.infinity)"])] == 8)
     }
+
+    /// Byte for byte, with and without the cluster's labels and the series' own: the bucket
+    /// series are written from one head, so its commas and escaping are checked here.
+    @Test(arguments: [
+        ([("cluster", "a\"b")], [("endpoint", "config")], #"{cluster="a\"b",endpoint="config",le="#, #"{cluster="a\"b",endpoint="config"}"#),
+        ([("cluster", "a")], [], #"{cluster="a",le="#, #"{cluster="a"}"#),
+        ([], [("endpoint", "x\ny")], #"{endpoint="x\ny",le="#, #"{endpoint="x\ny"}"#),
+        ([], [], #"{le="#, ""),
+    ])
+    func histogramBytes(_ base: [(String, String)], _ labels: [(String, String)], _ bucketHead: String, _ series: String) {
+        var histogram = Histogram()
+        for o in [0.003, 0.2, 12, 7] { histogram.observe(o) }
+        var writer = SampleWriter(baseLabels: base)
+        writer.histogram("h_seconds", labels, histogram)
+        let cumulative = ["0.005": 1, "0.01": 1, "0.025": 1, "0.05": 1, "0.1": 1, "0.25": 2, "0.5": 2, "1": 2, "2.5": 2, "5": 2, "10": 3, "+Inf": 4]
+        var expected = ""
+        for bound in Histogram.boundLabels + ["+Inf"] { expected += "h_seconds_bucket\(bucketHead)\"\(bound)\"} \(cumulative[bound]!)\n" }
+        expected += "h_seconds_sum\(series) 19.203\nh_seconds_count\(series) 4\n"
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
+    }
 }
