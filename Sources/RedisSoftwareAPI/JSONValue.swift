@@ -142,7 +142,19 @@ private struct JSONParser {
 
     private mutating func string() throws(DecodeError) -> String {
         index += 1
-        var utf8: [UInt8] = []
+        // Most strings have no escapes: made from the bytes in place, without a copy first.
+        let start = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 {
+            index += 1
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+            index += 1
+            guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self) else {
+                throw fail("string is not UTF-8")
+            }
+            return text
+        }
+        var utf8 = Array(bytes[start..<index])
         while index < bytes.count {
             let byte = bytes[index]
             index += 1
