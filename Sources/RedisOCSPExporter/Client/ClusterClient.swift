@@ -164,10 +164,6 @@ struct ClusterClient: Sendable {
             + "point url at the master node or a load balancer, or enable the cluster's handle_redirects")
     }
 
-    /// One request through the client's delegate interface: its deadline covers the whole
-    /// answer, body included, and the body is gathered on the connection's event loop. The
-    /// async interface streams the body to the task and needed a deadline of our own around
-    /// it: a fifth of a poll's instructions went to that machinery.
     private func send(method: String, hop: Hop, within limit: Duration) async throws -> Answer {
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: "application/json")
@@ -175,13 +171,7 @@ struct ClusterClient: Sendable {
         if let authorization { headers.add(name: "Authorization", value: authorization) }
         if method == "POST" { headers.add(name: "Content-Length", value: "0") }
         let request = try HTTPClient.Request(url: hop.url, method: HTTPMethod(rawValue: method), headers: headers, tlsConfiguration: tls)
-        let task = hop.http.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxBodyBytes),
-                                    deadline: .now() + .nanoseconds(max(0, limit.nanoseconds)))
-        let response = try await withTaskCancellationHandler {
-            try await task.futureResult.get()
-        } onCancel: {
-            task.cancel()
-        }
+        let response = try await hop.http.wholeResponse(request, maxBodyBytes: Self.maxBodyBytes, within: limit)
         return Answer(status: Int(response.status.code), location: response.headers.first(name: "Location"), body: response.body ?? ByteBuffer())
     }
 

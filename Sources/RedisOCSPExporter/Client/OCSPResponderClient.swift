@@ -40,24 +40,21 @@ enum OCSPResponderClient {
             }
         }
         guard length > 0 else { return .failure(CheckFailure(code: Code.noCertificate, message: "cannot build an OCSP request for the served certificate")) }
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/ocsp-request")
-        request.headers.add(name: "Accept", value: "application/ocsp-response")
-        request.headers.add(name: "User-Agent", value: "redis-ocsp-exporter/\(BuildInfo.version)")
-        request.body = .bytes(ByteBuffer(bytes: buffer.prefix(length)))
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/ocsp-request")
+        headers.add(name: "Accept", value: "application/ocsp-response")
+        headers.add(name: "User-Agent", value: "redis-ocsp-exporter/\(BuildInfo.version)")
         let body: ByteBuffer
         do {
-            // A little past the client's own deadline, so its more precise errors win the race.
-            body = try await withDeadline(timeout + .milliseconds(250)) { [request] in
-                let response = try await http.execute(request, timeout: .nanoseconds(max(0, timeout.nanoseconds)))
-                guard response.status == .ok else { throw HTTPStatus(code: Int(response.status.code)) }
-                return try await response.body.collect(upTo: maxBodyBytes)
+            let request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .byteBuffer(ByteBuffer(bytes: buffer.prefix(length))))
+            let response = try await http.wholeResponse(request, maxBodyBytes: maxBodyBytes, within: timeout)
+            guard response.status == .ok else {
+                let code = Int(response.status.code)
+                return .failure(CheckFailure(code: "http_\(code)", message: "HTTP \(code)", httpStatus: code))
             }
+            body = response.body ?? ByteBuffer()
         } catch let error as CancellationError {
             throw error
-        } catch let status as HTTPStatus {
-            return .failure(CheckFailure(code: "http_\(status.code)", message: "HTTP \(status.code)", httpStatus: status.code))
         } catch {
             if Task.isCancelled { throw CancellationError() }
             var failure = ClusterClient.classify(error)
@@ -68,8 +65,6 @@ enum OCSPResponderClient {
         return (try? await StaplingProbe.threads.runIfActive { check(Array(body.readableBytesView), about: certificates) })
             ?? .failure(CheckFailure(code: CheckFailure.connectionFailed, message: "the probe thread pool is shut down"))
     }
-
-    private struct HTTPStatus: Error { var code: Int }
 
     static func check(_ answer: [UInt8], about certificates: SeenCertificates) -> Result<Staple, CheckFailure> {
         var raw = rocsp_result()
