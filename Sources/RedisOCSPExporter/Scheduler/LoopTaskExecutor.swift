@@ -16,5 +16,13 @@ final class LoopTaskExecutor: TaskExecutor {
         LoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next() as! any EventLoop & SerialExecutor)
     }
 
-    func enqueue(_ job: consuming ExecutorJob) { loop.enqueue(job) }
+    /// Runs the job as this task executor's, not as the loop's serial executor (what the loop's
+    /// own `enqueue` does): the task's nonisolated code then finds itself on its preferred
+    /// executor and goes on in place, where each call into it used to hop back through the
+    /// loop's queue (about 100 hops a round, 6% of its instructions in the switches alone).
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        loop.execute { job.runSynchronously(on: executor) }
+    }
 }
