@@ -27,7 +27,7 @@ struct ClusterAlertsCheck: RESTCheck {
 
 extension ClusterSnapshot {
     /// The latest answer of `GET /v1/cluster/alerts`; nil where it failed or is not polled.
-    var clusterAlerts: ClusterAlerts? { ClusterAlertsCheck().value(in: self) }
+    var clusterAlerts: ClusterAlerts? { checks.alerts?.value }
 
     /// Whether the cluster itself reports `alert` as triggered.
     func clusterReports(_ alert: String) -> Bool { clusterAlerts?.alerts[alert]?.triggered == true }

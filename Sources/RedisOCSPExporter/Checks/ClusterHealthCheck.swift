@@ -54,7 +54,7 @@ enum ClusterHealthAnswer: APIObject, Equatable {
 extension ClusterSnapshot {
     /// The certificates the cluster reports in its health report; nil where it was not read.
     var clusterCertificates: [ClusterHealth.Certificate]? {
-        guard case .report(let health)? = ClusterHealthCheck().value(in: self) else { return nil }
+        guard case .report(let health)? = checks.health?.value else { return nil }
         return health.certificates
     }
 }

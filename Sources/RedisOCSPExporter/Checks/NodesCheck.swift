@@ -50,10 +50,10 @@ struct NodeList: APIObject, Equatable {
 
 extension ClusterSnapshot {
     /// The nodes kept from the latest answer of `GET /v1/nodes`; nil where it failed.
-    var nodes: [ClusterNode]? { NodesCheck().value(in: self)?.kept }
+    var nodes: [ClusterNode]? { checks.nodes?.value?.kept }
 
     /// How many distinct nodes that answer listed, kept or not.
-    var nodeCount: Int? { NodesCheck().value(in: self)?.total }
+    var nodeCount: Int? { checks.nodes?.value?.total }
 }
 
 extension ClusterFamily {

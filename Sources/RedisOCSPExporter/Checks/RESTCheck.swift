@@ -61,9 +61,6 @@ extension RESTCheck {
         state.fail(failure, duration: duration, at: now)
         states[keyPath: Self.state] = state
     }
-
-    /// The latest answer in `snapshot`; nil where it failed or the check does not run.
-    func value(in snapshot: ClusterSnapshot) -> Value? { snapshot.checks[keyPath: Self.state]?.value }
 }
 
 /// What a REST check keeps: the latest answer and the request statistics.

@@ -203,7 +203,7 @@ struct RuleEvaluatorTests {
         #expect(annotation.contains("\(50_000 - NodeList.maxKept) nodes not kept"))
         #expect(annotation.utf8.count < 4096, "\(annotation.utf8.count) bytes")
         var samples = ClusterSamples(labels: [("cluster", "c1")])
-        NodesCheck().render(answer: try #require(NodesCheck().value(in: s)), into: &samples)
+        NodesCheck().render(answer: try #require(s.checks.nodes?.value), into: &samples)
         let text = String(decoding: ClusterFamily.allCases.flatMap { samples[$0] }, as: UTF8.self)
         #expect(text.components(separatedBy: "redis_ocsp_node_info{").count - 1 == NodeList.maxKept)
         #expect(text.contains("redis_ocsp_nodes{cluster=\"c1\"} 50000"))
