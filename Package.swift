@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "CBuildInfo"),
         // The concurrency runtime's enqueue hook, so tasks can run on the event loops.
         .target(name: "CConcurrencyHook"),
+        // The read-only segments of the loaded program and libraries, for StartupPages.
+        .target(name: "CStartupPages"),
         // glibc's malloc tuning, which the Glibc module leaves out.
         .systemLibrary(name: "CMalloc"),
         // The TLS stapling probe, on the system's OpenSSL (libssl-dev).
@@ -47,6 +49,7 @@ let package = Package(
                 "CBuildInfo",
                 "CConcurrencyHook",
                 "CMalloc",
+                "CStartupPages",
                 "YAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

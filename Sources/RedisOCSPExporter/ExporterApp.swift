@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -29,11 +30,13 @@ public struct ExporterApp: Sendable {
     ///   - externalURL: how users reach this exporter; alerts link to it. Default: the listen address.
     ///   - now: wall-clock time in Unix seconds, replaceable so tests control time.
     ///   - onListening: called with the bound port once the server accepts connections.
+    ///   - onReady: called once, when every cluster's first round is done (see `StartupPages`).
     public init(
         config: ExporterConfig, reload: (@Sendable () throws -> ExporterConfig)? = nil, listen: ListenAddress,
         telemetryPath: String = "/metrics", externalURL: String? = nil, enableLifecycle: Bool = false, web: WebConfigSource,
         limits: ServerLimits = ServerLimits(), logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
-        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onReady: @escaping @Sendable () -> Void = StartupPages.releaseOnce
     ) throws {
         let store = SnapshotStore(clusters: config.clusters)
         self.store = store
@@ -48,7 +51,16 @@ public struct ExporterApp: Sendable {
         )
         self.rules = rules
         let renderer = ClusterRenderer()
-        let scheduler = Scheduler(config: config, store: store, logger: logger, now: now) { entry in renderer.update(entry) }
+        let ready = NIOLockedValueBox(false)
+        let scheduler = Scheduler(config: config, store: store, logger: logger, now: now) { entry in
+            renderer.update(entry)
+            let becameReady = ready.withLockedValue { done -> Bool in
+                guard !done, store.firstRoundDone else { return false }
+                done = true
+                return true
+            }
+            if becameReady { onReady() }
+        }
         self.scheduler = scheduler
         let reloader = ConfigReloader(load: reload ?? { config }, components: [
             { await scheduler.apply($0) },

@@ -3,7 +3,7 @@ import Glibc
 import YAML
 
 /// Reads the files a configuration consists of or points at: the two YAML documents (the
-/// configuration and the web configuration) and the secret files. Every reader goes through
+/// configuration and the web configuration) and the secret files; and /proc's files. Every reader goes through
 /// here, so none can fall back to an empty document or an empty secret when a file cannot be
 /// read or decoded.
 enum ConfigFile {

@@ -9,12 +9,18 @@ enum ProcessMetrics {
     private static let clockTicks = Double(sysconf(Int32(_SC_CLK_TCK)))
     private static let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
     private static let bootTime: Double? = {
-        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
+        guard let stat = procText("/proc/stat") else { return nil }
         for line in stat.split(separator: "\n") where line.hasPrefix("btime ") {
             return Double(line.dropFirst(6).drop(while: \.isWhitespace).prefix(while: { !$0.isWhitespace }))
         }
         return nil
     }()
+
+    /// A /proc file's whole text. They report no size, and a reader that goes by it gets the
+    /// first page only.
+    static func procText(_ path: String) -> String? {
+        try? ConfigFile.text(path).get()
+    }
 
     static func render() -> String {
         var out = FamilyWriter()
@@ -23,7 +29,7 @@ enum ProcessMetrics {
         }
         // Fields after the command name, which is in parentheses and may itself hold spaces.
         var fields: [Substring] = []
-        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+        if let stat = procText("/proc/self/stat"),
            let close = stat.lastIndex(of: ")")
         {
             fields = stat[stat.index(after: close)...].split(separator: " ")

@@ -27,10 +27,12 @@ final class ExporterHarness: Sendable {
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = ExporterHarness.timeout,
         extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfigSource? = nil,
         limits: ServerLimits = ServerLimits(), now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        onReady: @escaping @Sendable () -> Void = StartupPages.releaseOnce,
         _ body: (ExporterHarness) async throws -> T
     ) async throws -> T {
         let harness = try await start(clusters, pollInterval: pollInterval, timeout: timeout, extraClusterYAML: extraClusterYAML,
-                                      extraTopYAML: extraTopYAML, configured: configured, web: web, limits: limits, now: now)
+                                      extraTopYAML: extraTopYAML, configured: configured, web: web, limits: limits, now: now,
+                                      onReady: onReady)
         do {
             let result = try await body(harness)
             await harness.stop()
@@ -48,7 +50,8 @@ final class ExporterHarness: Sendable {
     static func start(
         _ clusters: [SimulatedCluster], pollInterval: String = "300ms", timeout: String = ExporterHarness.timeout,
         extraClusterYAML: [String: String] = [:], extraTopYAML: String = "", configured: [String]? = nil, web: WebConfigSource? = nil,
-        limits: ServerLimits = ServerLimits(), now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        limits: ServerLimits = ServerLimits(), now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        onReady: @escaping @Sendable () -> Void = StartupPages.releaseOnce
     ) async throws -> ExporterHarness {
         let simulator = try await SimulatorServer.start(clusters)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ocsp-exporter-test-\(UUID().uuidString)")
@@ -84,7 +87,8 @@ final class ExporterHarness: Sendable {
             onListening: { port in
                 continuation.yield(port)
                 continuation.finish()
-            }
+            },
+            onReady: onReady
         )
         let task = Task { try await app.run() }
         var port = 0
