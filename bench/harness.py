@@ -455,8 +455,9 @@ def footprint_benchmark(rows, targets):
         rows.append(f"| {name} | {value / 1e6:.1f} MB |")
     ours = sizes[0][1]
     targets.append(("release binary, stripped <= 30 MB", f"{ours / 1e6:.1f} MB (Go peer {sizes[1][1] / 1e6:.1f} MB)", ours <= 30e6))
-    if image is not None:
-        targets.append(("container image <= 60 MB", f"{image / 1e6:.1f} MB", image <= 60e6))
+    # A goal row that was not measured says so: a missing figure is not a met goal.
+    targets.append(("container image <= 60 MB", f"{image / 1e6:.1f} MB" if image is not None else "not measured (no podman or no tarball)",
+                    image is not None and image <= 60e6))
 
 
 def machine():
