@@ -33,7 +33,12 @@ struct ShutdownUnderLoadTests {
                                     let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
                                     let body = try await response.body.collect(upTo: 16 << 20)
                                     let complete = path == "/" ? String(buffer: body).contains("</html>") : String(buffer: body).contains("process_start_time_seconds")
-                                    if response.status == .ok, complete { ok += 1 } else { bad.append("\(path): \(response.status.code), \(body.readableBytes) bytes") }
+                                    if response.status == .ok, complete {
+                                        ok += 1
+                                        stopping.answered.add(1, ordering: .relaxed)
+                                    } else {
+                                        bad.append("\(path): \(response.status.code), \(body.readableBytes) bytes")
+                                    }
                                 } catch {
                                     // Refused or closed once the server has stopped: expected after SIGTERM.
                                     try? await Task.sleep(for: .milliseconds(20))
@@ -45,7 +50,8 @@ struct ShutdownUnderLoadTests {
                     return await group.reduce(into: (ok: 0, bad: [String]())) { $0.ok += $1.ok; $0.bad += $1.bad }
                 }
             }
-            try await Task.sleep(for: .milliseconds(500))
+            // Under load: the scrapers are connected and being answered.
+            try await waitUntil("a scrape answered") { stopping.answered.load(ordering: .relaxed) > 0 }
             let reload = Task { try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/-/reload"), timeout: .seconds(10)) }
             exporter.signal(SIGHUP)
             exporter.signal(SIGTERM)
@@ -84,6 +90,7 @@ struct ShutdownUnderLoadTests {
                                     continue
                                 }
                                 ok += 1
+                                stopping.answered.add(1, ordering: .relaxed)
                             }
                             return ok
                         }
@@ -91,7 +98,7 @@ struct ShutdownUnderLoadTests {
                     return await group.reduce(0, +)
                 }
             }
-            try await Task.sleep(for: .milliseconds(300))
+            try await waitUntil("a scrape answered") { stopping.answered.load(ordering: .relaxed) > 0 }
             let start = ContinuousClock.now
             await harness.cancel()
             #expect(ContinuousClock.now - start < .seconds(15))
@@ -102,6 +109,10 @@ struct ShutdownUnderLoadTests {
 }
 
 
+/// Tells the scrapers to stop, and tells the test that one of them was answered: the
+/// shutdown under test must come while they are being served, not after a guess at how long
+/// that takes (on a busy machine, longer than any fixed wait).
 final class StopFlag: Sendable {
     let value = Atomic(false)
+    let answered = Atomic(0)
 }
