@@ -23,19 +23,29 @@ enum Exposition {
 
     /// HELP text escapes backslash and line feed only.
     static func escapeHelp(_ text: String) -> String {
-        // Byte by byte and only when needed: Foundation's replacingOccurrences costs more than
-        // serving a whole scrape.
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") }) else { return text }
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + 8)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, 0x6E])
-            default: out.append(byte)
+        writeHelp(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// HELP text, escaped: copied whole when nothing needs escaping, else byte by byte
+    /// (Foundation's replacingOccurrences costs more than serving a whole scrape).
+    private static func writeHelp(_ text: String, into out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") }) else {
+                out.append(contentsOf: bytes)
+                return
+            }
+            out.reserveCapacity(out.count + bytes.count + 8)
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+                case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, 0x6E])
+                default: out.append(byte)
+                }
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Numbers as Go's client does: integers without a fraction, NaN and ±Inf spelled out,
@@ -77,7 +87,23 @@ enum Exposition {
     }
 
     static func header(name: String, help: String, type: MetricType) -> String {
-        "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type.rawValue)\n"
+        var out: [UInt8] = []
+        writeHeader(name: name, help: help, type: type, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The HELP and TYPE lines, appended as bytes: string interpolation looks up each value's
+    /// conformances at run time, and the exporter's own families write these lines on every scrape.
+    static func writeHeader(name: String, help: String, type: MetricType, into out: inout [UInt8]) {
+        append("# HELP ", to: &out)
+        append(name, to: &out)
+        out.append(UInt8(ascii: " "))
+        writeHelp(help, into: &out)
+        append("\n# TYPE ", to: &out)
+        append(name, to: &out)
+        out.append(UInt8(ascii: " "))
+        append(type.rawValue, to: &out)
+        out.append(UInt8(ascii: "\n"))
     }
 }
 
@@ -165,8 +191,8 @@ struct FamilyWriter {
     mutating func family(_ name: String, _ type: Exposition.MetricType, _ help: String, _ samples: [([(String, String)], Double)]) {
         guard !samples.isEmpty else { return }
         var writer = SampleWriter(baseLabels: [])
+        Exposition.writeHeader(name: name, help: help, type: type, into: &writer.bytes)
         for (labels, value) in samples { writer.sample(name, labels, value) }
-        text += Exposition.header(name: name, help: help, type: type)
         text += String(decoding: writer.bytes, as: UTF8.self)
     }
 
