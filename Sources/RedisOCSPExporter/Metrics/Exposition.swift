@@ -92,8 +92,8 @@ enum Exposition {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// The HELP and TYPE lines, appended as bytes: string interpolation looks up each value's
-    /// conformances at run time, and the exporter's own families write these lines on every scrape.
+    /// The HELP and TYPE lines, appended as bytes: the exporter's own families write them on
+    /// every scrape, and built by string interpolation they cost more than the rest of a family.
     static func writeHeader(name: String, help: String, type: MetricType, into out: inout [UInt8]) {
         append("# HELP ", to: &out)
         append(name, to: &out)
