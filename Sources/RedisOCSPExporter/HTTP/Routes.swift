@@ -19,7 +19,7 @@ enum Routes {
         // Both read the configuration in force on every request: a reload may add users or headers.
         router.add(middleware: ResponseHeaders(web: web))
         router.add(middleware: NoRequestBody())
-        router.add(middleware: BasicAuthGuard(web: web, verifier: PasswordVerifier()))
+        router.add(middleware: BasicAuthGuard(web: web))
         let readPaths = [telemetryPath, "/probe", "/", "/api/v1/alerts", "/-/healthy", "/-/ready"]
         router.add(middleware: MethodGuard(readPaths: Set(readPaths), lifecyclePaths: ["/-/reload"]))
         router.get(RouterPath(telemetryPath)) { request, _ -> Response in

@@ -33,7 +33,10 @@ public final class WebConfigSource: Sendable {
     let path: String?
     private let state: NIOLockedValueBox<State>
     private let logger: Logger
-    static let recheckInterval = Duration.seconds(1)
+    /// Checks the passwords of `basic_auth_users`, remembering the ones that passed.
+    let verifier: PasswordVerifier
+    /// How long after one look at the files the next may be; tests look on every request.
+    let recheckInterval: Duration
 
     /// Plain HTTP without authentication: no --web.config.file.
     public convenience init() throws {
@@ -44,13 +47,21 @@ public final class WebConfigSource: Sendable {
     init(fixed config: WebConfig) throws {
         path = nil
         logger = Logger(label: "web-config")
+        verifier = PasswordVerifier()
+        recheckInterval = .zero  // never used: there is no file
         state = NIOLockedValueBox(State(config: config, sslContext: try config.tls.map(NIOSSLContext.init), fingerprints: [], checkedAt: .now))
     }
 
     /// Loads `path`; throws the ConfigError of an invalid file, so the exporter does not start.
-    public init(file path: String, logger: Logger) throws {
+    public convenience init(file path: String, logger: Logger) throws {
+        try self.init(file: path, logger: logger, verifier: PasswordVerifier())
+    }
+
+    init(file path: String, logger: Logger, verifier: PasswordVerifier = PasswordVerifier(), recheckInterval: Duration = .seconds(1)) throws {
         self.path = path
         self.logger = logger
+        self.verifier = verifier
+        self.recheckInterval = recheckInterval
         let (config, context, fingerprints) = try Self.load(path, tls: nil)
         state = NIOLockedValueBox(State(config: config, sslContext: context, fingerprints: fingerprints, checkedAt: .now))
     }
@@ -77,14 +88,14 @@ public final class WebConfigSource: Sendable {
     /// Whether the files are due for a look (without claiming it): the fast path then leaves
     /// the request to the router, which looks.
     var isDueForCheck: Bool {
-        path != nil && state.withLockedValue { !$0.checking && ContinuousClock.now - $0.checkedAt >= Self.recheckInterval }
+        path != nil && state.withLockedValue { !$0.checking && ContinuousClock.now - $0.checkedAt >= recheckInterval }
     }
 
     /// Claims the next look at the files when one is due and none is running.
     private func dueForCheck() -> Bool {
         guard path != nil else { return false }
         return state.withLockedValue { s in
-            guard !s.checking, ContinuousClock.now - s.checkedAt >= Self.recheckInterval else { return false }
+            guard !s.checking, ContinuousClock.now - s.checkedAt >= recheckInterval else { return false }
             s.checking = true
             return true
         }
