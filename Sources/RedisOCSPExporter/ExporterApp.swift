@@ -70,7 +70,7 @@ public struct ExporterApp: Sendable {
         self.reloader = reloader
         let fastPath = self.fastPath
         let page = MetricsPage(
-            store: store, renderer: renderer, rules: rules, selfMetrics: [notifier.renderMetrics, reloader.renderMetrics, web.renderMetrics, fastPath.render])
+            store: store, renderer: renderer, rules: rules, ownSources: [notifier, reloader, web, fastPath])
         let router = Routes.router(
             telemetryPath: telemetryPath, store: store, rules: rules, page: page, reloader: enableLifecycle ? reloader : nil, web: web,
             probe: { [probes = SharedCalls<String, ClusterSnapshot?>()] name, limit in

@@ -144,14 +144,18 @@ private struct JSONParser {
         index += 1
         // Most strings have no escapes: made from the bytes in place, without a copy first.
         let start = index
+        var bits: UInt8 = 0
         while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 {
+            bits |= bytes[index]
             index += 1
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
             index += 1
-            guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self) else {
-                throw fail("string is not UTF-8")
-            }
+            let text = UnsafeBufferPointer(rebasing: bytes[start..<index - 1])
+            // ASCII is valid UTF-8 as it is: decoding it is exact and skips the generic
+            // validation, whose metadata lookups cost more than the string.
+            if bits < 0x80 { return String(decoding: text, as: UTF8.self) }
+            guard let text = String(validating: text, as: UTF8.self) else { throw fail("string is not UTF-8") }
             return text
         }
         var utf8 = Array(bytes[start..<index])

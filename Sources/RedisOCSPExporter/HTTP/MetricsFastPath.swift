@@ -22,11 +22,13 @@ final class MetricsFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// What the fast path did. Only the install failures are exposed: a count of answers
     /// would change the exporter's own metrics on every scrape and so the page itself. The
     /// answers are counted for the tests that prove the fast path is taken.
-    final class Counters: Sendable {
+    final class Counters: OwnMetricsSource {
         let answered = Atomic(0)
-        let installFailures = Atomic(0)
+        let installFailures = Atomic<UInt64>(0)
 
-        func render() -> String {
+        var metricsVersion: UInt64 { installFailures.load(ordering: .relaxed) }
+
+        func renderMetrics() -> String {
             var out = FamilyWriter()
             out.family("redis_ocsp_exporter_metrics_fast_path_install_failures_total", .counter,
                        "Connections where the cached-scrape fast path could not be installed; their scrapes go through the router.",
@@ -48,7 +50,7 @@ final class MetricsFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// would reorder pipelined responses.
     private var outstanding: Int
     /// The request being answered here, until its end arrives.
-    private var answer: (body: MetricsBody, gzip: Bool, close: Bool)?
+    private var answer: (body: MetricsBody, gzip: Bool, close: Bool, headers: HTTPFields)?
 
     init(_ settings: Settings, outstanding: Int) {
         self.settings = settings
@@ -60,8 +62,8 @@ final class MetricsFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let request):
             let gzip = AcceptEncoding.prefersGzip(request.headerFields[.acceptEncoding])
             if outstanding == 0, request.method == .get, request.path?.split(separator: "?", maxSplits: 1).first.map(String.init) == settings.path,
-               !settings.web.isDueForCheck, settings.web.config.users.isEmpty, let body = settings.page.cached(gzip: gzip) {
-                answer = (body, gzip, Self.asksToClose(request.headerFields[values: .connection]))
+               let web = settings.web.configUnlessDue, web.users.isEmpty, let body = settings.page.cached(gzip: gzip) {
+                answer = (body, gzip, Self.asksToClose(request.headerFields[values: .connection]), web.headerFields)
                 return
             }
             outstanding += 1
@@ -69,13 +71,13 @@ final class MetricsFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             if answer == nil { context.fireChannelRead(data) }
         case .end:
-            guard let (body, gzip, close) = answer else {
+            guard let (body, gzip, close, headers) = answer else {
                 context.fireChannelRead(data)
                 return
             }
             answer = nil
             var fields = MetricsResponse.fields(bodyLength: body.length, gzip: gzip)
-            for field in settings.web.config.headerFields { fields[field.name] = field.value }
+            for field in headers { fields[field.name] = field.value }
             settings.server.add(to: &fields)
             settings.counters.answered.wrappingAdd(1, ordering: .relaxed)
             context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)

@@ -12,12 +12,17 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     typealias InboundOut = ByteBuffer
 
     private let limit: TimeAmount
+    /// When the request being read must have its head, or nil between requests.
+    private var deadline: NIODeadline?
+    /// Armed for `deadline` or earlier, and left armed when a request ends in time: a
+    /// keep-alive client sending request after request costs one timer per `limit`, not one
+    /// scheduled and cancelled per request.
     private var timer: Scheduled<Void>?
     /// Bytes of a request whose head has not ended yet have arrived.
     private var inRequest = false
     /// Where the scan for the head's end stands: 0 nothing, 1 after LF, 2 after LF CR.
     private var state = 0
-    /// The head read so far (the HTTP decoder refuses one over 16 KiB; this keeps a little more).
+    /// The head read so far.
     private var head: [UInt8] = []
     /// A head announced a body: the connection ends at the deadline.
     private var closing = false
@@ -36,33 +41,52 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        stop()
+        disarm()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        stop()
+        disarm()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        for byte in unwrapInboundIn(data).readableBytesView where !closing {
+        if !closing { scan(unwrapInboundIn(data).readableBytesView, context) }
+        context.fireChannelRead(data)
+    }
+
+    /// Finds where heads start and end. Byte by byte on locals: each access to a stored
+    /// property of a class is an exclusivity check, which per byte cost more than the scan.
+    private func scan(_ bytes: ByteBufferView, _ context: ChannelHandlerContext) {
+        var (state, inRequest) = (self.state, self.inRequest)
+        // Where the part of the current head in these bytes begins.
+        var from = bytes.startIndex
+        scanning: for index in bytes.indices {
+            let byte = bytes[index]
             if !inRequest {
-                inRequest = true
+                (inRequest, from) = (true, index)
                 start(context)
             }
-            if head.count < 20 * 1024 { head.append(byte) }
             // A head ends with an empty line: LF LF, or LF CR LF.
             switch (byte, state) {
             case (UInt8(ascii: "\n"), 1), (UInt8(ascii: "\n"), 2):
+                keep(bytes[from...index])
                 closing = Self.announcesBody(head)
-                if !closing { stop() }
-                (inRequest, state, head) = (false, 0, [])
+                if !closing { deadline = nil }
+                (inRequest, state) = (false, 0)
+                head.removeAll(keepingCapacity: head.count <= 4096)
+                if closing { break scanning }  // the connection ends at the deadline: nothing more to find
             case (UInt8(ascii: "\n"), _): state = 1
             case (UInt8(ascii: "\r"), 1): state = 2
             default: state = 0
             }
         }
-        context.fireChannelRead(data)
+        if inRequest { keep(bytes[from...]) }
+        (self.state, self.inRequest) = (state, inRequest)
+    }
+
+    /// The head read so far is kept up to a little more than the HTTP decoder accepts (16 KiB).
+    private func keep(_ part: ByteBufferView) {
+        head.append(contentsOf: part.prefix(max(0, 20 * 1024 - head.count)))
     }
 
     /// Whether a head's fields announce a body: a Content-Length other than 0, or a Transfer-Encoding.
@@ -86,14 +110,27 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func start(_ context: ChannelHandlerContext) {
-        guard timer == nil else { return }
-        let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+        guard deadline == nil else { return }
+        let deadline = context.eventLoop.now + limit
+        self.deadline = deadline
+        if timer == nil { arm(context, at: deadline) }
     }
 
-    private func stop() {
+    /// When the timer fires, the request then being read (if any) may have started after it
+    /// was armed: its own deadline decides.
+    private func arm(_ context: ChannelHandlerContext, at time: NIODeadline) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: time) {
+            let (handler, context) = bound.value
+            handler.timer = nil
+            guard let deadline = handler.deadline else { return }
+            if deadline <= context.eventLoop.now { context.channel.close(promise: nil) } else { handler.arm(context, at: deadline) }
+        }
+    }
+
+    private func disarm() {
         timer?.cancel()
-        timer = nil
+        (timer, deadline) = (nil, nil)
     }
 }
 

@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 /// Sends the evaluator's alerts to Alertmanager's v2 API. Callers only enqueue: a bounded
 /// queue (oldest dropped first) decouples them from a slow or unreachable Alertmanager, and
 /// a single sender posts batches to every configured Alertmanager, backing off while all fail.
-final class AlertmanagerNotifier: Service, Sendable {
+final class AlertmanagerNotifier: Service, OwnMetricsSource {
     static let batchSize = 64
 
     private struct Settings {
@@ -20,7 +20,7 @@ final class AlertmanagerNotifier: Service, Sendable {
     }
 
     /// nil while no Alertmanager is configured; replaced on reload.
-    private let settings = NIOLockedValueBox<Settings?>(nil)
+    private let settings = VersionedBox<Settings?>(nil)
     /// Where alerts link to; set once the server knows its port, unless configured.
     private let generatorURL: NIOLockedValueBox<String>
     let logger: Logger
@@ -36,7 +36,7 @@ final class AlertmanagerNotifier: Service, Sendable {
         var down: Set<String> = []
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = VersionedBox(State())
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
@@ -49,8 +49,8 @@ final class AlertmanagerNotifier: Service, Sendable {
 
     /// Takes a new `alertmanager:` section (on reload); nil stops sending.
     func update(config: AlertmanagerConfig?, evaluationInterval: Duration) {
-        settings.withLockedValue { $0 = config.map { Settings(config: $0, validFor: 4 * max($0.resendInterval.seconds, evaluationInterval.seconds)) } }
-        state.withLockedValue { s in
+        settings.mutate { $0 = config.map { Settings(config: $0, validFor: 4 * max($0.resendInterval.seconds, evaluationInterval.seconds)) } }
+        state.mutate { s in
             if config == nil { s.queue.removeAll(); s.queueBytes = 0 } else { trim(&s) }
         }
     }
@@ -61,8 +61,8 @@ final class AlertmanagerNotifier: Service, Sendable {
 
     /// Queues alerts for sending; never blocks.
     func enqueue(_ alerts: [Alert]) {
-        guard settings.withLockedValue({ $0 != nil }) else { return }
-        state.withLockedValue { s in
+        guard settings.read({ $0 != nil }) else { return }
+        state.mutate { s in
             push(alerts, onto: &s)
         }
         wakeContinuation.yield()
@@ -77,7 +77,7 @@ final class AlertmanagerNotifier: Service, Sendable {
 
     /// Drops the oldest alerts while the queue is over either bound.
     private func trim(_ s: inout State) {
-        guard let config = settings.withLockedValue({ $0?.config }) else { return }
+        guard let config = settings.read({ $0?.config }) else { return }
         var excess = max(0, s.queue.count - config.queueCapacity)
         var bytes = s.queueBytes - s.queue.prefix(excess).reduce(0) { $0 + $1.size }
         while bytes > config.queueMaxBytes, excess < s.queue.count {
@@ -103,7 +103,7 @@ final class AlertmanagerNotifier: Service, Sendable {
                         continue
                     }
                     // Every Alertmanager refused: keep the batch, ahead of newer alerts, and wait.
-                    self.state.withLockedValue { s in self.push(batch, onto: &s, atFront: true) }
+                    self.state.mutate { s in self.push(batch, onto: &s, atFront: true) }
                     failures += 1
                     let backoff = min(30.0, 0.5 * Double(1 << min(failures, 10)))
                     guard (try? await EventLoopClock().sleep(for: .milliseconds(Int64(backoff * 1000)))) != nil else { return }
@@ -114,7 +114,7 @@ final class AlertmanagerNotifier: Service, Sendable {
     }
 
     private func nextBatch() -> [Alert]? {
-        state.withLockedValue { s in
+        state.mutate { s in
             guard !s.queue.isEmpty else { return nil }
             let batch = Array(s.queue.prefix(Self.batchSize))
             s.queue.removeFirst(batch.count)
@@ -125,7 +125,7 @@ final class AlertmanagerNotifier: Service, Sendable {
 
     /// Posts one batch to every Alertmanager at once; true if at least one took it.
     private func send(_ batch: [Alert], http: HTTPClient) async -> Bool {
-        guard let current = settings.withLockedValue({ $0 }) else { return true }
+        guard let current = settings.read({ $0 }) else { return true }
         let body = ByteBuffer(bytes: payload(batch, now: Date().timeIntervalSince1970, settings: current))
         return await withTaskGroup(of: Bool.self) { group in
             for url in current.config.urls {
@@ -155,7 +155,7 @@ final class AlertmanagerNotifier: Service, Sendable {
         } catch {
             problem = ClusterClient.classify(error).message
         }
-        let changed = state.withLockedValue { s -> Bool in
+        let changed = state.mutate { s -> Bool in
             if problem == nil {
                 s.sent[url, default: 0] += UInt64(count)
                 return s.down.remove(url) != nil
@@ -173,7 +173,7 @@ final class AlertmanagerNotifier: Service, Sendable {
 
     /// The body of POST /api/v2/alerts.
     func payload(_ alerts: [Alert], now: Double) -> [UInt8] {
-        guard let current = settings.withLockedValue({ $0 }) else { return [] }
+        guard let current = settings.read({ $0 }) else { return [] }
         return payload(alerts, now: now, settings: current)
     }
 
@@ -195,10 +195,12 @@ final class AlertmanagerNotifier: Service, Sendable {
         })
     }
 
+    var metricsVersion: UInt64 { settings.version &+ state.version }
+
     /// The notifier's own metrics, for /metrics.
     func renderMetrics() -> String {
-        guard let config = settings.withLockedValue({ $0?.config }) else { return "" }
-        let s = state.withLockedValue { $0 }
+        guard let config = settings.read({ $0?.config }) else { return "" }
+        let s = state.read { $0 }
         func perAlertmanager(_ counts: [String: UInt64]) -> [([(String, String)], Double)] {
             config.urls.map { ([("alertmanager", $0)], Double(counts[$0] ?? 0)) }
         }

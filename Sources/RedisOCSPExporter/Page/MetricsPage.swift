@@ -40,7 +40,7 @@ struct MetricsBody: Sendable {
 /// previous one, plain or gzip, without rendering or compressing anything: the cluster
 /// families are assembled again only when a snapshot changed (the renderer splices in the
 /// samples each round rendered when it published them), the exporter's small own families
-/// are compared, and the process_* families (read from /proc) are refreshed at most once a
+/// only when their sources' versions moved, and the process_* families (read from /proc) are refreshed at most once a
 /// second.
 final class MetricsPage: Sendable {
     /// How long the process_* values are reused; reading /proc costs more than serving a page.
@@ -57,6 +57,8 @@ final class MetricsPage: Sendable {
         /// The cluster families, alerts last; only those with samples.
         var clusterParts: [ByteBuffer]
         var ownPart: String
+        /// The sum of the own sources' versions when `ownPart` was rendered.
+        var ownVersion: UInt64
         var processPart: String
         var processReadAt: ContinuousClock.Instant
         /// Tells pages apart, so a gzip body is stored only with the page it was made from.
@@ -70,9 +72,9 @@ final class MetricsPage: Sendable {
         /// Seconds the last assembly of the cluster part took.
         var renderSeconds: Double
 
-        /// Whether this page shows the store at `generation` and these own metrics.
-        func shows(generation: Generation, ownPart: String) -> Bool {
-            self.generation == generation && self.ownPart == ownPart
+        /// Whether this page shows the store at `generation` and the own sources at `ownVersion`.
+        func shows(generation: Generation, ownVersion: UInt64) -> Bool {
+            self.generation == generation && self.ownVersion == ownVersion
         }
 
         mutating func dropBodies() {
@@ -90,18 +92,18 @@ final class MetricsPage: Sendable {
     private let renderer: ClusterRenderer
     /// Cluster parts below this size are sent joined with the tail.
     private let joinBelow: Int
-    /// The exporter's own metric families from other components (notifier, reloader).
-    private let selfMetrics: [@Sendable () -> String]
+    /// The components with metric families of their own (notifier, reloader, web configuration).
+    private let ownSources: [any OwnMetricsSource]
     private let cache = NIOLockedValueBox<Page?>(nil)
     private let refreshing = Atomic(false)
 
     init(store: SnapshotStore, renderer: ClusterRenderer = ClusterRenderer(), rules: RuleEngine? = nil,
-         selfMetrics: [@Sendable () -> String] = [], joinBelow: Int = 1 << 20) {
+         ownSources: [any OwnMetricsSource] = [], joinBelow: Int = 1 << 20) {
         self.store = store
         self.joinBelow = joinBelow
         self.renderer = renderer
         self.rules = rules
-        self.selfMetrics = selfMetrics
+        self.ownSources = ownSources
         renderer.whenBacklogged { [weak self] in
             guard let page = self else { return }
             _ = NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) { page.foldBacklog() }
@@ -152,7 +154,7 @@ final class MetricsPage: Sendable {
     /// a large fleet. Process values due for a refresh are refreshed in the background and
     /// served from the page before meanwhile, so a crowd of scrapes never waits on /proc.
     func cached(gzip: Bool) -> MetricsBody? {
-        guard let page = cache.withLockedValue({ $0 }), page.shows(generation: generation, ownPart: renderOwnPart()) else {
+        guard let page = cache.withLockedValue({ $0 }), page.shows(generation: generation, ownVersion: ownVersion) else {
             return nil
         }
         if ContinuousClock.now - page.processReadAt >= Self.processRefresh,
@@ -169,12 +171,14 @@ final class MetricsPage: Sendable {
 
     private func current(compress: Bool = false) -> Page {
         let generation = self.generation
-        let ownPart = renderOwnPart()
+        // Read before rendering: a change meanwhile shows now and renders again next time.
+        let ownVersion = self.ownVersion
         let now = ContinuousClock.now
         var cached = cache.withLockedValue { $0 }
-        if let cached, cached.shows(generation: generation, ownPart: ownPart), now - cached.processReadAt < Self.processRefresh {
+        if let cached, cached.shows(generation: generation, ownVersion: ownVersion), now - cached.processReadAt < Self.processRefresh {
             return cached
         }
+        let ownPart = cached.flatMap { $0.ownVersion == ownVersion ? $0.ownPart : nil } ?? renderOwnPart()
         var renderSeconds = cached?.renderSeconds ?? 0
         let clusterParts: [ByteBuffer]
         if let cached, cached.generation == generation {
@@ -199,7 +203,7 @@ final class MetricsPage: Sendable {
         tail.writeString(renderPart.text)
         tail.writeString(processPart)
         var page = Page(
-            generation: generation, clusterParts: clusterParts, ownPart: ownPart, processPart: processPart,
+            generation: generation, clusterParts: clusterParts, ownPart: ownPart, ownVersion: ownVersion, processPart: processPart,
             processReadAt: fresh ? cached!.processReadAt : now, serial: (cached?.serial ?? 0) &+ 1, tail: tail, joined: nil, gzip: nil,
             renderSeconds: renderSeconds
         )
@@ -216,11 +220,12 @@ final class MetricsPage: Sendable {
         return out.text
     }()
 
-    /// The exporter's own small families; rendered on every scrape (a few microseconds) so
-    /// that a reload or a notification shows at once.
+    /// Moves whenever one of the own sources changed, so a reload or a notification shows at once.
+    private var ownVersion: UInt64 { ownSources.reduce(0) { $0 &+ $1.metricsVersion } }
+
     private func renderOwnPart() -> String {
         var out = Self.buildInfo
-        for render in selfMetrics { out += render() }
+        for source in ownSources { out += source.renderMetrics() }
         return out
     }
 

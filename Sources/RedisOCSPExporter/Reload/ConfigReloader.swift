@@ -7,14 +7,14 @@ import UnixSignals
 /// Reloads the configuration on SIGHUP or POST /-/reload. A valid new configuration is
 /// handed to every component at once, each taking its own part; an invalid one changes
 /// nothing, is logged, and shows as redis_ocsp_exporter_config_last_reload_successful 0.
-actor ConfigReloader: Service {
+actor ConfigReloader: Service, OwnMetricsSource {
     let load: @Sendable () throws -> ExporterConfig
     /// In the order they take the configuration: the scheduler first, so the rule engine
     /// forgets removed clusters after their rounds have stopped.
     let components: [@Sendable (ExporterConfig) async -> Void]
     let logger: Logger
     let now: @Sendable () -> Double
-    private nonisolated let status: NIOLockedValueBox<(successful: Bool, lastSuccess: Double)>
+    private nonisolated let status: VersionedBox<(successful: Bool, lastSuccess: Double)>
 
     init(load: @escaping @Sendable () throws -> ExporterConfig, components: [@Sendable (ExporterConfig) async -> Void], logger: Logger,
          now: @escaping @Sendable () -> Double) {
@@ -22,7 +22,7 @@ actor ConfigReloader: Service {
         self.components = components
         self.logger = logger
         self.now = now
-        status = NIOLockedValueBox((true, now()))
+        status = VersionedBox((true, now()))
     }
 
     func run() async throws {
@@ -38,19 +38,21 @@ actor ConfigReloader: Service {
         do {
             config = try load()
         } catch {
-            status.withLockedValue { $0.successful = false }
+            status.mutate { $0.successful = false }
             logger.error("configuration reload failed; the previous configuration stays in force", metadata: ["error": "\(error)"])
             return .failure(error)
         }
         for apply in components { await apply(config) }
         logger.info("configuration reloaded", metadata: ["clusters": "\(config.clusters.count)"])
         let at = now()
-        status.withLockedValue { $0 = (true, at) }
+        status.mutate { $0 = (true, at) }
         return .success(config)
     }
 
+    nonisolated var metricsVersion: UInt64 { status.version }
+
     nonisolated func renderMetrics() -> String {
-        let (successful, lastSuccess) = status.withLockedValue { $0 }
+        let (successful, lastSuccess) = status.read { $0 }
         var out = FamilyWriter()
         out.family("redis_ocsp_exporter_config_last_reload_successful", .gauge, "Whether the last configuration reload succeeded.",
                    successful ? 1 : 0)

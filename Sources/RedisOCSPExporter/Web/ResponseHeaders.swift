@@ -18,14 +18,3 @@ struct ResponseHeaders: RouterMiddleware {
         return response
     }
 }
-
-extension WebConfig {
-    /// The configured response headers as fields (names were checked when the file was read),
-    /// with `X-Content-Type-Options: nosniff` unless configured otherwise: no answer of ours is
-    /// to be read as anything but its content type, also one that echoes a request's text.
-    var headerFields: HTTPFields {
-        var fields = HTTPFields(headers.compactMap { header in HTTPField.Name(header.name).map { HTTPField(name: $0, value: header.value) } })
-        if fields[.xContentTypeOptions] == nil { fields[.xContentTypeOptions] = "nosniff" }
-        return fields
-    }
-}

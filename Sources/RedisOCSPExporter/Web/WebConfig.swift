@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HTTPTypes
 import NIOSSL
 import YAML
 
@@ -9,11 +10,14 @@ struct WebConfig: Sendable {
     var tls: TLSConfiguration?
     /// bcrypt hash by user name; empty means no authentication.
     var users: [String: String]
-    var headers: [(name: String, value: String)]
+    /// The configured response headers, with `X-Content-Type-Options: nosniff` unless
+    /// configured otherwise: no answer of ours is to be read as anything but its content type,
+    /// also one that echoes a request's text. Made once here, not for every response.
+    var headerFields: HTTPFields = [.xContentTypeOptions: "nosniff"]
     /// The files the configuration names (certificate, key, client CA), watched for changes.
     var files: [String] = []
 
-    static let plain = WebConfig(tls: nil, users: [:], headers: [])
+    static let plain = WebConfig(tls: nil, users: [:])
 
     static func load(file path: String) throws -> WebConfig {
         try Reader.read(try ConfigFile.document(path), source: path, environment: ProcessInfo.processInfo.environment) { $0.readWebConfig($1) }
@@ -54,8 +58,10 @@ extension Reader {
                     issue(field, node, "is set by the exporter and cannot be configured")
                 } else if value.contains(where: { $0 == "\r" || $0 == "\n" }) {
                     issue(field, node, "must be a single line")
+                } else if let fieldName = HTTPField.Name(name) {
+                    config.headerFields[fieldName] = value
                 } else {
-                    config.headers.append((name, value))
+                    issue(field, node, "is not a valid header name")
                 }
             }
         }

@@ -13,7 +13,7 @@ import NIOConcurrencyHelpers
 /// effect without a restart. A replacement that does not load keeps the last good
 /// configuration, is logged once and is counted; it never falls back to plain HTTP or to no
 /// authentication.
-public final class WebConfigSource: Sendable {
+public final class WebConfigSource: OwnMetricsSource {
     /// What the files looked like when last loaded: a change of any of them triggers a load.
     private struct Fingerprint: Equatable {
         var device: UInt64, inode: UInt64, size: Int64, modified: Int64, modifiedNanoseconds: Int64
@@ -31,7 +31,7 @@ public final class WebConfigSource: Sendable {
 
     /// The file, or nil for a configuration given in code (tests, no --web.config.file).
     let path: String?
-    private let state: NIOLockedValueBox<State>
+    private let state: VersionedBox<State>
     private let logger: Logger
     /// Checks the passwords of `basic_auth_users`, remembering the ones that passed.
     let verifier: PasswordVerifier
@@ -49,7 +49,7 @@ public final class WebConfigSource: Sendable {
         logger = Logger(label: "web-config")
         verifier = PasswordVerifier()
         recheckInterval = .zero  // never used: there is no file
-        state = NIOLockedValueBox(State(config: config, sslContext: try config.tls.map(NIOSSLContext.init), fingerprints: [], checkedAt: .now))
+        state = VersionedBox(State(config: config, sslContext: try config.tls.map(NIOSSLContext.init), fingerprints: [], checkedAt: .now))
     }
 
     /// Loads `path`; throws the ConfigError of an invalid file, so the exporter does not start.
@@ -63,19 +63,19 @@ public final class WebConfigSource: Sendable {
         self.verifier = verifier
         self.recheckInterval = recheckInterval
         let (config, context, fingerprints) = try Self.load(path, tls: nil)
-        state = NIOLockedValueBox(State(config: config, sslContext: context, fingerprints: fingerprints, checkedAt: .now))
+        state = VersionedBox(State(config: config, sslContext: context, fingerprints: fingerprints, checkedAt: .now))
     }
 
-    var config: WebConfig { state.withLockedValue { $0.config } }
-    public var servesTLS: Bool { state.withLockedValue { $0.sslContext != nil } }
+    var config: WebConfig { state.read { $0.config } }
+    public var servesTLS: Bool { state.read { $0.sslContext != nil } }
 
     /// The TLS context for a new connection, after looking at the files when due. The look
     /// runs on a thread pool, never on the event loop.
     func sslContext(on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
-        guard dueForCheck() else { return eventLoop.makeSucceededFuture(state.withLockedValue { $0.sslContext! }) }
+        guard dueForCheck() else { return eventLoop.makeSucceededFuture(state.read { $0.sslContext! }) }
         return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
             self.check()
-            return self.state.withLockedValue { $0.sslContext! }
+            return self.state.read { $0.sslContext! }
         }
     }
 
@@ -85,17 +85,22 @@ public final class WebConfigSource: Sendable {
         return config
     }
 
-    /// Whether the files are due for a look (without claiming it): the fast path then leaves
-    /// the request to the router, which looks.
-    var isDueForCheck: Bool {
-        path != nil && state.withLockedValue { !$0.checking && ContinuousClock.now - $0.checkedAt >= recheckInterval }
+    /// The configuration in force, or nil when the files are due for a look (not claiming it):
+    /// the fast path then leaves the request to the router, which looks.
+    var configUnlessDue: WebConfig? {
+        state.read { isDue($0) ? nil : $0.config }
+    }
+
+    private func isDue(_ s: State) -> Bool {
+        path != nil && !s.checking && ContinuousClock.now - s.checkedAt >= recheckInterval
     }
 
     /// Claims the next look at the files when one is due and none is running.
     private func dueForCheck() -> Bool {
-        guard path != nil else { return false }
-        return state.withLockedValue { s in
-            guard !s.checking, ContinuousClock.now - s.checkedAt >= recheckInterval else { return false }
+        // Looked at under `read` first: a `mutate` moves the version /metrics renders our families by.
+        guard state.read(isDue) else { return false }
+        return state.mutate { s in
+            guard isDue(s) else { return false }
             s.checking = true
             return true
         }
@@ -104,21 +109,21 @@ public final class WebConfigSource: Sendable {
     /// Loads the files again if any changed since the last load. Blocking: thread pool only.
     func check() {
         guard let path else { return }
-        let (fingerprints, tls) = state.withLockedValue { ($0.fingerprints, $0.config.tls != nil) }
+        let (fingerprints, tls) = state.read { ($0.fingerprints, $0.config.tls != nil) }
         let seen = ([path] + config.files).map(Self.fingerprint)
-        defer { state.withLockedValue { $0.checkedAt = .now; $0.checking = false } }
+        defer { state.mutate { $0.checkedAt = .now; $0.checking = false } }
         guard seen != fingerprints else { return }
         // Remembered even if the load fails: broken files are tried again when they change, not every second.
-        state.withLockedValue { $0.fingerprints = seen }
+        state.mutate { $0.fingerprints = seen }
         do {
             let (config, context, fingerprints) = try Self.load(path, tls: tls)
-            state.withLockedValue { s in
+            state.mutate { s in
                 (s.config, s.sslContext, s.fingerprints, s.lastError) = (config, context, fingerprints, nil)
             }
             logger.info("web configuration reloaded", metadata: ["file": "\(path)", "tls": "\(context != nil)", "users": "\(config.users.count)"])
         } catch {
             let message = "\(error)"
-            let first = state.withLockedValue { s in
+            let first = state.mutate { s in
                 s.failures += 1
                 defer { s.lastError = message }
                 return s.lastError != message
@@ -156,9 +161,11 @@ public final class WebConfigSource: Sendable {
                            modified: Int64(info.st_mtim.tv_sec), modifiedNanoseconds: Int64(info.st_mtim.tv_nsec))
     }
 
+    var metricsVersion: UInt64 { state.version }
+
     func renderMetrics() -> String {
         guard path != nil else { return "" }
-        let (failures, failing) = state.withLockedValue { ($0.failures, $0.lastError != nil) }
+        let (failures, failing) = state.read { ($0.failures, $0.lastError != nil) }
         var out = FamilyWriter()
         out.family("redis_ocsp_exporter_web_config_reload_failures_total", .counter,
                    "Times a changed web configuration (or a file it names) could not be loaded; the last good one stayed in force.",

@@ -1,5 +1,6 @@
 @testable import RedisOCSPExporter
 import RedisSoftwareAPI
+import Synchronization
 import Testing
 
 @Suite(.tags(.unit))
@@ -107,5 +108,35 @@ struct RenderingTests {
         s.supported = false
         store.publish(s)
         #expect(String(decoding: page.plain().joined.readableBytesView, as: UTF8.self).contains("redis_ocsp_supported{cluster=\"a\"} 0"))
+    }
+
+    /// A component's own family, counting how often it is rendered.
+    final class CountedSource: OwnMetricsSource {
+        let value = VersionedBox(0)
+        let renders = Atomic(0)
+        var metricsVersion: UInt64 { value.version }
+
+        func renderMetrics() -> String {
+            renders.wrappingAdd(1, ordering: .relaxed)
+            var out = FamilyWriter()
+            out.family("test_own_value", .gauge, "A value of a component.", Double(value.read { $0 }))
+            return out.text
+        }
+    }
+
+    @Test func ownFamiliesAreRenderedAgainOnlyWhenTheirSourceChanged() throws {
+        let source = CountedSource()
+        let page = MetricsPage(store: SnapshotStore(clusters: [try cluster("a")]), ownSources: [source])
+        func text(_ body: MetricsBody?) -> String? { body.map { String(decoding: $0.joined.readableBytesView, as: UTF8.self) } }
+        #expect(text(page.plain())?.contains("test_own_value 0") == true)
+        let rendered = source.renders.load(ordering: .relaxed)
+        source.value.read { _ in }  // a read is no change
+        for _ in 0..<3 { #expect(text(page.cached(gzip: false))?.contains("test_own_value 0") == true) }
+        #expect(source.renders.load(ordering: .relaxed) == rendered)
+
+        source.value.mutate { $0 = 7 }
+        #expect(page.cached(gzip: false) == nil, "the cached page no longer shows the source")
+        #expect(text(page.plain())?.contains("test_own_value 7") == true)
+        #expect(text(page.cached(gzip: false))?.contains("test_own_value 7") == true)
     }
 }

@@ -27,6 +27,17 @@ struct WebSecurityTests {
         return (code == 0 ? nil : code, output)
     }
 
+    /// Every request reads the configuration; that must not count as a change of its metrics,
+    /// or /metrics would render the exporter's own families again on every scrape.
+    @Test func readingTheConfigurationIsNoChangeOfItsMetrics() async throws {
+        let web = try webConfig("basic_auth_users: {alice: $2b$05$se9slRlH2reYS0Aafm7coeqqj0CHYT4SyLjHbloRU/o54y47zsV/q}\n")
+        let before = web.metricsVersion
+        _ = web.config
+        _ = web.configUnlessDue
+        _ = await web.current()  // within a second of the load: not due for a look
+        #expect(web.metricsVersion == before)
+    }
+
     @Test func tlsBasicAuthAndHeaders() async throws {
         let certs = try await TestCertificates.makeServerAndClients(in: directory)
         let hashLine = try await TestCertificates.run("htpasswd", "-nbB", "-C", "5", "alice", "correct horse")
