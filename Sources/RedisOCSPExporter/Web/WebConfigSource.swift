@@ -26,12 +26,14 @@ public final class WebConfigSource: OwnMetricsSource {
         var checkedAt: ContinuousClock.Instant
         var checking = false
         var failures = 0
+        /// Successful loads after the first: with `failures`, what moves the metrics' version.
+        var loads = 0
         var lastError: String?
     }
 
     /// The file, or nil for a configuration given in code (tests, no --web.config.file).
     let path: String?
-    private let state: VersionedBox<State>
+    private let state: NIOLockedValueBox<State>
     private let logger: Logger
     /// Checks the passwords of `basic_auth_users`, remembering the ones that passed.
     let verifier: PasswordVerifier
@@ -49,7 +51,7 @@ public final class WebConfigSource: OwnMetricsSource {
         logger = Logger(label: "web-config")
         verifier = PasswordVerifier()
         recheckInterval = .zero  // never used: there is no file
-        state = VersionedBox(State(config: config, sslContext: try config.tls.map(NIOSSLContext.init), fingerprints: [], checkedAt: .now))
+        state = NIOLockedValueBox(State(config: config, sslContext: try config.tls.map(NIOSSLContext.init), fingerprints: [], checkedAt: .now))
     }
 
     /// Loads `path`; throws the ConfigError of an invalid file, so the exporter does not start.
@@ -63,19 +65,19 @@ public final class WebConfigSource: OwnMetricsSource {
         self.verifier = verifier
         self.recheckInterval = recheckInterval
         let (config, context, fingerprints) = try Self.load(path, tls: nil)
-        state = VersionedBox(State(config: config, sslContext: context, fingerprints: fingerprints, checkedAt: .now))
+        state = NIOLockedValueBox(State(config: config, sslContext: context, fingerprints: fingerprints, checkedAt: .now))
     }
 
-    var config: WebConfig { state.read { $0.config } }
-    public var servesTLS: Bool { state.read { $0.sslContext != nil } }
+    var config: WebConfig { state.withLockedValue { $0.config } }
+    public var servesTLS: Bool { state.withLockedValue { $0.sslContext != nil } }
 
     /// The TLS context for a new connection, after looking at the files when due. The look
     /// runs on a thread pool, never on the event loop.
     func sslContext(on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
-        guard dueForCheck() else { return eventLoop.makeSucceededFuture(state.read { $0.sslContext! }) }
+        guard dueForCheck() else { return eventLoop.makeSucceededFuture(state.withLockedValue { $0.sslContext! }) }
         return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
             self.check()
-            return self.state.read { $0.sslContext! }
+            return self.state.withLockedValue { $0.sslContext! }
         }
     }
 
@@ -88,7 +90,7 @@ public final class WebConfigSource: OwnMetricsSource {
     /// The configuration in force, or nil when the files are due for a look (not claiming it):
     /// the fast path then leaves the request to the router, which looks.
     var configUnlessDue: WebConfig? {
-        state.read { isDue($0) ? nil : $0.config }
+        state.withLockedValue { isDue($0) ? nil : $0.config }
     }
 
     private func isDue(_ s: State) -> Bool {
@@ -97,9 +99,7 @@ public final class WebConfigSource: OwnMetricsSource {
 
     /// Claims the next look at the files when one is due and none is running.
     private func dueForCheck() -> Bool {
-        // Looked at under `read` first: a `mutate` moves the version /metrics renders our families by.
-        guard state.read(isDue) else { return false }
-        return state.mutate { s in
+        return state.withLockedValue { s in
             guard isDue(s) else { return false }
             s.checking = true
             return true
@@ -109,21 +109,22 @@ public final class WebConfigSource: OwnMetricsSource {
     /// Loads the files again if any changed since the last load. Blocking: thread pool only.
     func check() {
         guard let path else { return }
-        let (fingerprints, tls) = state.read { ($0.fingerprints, $0.config.tls != nil) }
+        let (fingerprints, tls) = state.withLockedValue { ($0.fingerprints, $0.config.tls != nil) }
         let seen = ([path] + config.files).map(Self.fingerprint)
-        defer { state.mutate { $0.checkedAt = .now; $0.checking = false } }
+        defer { state.withLockedValue { $0.checkedAt = .now; $0.checking = false } }
         guard seen != fingerprints else { return }
         // Remembered even if the load fails: broken files are tried again when they change, not every second.
-        state.mutate { $0.fingerprints = seen }
+        state.withLockedValue { $0.fingerprints = seen }
         do {
             let (config, context, fingerprints) = try Self.load(path, tls: tls)
-            state.mutate { s in
+            state.withLockedValue { s in
                 (s.config, s.sslContext, s.fingerprints, s.lastError) = (config, context, fingerprints, nil)
+                s.loads += 1
             }
             logger.info("web configuration reloaded", metadata: ["file": "\(path)", "tls": "\(context != nil)", "users": "\(config.users.count)"])
         } catch {
             let message = "\(error)"
-            let first = state.mutate { s in
+            let first = state.withLockedValue { s in
                 s.failures += 1
                 defer { s.lastError = message }
                 return s.lastError != message
@@ -161,11 +162,12 @@ public final class WebConfigSource: OwnMetricsSource {
                            modified: Int64(info.st_mtim.tv_sec), modifiedNanoseconds: Int64(info.st_mtim.tv_nsec))
     }
 
-    var metricsVersion: UInt64 { state.version }
+    /// Moves with every load, failed or not; not with the looks that find nothing changed.
+    var metricsVersion: UInt64 { state.withLockedValue { UInt64($0.failures + $0.loads) } }
 
     func renderMetrics() -> String {
         guard path != nil else { return "" }
-        let (failures, failing) = state.read { ($0.failures, $0.lastError != nil) }
+        let (failures, failing) = state.withLockedValue { ($0.failures, $0.lastError != nil) }
         var out = FamilyWriter()
         out.family("redis_ocsp_exporter_web_config_reload_failures_total", .counter,
                    "Times a changed web configuration (or a file it names) could not be loaded; the last good one stayed in force.",

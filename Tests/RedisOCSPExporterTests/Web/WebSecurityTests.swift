@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import OCSPSimulator
 @testable import RedisOCSPExporter
@@ -27,15 +28,24 @@ struct WebSecurityTests {
         return (code == 0 ? nil : code, output)
     }
 
-    /// Every request reads the configuration; that must not count as a change of its metrics,
-    /// or /metrics would render the exporter's own families again on every scrape.
-    @Test func readingTheConfigurationIsNoChangeOfItsMetrics() async throws {
-        let web = try webConfig("basic_auth_users: {alice: $2b$05$se9slRlH2reYS0Aafm7coeqqj0CHYT4SyLjHbloRU/o54y47zsV/q}\n")
+    /// Every request reads the configuration and looks at its files once a second; neither
+    /// may count as a change of its metrics, or /metrics would be rendered again (and
+    /// compressed again) every second. A load does.
+    @Test func onlyALoadChangesTheWebConfigurationsMetrics() async throws {
+        let path = directory.appendingPathComponent("web-\(UUID().uuidString).yml").path
+        let users = "basic_auth_users: {alice: $2b$05$se9slRlH2reYS0Aafm7coeqqj0CHYT4SyLjHbloRU/o54y47zsV/q}\n"
+        try users.write(toFile: path, atomically: true, encoding: .utf8)
+        let web = try WebConfigSource(file: path, logger: Logger(label: "web"), recheckInterval: .zero)
         let before = web.metricsVersion
         _ = web.config
         _ = web.configUnlessDue
-        _ = await web.current()  // within a second of the load: not due for a look
+        _ = await web.current()  // a look at files that did not change
+        _ = await web.current()
         #expect(web.metricsVersion == before)
+        try (users + "http_server_config: {headers: {X-Frame-Options: deny}}\n").write(toFile: path, atomically: true, encoding: .utf8)
+        _ = await web.current()
+        #expect(web.metricsVersion != before, "a load")
+        #expect(web.config.headerFields[HTTPField.Name("X-Frame-Options")!] == "deny")
     }
 
     @Test func tlsBasicAuthAndHeaders() async throws {
