@@ -40,8 +40,8 @@ struct MetricsBody: Sendable {
 /// previous one, plain or gzip, without rendering or compressing anything: the cluster
 /// families are assembled again only when a snapshot changed (the renderer splices in the
 /// samples each round rendered when it published them), the exporter's small own families
-/// only when their sources' versions moved, and the process_* families (read from /proc) are refreshed at most once a
-/// second.
+/// only when their sources' versions moved, and the process_* families (read from /proc) are
+/// refreshed at most once a second.
 final class MetricsPage: Sendable {
     /// How long the process_* values are reused; reading /proc costs more than serving a page.
     static let processRefresh = Duration.seconds(1)

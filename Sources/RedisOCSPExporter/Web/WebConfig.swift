@@ -52,16 +52,18 @@ extension Reader {
             for (name, node) in headers.sorted(by: { $0.key < $1.key }) {
                 let field = "http_server_config.headers.\(name)"
                 guard let value = string(node, field) else { continue }
-                if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
+                guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }),
+                      let fieldName = HTTPField.Name(name)
+                else {
                     issue(field, node, "is not a valid header name")
-                } else if ["content-type", "content-length", "content-encoding", "www-authenticate", "authorization"].contains(name.lowercased()) {
+                    continue
+                }
+                if ["content-type", "content-length", "content-encoding", "www-authenticate", "authorization"].contains(name.lowercased()) {
                     issue(field, node, "is set by the exporter and cannot be configured")
                 } else if value.contains(where: { $0 == "\r" || $0 == "\n" }) {
                     issue(field, node, "must be a single line")
-                } else if let fieldName = HTTPField.Name(name) {
-                    config.headerFields[fieldName] = value
                 } else {
-                    issue(field, node, "is not a valid header name")
+                    config.headerFields[fieldName] = value
                 }
             }
         }

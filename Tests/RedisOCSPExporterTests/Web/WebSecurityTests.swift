@@ -118,6 +118,8 @@ struct WebSecurityTests {
         ("tls_server_config: {cert_file: /nonexistent}", "tls_server_config.cert_file: cannot read /nonexistent: no such file"),
         ("tls_server_config: {cipher_suites: [x]}", "tls_server_config.cipher_suites: unknown field"),
         ("http_server_config: {headers: {Content-Type: x}}", "is set by the exporter"),
+        ("http_server_config: {headers: {\"X Bad\": x}}", "http_server_config.headers.X Bad: is not a valid header name"),
+        ("http_server_config: {headers: {X-Two: \"a\\nb\"}}", "http_server_config.headers.X-Two: must be a single line"),
         ("nope: 1", "nope: unknown field"),
     ])
     func invalidWebConfigsAreRefused(_ yaml: String, _ fragment: String) throws {
