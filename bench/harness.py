@@ -110,13 +110,13 @@ def simulators(count):
     return clusters, procs
 
 
-def exporter_config(clusters, interval):
+def exporter_config(clusters, interval, top=""):
     password = os.path.join(work, "password")
     with open(password, "w") as f:
         f.write("simulated\n")
     path = os.path.join(work, f"exporter-{len(clusters)}.yml")
     with open(path, "w") as f:
-        f.write(f"poll_interval: {interval}\nclusters:\n")
+        f.write(f"poll_interval: {interval}\n{top}clusters:\n")
         # The three endpoints the Go peer polls too, so both do the same work per round.
         for name, url, ca in clusters:
             f.write(f'  - {{name: {name}, url: "{url}", username: ocsp-monitor@example.com, '
@@ -314,12 +314,14 @@ def polls(url):
 
 
 def fleet_run(who, clusters, interval, window=30):
-    """Starts `who` ("ours" or "go") over `clusters`; measures the first complete round, then CPU
+    """Starts `who` ("ours", "ours-kept" or "go") over `clusters`; measures the first complete round, then CPU
     and peak RSS over `window` seconds; returns the figures and leaves nothing running."""
     size = len(clusters)
     started = time.monotonic()
-    if who == "ours":
-        process, url = start_exporter(exporter_config(clusters, interval))
+    if who in ("ours", "ours-kept"):
+        # ours-kept: every cluster keeps its connection between polls (max_idle_connections).
+        top = f"max_idle_connections: {size}\n" if who == "ours-kept" else ""
+        process, url = start_exporter(exporter_config(clusters, interval, top))
         wait_until("the first round", lambda: get(url + "/-/ready")[0] == 200, timeout=600, process=process)
     else:
         process, url = start_go(clusters, interval)
@@ -347,7 +349,7 @@ def measure_fleet(who, process, url, first_round, window):
     cpu_used = cpu_seconds(process.pid) - cpu_before
     polled = polls(url) - polls_before
     figures = {"first_round": first_round, "cpu": cpu_used / elapsed, "peak": peak, "per_poll": cpu_used / polled if polled else None}
-    if who == "ours":
+    if who != "go":
         body = get(url + "/metrics")[1]
         figures["body"] = len(body)
         figures["render"] = float(re.search(rb"^redis_ocsp_exporter_metrics_render_seconds (\S+)", body, re.MULTILINE).group(1))
@@ -368,17 +370,18 @@ def scale_benchmark(rows, targets):
     measured = {}
 
     def row(size, interval, who, f):
-        name = "redis-ocsp-exporter" if who == "ours" else "Go (client_golang)"
+        name = {"ours": "redis-ocsp-exporter", "ours-kept": "redis-ocsp-exporter, every connection kept"}.get(who, "Go (client_golang)")
         if "failed" in f:
             rows.append(f"| {size:,} | {interval} | {name} | did not finish: {f['failed']} | | | | | |")
             return
-        extra = (f"{fmt_bytes(f['body'])} | {f['render'] * 1e3:.0f} ms | {f['scrape'] * 1e3:.0f} ms" if who == "ours" else "| |")
+        extra = (f"{fmt_bytes(f['body'])} | {f['render'] * 1e3:.0f} ms | {f['scrape'] * 1e3:.0f} ms" if who != "go" else "| |")
         rows.append(f"| {size:,} | {interval} | {name} | {f['first_round']:.1f} s | {f['cpu']:.3f} cores | {fmt_bytes(f['peak'])} | {extra} |")
 
     for size in SIZES:
         log(f"scale: {size} clusters")
         clusters, sims = simulators(size)
-        runs = [("60s", "ours")] + ([("60s", "go")] if size >= 1000 else []) + ([("15s", "ours"), ("15s", "go")] if size >= 10000 else [])
+        runs = ([("60s", "ours")] + ([("60s", "go")] if size >= 1000 else [])
+                + ([("60s", "ours-kept"), ("15s", "ours"), ("15s", "go")] if size >= 10000 else []))
         for interval, who in runs:
             log(f"scale: {size} clusters, {interval}, {who}")
             measured[(size, interval, who)] = fleet_run(who, clusters, interval)

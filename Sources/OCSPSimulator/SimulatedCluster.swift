@@ -177,6 +177,7 @@ public final class SimulatedCluster: Sendable {
         var testedStatus: (scenario: Scenario, object: [String: String])?
         var requests = 0
         var requestsByPath: [String: Int] = [:]
+        var connections = 0
         var proxyCertificatePEM: String?
         var redirectsTo: String?
     }
@@ -208,7 +209,7 @@ public final class SimulatedCluster: Sendable {
         get { state.withLockedValue { $0.scenario } }
         set {
             state.withLockedValue {
-                $0 = State(scenario: newValue, requests: $0.requests, requestsByPath: $0.requestsByPath,
+                $0 = State(scenario: newValue, requests: $0.requests, requestsByPath: $0.requestsByPath, connections: $0.connections,
                            proxyCertificatePEM: $0.proxyCertificatePEM, redirectsTo: $0.redirectsTo)
             }
         }
@@ -230,6 +231,11 @@ public final class SimulatedCluster: Sendable {
 
     /// Requests answered so far, for tests that check the client's behaviour.
     public var requestCount: Int { state.withLockedValue { $0.requests } }
+
+    /// Connections accepted so far, each a TLS handshake: for tests of the client's connection reuse.
+    public var connectionCount: Int { state.withLockedValue { $0.connections } }
+
+    func connectionAccepted() { state.withLockedValue { $0.connections += 1 } }
 
     /// Requests to one path (without its query) answered so far.
     public func requests(to path: String) -> Int { state.withLockedValue { $0.requestsByPath[path] ?? 0 } }

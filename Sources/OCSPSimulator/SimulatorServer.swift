@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -47,7 +48,7 @@ public final class SimulatorServer: Sendable {
                 responder: CallbackResponder { (request: Request, _: BasicRequestContext) in
                     try await respond(cluster, request)
                 },
-                server: plainHTTP ? .http1() : try .tls(.http1(), tlsConfiguration: tls),
+                server: plainHTTP ? .http1(configuration: counted(cluster)) : try .tls(.http1(configuration: counted(cluster)), tlsConfiguration: tls),
                 configuration: .init(address: .hostname(host, port: ports?[index] ?? 0), serverName: "redis-ocsp-simulator"),
                 onServerRunning: { channel in continuation.yield((index, channel.localAddress?.port ?? 0)) },
                 logger: serverLogger
@@ -70,6 +71,11 @@ public final class SimulatorServer: Sendable {
             throw SimulatorError("the simulated clusters stopped before they all listened")
         }
         return SimulatorServer(ca: ca, clusters: clusters, urls: urls, group: group, task: task)
+    }
+
+    /// An HTTP/1 server that counts the connections it accepts for `cluster`.
+    private static func counted(_ cluster: SimulatedCluster) -> HTTP1Channel.Configuration {
+        .init(additionalChannelHandlers: [ConnectionCounter(cluster: cluster)])
     }
 
     /// Stops every server gracefully and waits until they have closed.
@@ -97,4 +103,14 @@ public final class SimulatorServer: Sendable {
 public struct SimulatorError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Counts a connection when it is set up: each connection's pipeline gets one.
+private final class ConnectionCounter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    let cluster: SimulatedCluster
+
+    init(cluster: SimulatedCluster) { self.cluster = cluster }
+
+    func handlerAdded(context: ChannelHandlerContext) { cluster.connectionAccepted() }
 }

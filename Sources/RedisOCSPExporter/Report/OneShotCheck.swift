@@ -11,8 +11,9 @@ public enum OneShotCheck {
         var rules = config.rules
         for rule in Rule.builtIn { rules.settings[rule]?.forDuration = .zero }
         let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-        let (http, redirects) = Scheduler.httpClients(clusters: config.clusters.count,
-                                                      dnsOverrides: ClusterClient.dnsOverrides(for: config.clusters))
+        let (http, redirects) = Scheduler.httpClients(keptAlive: config.clusters.count <= config.maxIdleConnections,
+                                                      dnsOverrides: ClusterClient.dnsOverrides(for: config.clusters),
+                                                      clusters: config.clusters.count)
         let rounds = RequestLimiter(limit: config.maxConcurrentRounds)
         // A person waits for the whole fleet; only each round's own timeout ends it.
         let deadline = ContinuousClock.now + .seconds(86_400 * 365)

@@ -10,13 +10,23 @@ import ServiceLifecycle
 /// bound on work in flight, so nothing waits in a task between rounds. Applies new
 /// configurations: only the clusters that were added, removed or changed are touched.
 actor Scheduler: Service {
-    /// The REST client, shared by every cluster (connection pool with keep-alive).
+    /// The REST clients, shared by every cluster: one keeps a cluster's connection open between
+    /// polls, the other closes it after the round.
     private struct Client: Sendable {
-        var http: HTTPClient
+        var keptAlive: HTTPClient
+        var closing: HTTPClient
         var redirects: RedirectClients
-        /// What the client was built for: a change means a new client.
+        /// What the clients were built for: a change means new clients.
         var dnsOverrides: [String: String]
-        var idleTimeout: TimeAmount
+        var redirectsKeptAlive: Bool
+
+        func http(keptAlive: Bool) -> HTTPClient { keptAlive ? self.keptAlive : closing }
+
+        func shutdown() async {
+            try? await keptAlive.shutdown()
+            try? await closing.shutdown()
+            await redirects.shutdown()
+        }
     }
 
     private struct JobKey: Hashable, Sendable {
@@ -57,32 +67,34 @@ actor Scheduler: Service {
         var nextToken: UInt64 = 0
     }
 
-    /// Fleets up to this size keep each cluster's connections open between polls.
-    static let keepAliveFleetLimit = 1000
-
     /// How long an idle connection stays in the pool. An idle TLS connection holds about
-    /// 40 KB, so a fleet of thousands keeps each cluster's connection for its round only: long
-    /// enough for the round's next request, which follows at once, and no longer (at 2 s, a
-    /// first round of 10,000 clusters held some 1,200 idle connections, 40 MiB of its RSS).
-    /// Smaller fleets keep it for the next poll and skip the handshake.
-    static func idleTimeout(clusters: Int) -> TimeAmount {
-        clusters <= keepAliveFleetLimit ? .seconds(90) : .milliseconds(250)
+    /// 30 KB (NIOSSL's 32 KB read and 16 KB write buffers, partly touched), so only the first
+    /// `max_idle_connections` clusters keep theirs for the next poll and skip its handshake; the
+    /// others keep it for their round only: long enough for the round's next request, which
+    /// follows at once, and no longer (at 2 s, a first round of 10,000 clusters held some 1,200
+    /// idle connections, 40 MiB of its RSS).
+    static func idleTimeout(keptAlive: Bool) -> TimeAmount {
+        keptAlive ? .seconds(90) : .milliseconds(250)
     }
 
-    /// The REST client and where it follows redirects, for a fleet of `clusters`; both end with `shutdown`.
-    static func httpClients(clusters: Int, dnsOverrides: [String: String]) -> (HTTPClient, RedirectClients) {
-        let configuration = httpConfiguration(clusters: clusters, dnsOverrides: dnsOverrides)
-        // A redirect target per cluster (its master), and room for a failover's new one.
-        return (HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration),
-                RedirectClients(base: configuration, limit: max(16, 2 * clusters)))
+    /// A REST client and where it follows redirects; both end with `shutdown`.
+    static func httpClients(keptAlive: Bool, dnsOverrides: [String: String], clusters: Int) -> (HTTPClient, RedirectClients) {
+        (HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(keptAlive: keptAlive, dnsOverrides: dnsOverrides)),
+         redirectClients(keptAlive: keptAlive, dnsOverrides: dnsOverrides, clusters: clusters))
     }
 
-    /// The REST client's settings for a fleet of `clusters`.
-    static func httpConfiguration(clusters: Int, dnsOverrides: [String: String]) -> HTTPClient.Configuration {
+    /// Where `clusters` follow redirects: a target per cluster (its master), and room for a
+    /// failover's new one.
+    static func redirectClients(keptAlive: Bool, dnsOverrides: [String: String], clusters: Int) -> RedirectClients {
+        RedirectClients(base: httpConfiguration(keptAlive: keptAlive, dnsOverrides: dnsOverrides), limit: max(16, 2 * clusters))
+    }
+
+    /// The REST client's settings.
+    static func httpConfiguration(keptAlive: Bool, dnsOverrides: [String: String]) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
-        configuration.connectionPool.idleTimeout = idleTimeout(clusters: clusters)
+        configuration.connectionPool.idleTimeout = idleTimeout(keptAlive: keptAlive)
         // A connection that fails is reported at once as what it was (refused, reset, TLS), not
         // retried until the timeout passes and makes it a `timeout`: the next round tries again.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -100,6 +112,8 @@ actor Scheduler: Service {
     let now: @Sendable () -> Double
     private var config: ExporterConfig
     private var client: Client?
+    /// The clusters whose connections the kept-alive client holds.
+    private var keptAlive: Set<String> = []
     private let work: NIOLockedValueBox<Work>
     private let alarm = Alarm()
 
@@ -122,8 +136,7 @@ actor Scheduler: Service {
             group.cancelAll()
         }
         await stop { _ in true }
-        try await client?.http.shutdown()
-        await client?.redirects.shutdown()
+        await client?.shutdown()
         client = nil
     }
 
@@ -132,19 +145,29 @@ actor Scheduler: Service {
         // Clusters whose settings are unchanged keep their jobs and data.
         let current = Dictionary(config.clusters.map { ($0.name, $0) }) { first, _ in first }
         let unchanged = Set(newConfig.clusters.filter { current[$0.name] == $0 }.map(\.name))
+        // The first max_idle_connections clusters keep their connection between polls. One that
+        // moves between the clients keeps its data; its job starts again on the other client.
+        let keep = Set(newConfig.clusters.prefix(newConfig.maxIdleConnections).map(\.name))
+        let moved = unchanged.filter { keep.contains($0) != keptAlive.contains($0) }
         let overrides = ClusterClient.dnsOverrides(for: newConfig.clusters)
-        let idleTimeout = Self.idleTimeout(clusters: newConfig.clusters.count)
-        let newClient = client.map { $0.dnsOverrides != overrides || $0.idleTimeout != idleTimeout } ?? true
-        // Removed and changed clusters stop; with a new client, every job moves to it.
-        await stop { newClient || !unchanged.contains($0) }
+        // Redirect targets (a cluster's master) stay open only when every cluster's connection does.
+        let redirectsKeptAlive = keep.count == newConfig.clusters.count
+        let newClient = client.map { $0.dnsOverrides != overrides || $0.redirectsKeptAlive != redirectsKeptAlive } ?? true
+        // Removed and changed clusters stop; with new clients, every job moves to them.
+        await stop { newClient || !unchanged.contains($0) || moved.contains($0) }
         if newClient {
-            try? await client?.http.shutdown()
-            await client?.redirects.shutdown()
-            let (http, redirects) = Self.httpClients(clusters: newConfig.clusters.count, dnsOverrides: overrides)
-            client = Client(http: http, redirects: redirects, dnsOverrides: overrides, idleTimeout: idleTimeout)
+            await client?.shutdown()
+            func http(_ keptAlive: Bool) -> HTTPClient {
+                HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.httpConfiguration(keptAlive: keptAlive, dnsOverrides: overrides))
+            }
+            client = Client(keptAlive: http(true), closing: http(false),
+                            redirects: Self.redirectClients(keptAlive: redirectsKeptAlive, dnsOverrides: overrides,
+                                                            clusters: newConfig.clusters.count),
+                            dnsOverrides: overrides, redirectsKeptAlive: redirectsKeptAlive)
         }
         let epochs = store.setClusters(newConfig.clusters, keeping: unchanged)
-        guard let http = client?.http, let redirects = client?.redirects else { return }
+        keptAlive = keep
+        guard let client else { return }
         let (logger, now) = (self.logger, self.now)
         work.withLockedValue { w in
             if newConfig.maxConcurrentRounds != config.maxConcurrentRounds {
@@ -152,7 +175,8 @@ actor Scheduler: Service {
                 w.limiter = RequestLimiter(limit: newConfig.maxConcurrentRounds)
             }
             for cluster in newConfig.clusters {
-                let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: redirects, cluster: cluster),
+                let http = client.http(keptAlive: keep.contains(cluster.name))
+                let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: client.redirects, cluster: cluster),
                                            logger: logger, now: now)
                 let executor = LoopTaskExecutor.next()
                 for (lane, checks, interval) in CheckRound.lanes(for: cluster) {
@@ -255,14 +279,14 @@ actor Scheduler: Service {
     /// without touching the store, for /probe: each bounded by `limit` as well as by the
     /// cluster's own timeouts. Returns nil for an unknown cluster.
     func probe(_ name: String, limit: Duration) async -> ClusterSnapshot? {
-        guard var cluster = config.clusters.first(where: { $0.name == name }), let http = client?.http, let redirects = client?.redirects
-        else { return nil }
+        guard var cluster = config.clusters.first(where: { $0.name == name }), let client else { return nil }
         cluster.timeout = min(cluster.timeout, limit)
         if let probeTimeout = cluster.staplingProbe?.timeout { cluster.staplingProbe?.timeout = min(probeTimeout, limit) }
         // One-off runs would log every error as new; the jobs report transitions.
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)
-        let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: redirects, cluster: cluster),
+        let http = client.http(keptAlive: keptAlive.contains(name))
+        let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: client.redirects, cluster: cluster),
                                    logger: quiet, now: now)
         return await CheckRound.once(cluster, context: context, rounds: work.withLockedValue { $0.limiter },
                                      deadline: ContinuousClock.now + limit)

@@ -51,7 +51,7 @@ struct AccessLevelTests {
             + entry(clusters[2], user: clusters[2].username), source: "viewer.yml")
         let lines = NIOLockedValueBox<[String]>([])
         let logger = Logger(label: "t") { _ in ExporterLogHandler(label: "t", level: .info, format: .logfmt) { line in lines.withLockedValue { $0.append(line) } } }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(clusters: 3, dnsOverrides: [:]))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(keptAlive: true, dnsOverrides: [:]))
         var snapshots: [String: ClusterSnapshot] = [:]
         for cluster in config.clusters {
             var snapshot = ClusterSnapshot(cluster: cluster)

@@ -51,7 +51,7 @@ struct ResponderProbeTests {
     @Test func theRealResponderAnswersAndEachFailureHasItsCode() async throws {
         let pki = try await StaplingPKI()
         defer { pki.stop() }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(clusters: 1, dnsOverrides: [:]))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(keptAlive: true, dnsOverrides: [:]))
         let leaf = try await Self.certificates(pki, .good)
         let responder = "http://127.0.0.1:\(pki.responderPort)"
         #expect(leaf.ocspURL == responder, "the URL comes from the certificate's authorityInfoAccess")

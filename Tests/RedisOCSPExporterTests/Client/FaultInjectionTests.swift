@@ -18,7 +18,7 @@ struct FaultInjectionTests {
         let config = try ConfigLoader.load(yaml: """
             clusters: [{name: a, url: "https://127.0.0.1:\(proxy.port)", tls: {insecure_skip_verify: true}, timeout: 60s}]
             """, source: "reset.yml")
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(clusters: 1, dnsOverrides: [:]))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(keptAlive: true, dnsOverrides: [:]))
         let client = ClusterClient(http: http, cluster: config.clusters[0])
         for _ in 0..<3 {
             let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)

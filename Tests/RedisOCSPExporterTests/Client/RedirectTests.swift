@@ -35,7 +35,7 @@ struct RedirectTests {
                 clusters: [{name: a, url: "\(url ?? nodeURL)", username: ocsp-monitor@example.com, password: simulated,
                             tls: \(tls ?? "{ca_file: \(caFile)}"), timeout: 20s}]
                 """, source: "redirect.yml")
-            let (http, redirects) = Scheduler.httpClients(clusters: 1, dnsOverrides: [:])
+            let (http, redirects) = Scheduler.httpClients(keptAlive: true, dnsOverrides: [:], clusters: 1)
             return (ClusterClient(http: http, redirects: follow ? redirects : nil, cluster: config.clusters[0]), http, redirects)
         }
 

@@ -122,6 +122,8 @@ struct ConfigLoaderTests {
         ("clusters:\n  - name: a\n    url: https://x\n    tls: {ca_file: /tmp}", "ca_file: cannot read /tmp: is a directory"),
         ("clusters:\n  - name: a\n    url: https://x\n    tls: {insecure_skip_verify: maybe}", "must be true or false"),
         ("max_concurrent_rounds: 0\nclusters:\n  - name: a\n    url: https://x", "must be between 1 and 10000"),
+        ("max_idle_connections: -1\nclusters:\n  - name: a\n    url: https://x", "line 1: max_idle_connections: must be between 0 and 1000000"),
+        ("max_idle_connections: many\nclusters:\n  - name: a\n    url: https://x", "line 1: max_idle_connections:"),
         ("clusters:\n  - name: a\n    url: https://x\n    name: b", "line 4, column 5: duplicate key \"name\""),
         ("clusters: [", "not valid YAML"),
         ("- just\n- a list", "must be a mapping"),

@@ -82,6 +82,34 @@ struct SchedulerTests {
         }
     }
 
+    /// The first max_idle_connections clusters keep their connection between polls; the others
+    /// open one per round and close it after. A reload that moves a cluster to the kept ones
+    /// keeps its data, and leaves the clusters it does not move alone.
+    @Test func onlyTheFirstMaxIdleConnectionsClustersKeepTheirConnection() async throws {
+        let clusters = (0..<3).map { SimulatedCluster(name: "k\($0)", scenario: .healthy) }
+        // Rounds start at least 600 ms apart, well past the 250 ms a closing connection idles.
+        try await ExporterHarness.with(clusters, pollInterval: "1200ms", extraTopYAML: "max_idle_connections: 1\n") { harness in
+            try await harness.waitForRounds(3)
+            #expect(clusters[0].connectionCount == 1)
+            #expect(clusters[1].connectionCount >= 3)
+            #expect(clusters[2].connectionCount >= 3)
+
+            let config = try String(contentsOfFile: harness.configFile, encoding: .utf8)
+            try config.replacingOccurrences(of: "max_idle_connections: 1", with: "max_idle_connections: 2")
+                .write(toFile: harness.configFile, atomically: true, encoding: .utf8)
+            let polled = try #require(harness.app.store.snapshot("k1")?.health("config")?.latency.count)
+            let reload = try await harness.get("/-/reload", method: .POST)
+            #expect(reload.status == 200, "\(String(buffer: reload.body))")
+            let (moved, closing) = (clusters[1].connectionCount, clusters[2].connectionCount)
+            try await harness.waitForRounds(3)
+            #expect(try #require(harness.app.store.snapshot("k1")?.health("config")?.latency.count) >= polled + 3)
+            // One new connection, on the kept-alive client, at most a second from a round in flight at the reload.
+            #expect(clusters[1].connectionCount <= moved + 2)
+            #expect(clusters[2].connectionCount >= closing + 3)
+            #expect(clusters[0].connectionCount == 1)
+        }
+    }
+
     @Test func theTestCallRunsOnItsOwnIntervalInsideTheRound() async throws {
         let cluster = SimulatedCluster(name: "t", scenario: .healthy)
         let start = ContinuousClock.now
