@@ -7,8 +7,9 @@ public struct ExporterConfig: Sendable {
     /// Clusters' REST rounds in flight at once, across all clusters: in the scheduler, in
     /// /probe and in `check` alike (a round asks one cluster's endpoints).
     var maxConcurrentRounds: Int
-    /// How many clusters, the first in the file, keep their REST connection open between polls.
-    var maxIdleConnections: Int
+    /// How many clusters, the first in the file, keep their REST connection open between polls;
+    /// nil for the default.
+    var maxIdleConnections: Int?
     public var clusters: [ClusterConfig]
 
     /// The configured clusters' names, in order.
@@ -31,8 +32,15 @@ public struct ExporterConfig: Sendable {
     static let defaultPollInterval = Duration.seconds(30)
     static let defaultTimeout = Duration.seconds(10)
     static let defaultMaxConcurrentRounds = 64
-    /// An idle connection holds about 30 KB and saves a TLS handshake per poll (see docs/performance.md).
-    static let defaultMaxIdleConnections = 1000
+    /// By default a fleet up to this size keeps every cluster's connection open between polls
+    /// and a larger one none: an idle connection holds about 30 KB and saves a TLS handshake
+    /// per poll, which a fleet of thousands would pay in memory (see docs/performance.md).
+    static let keepAliveFleetLimit = 1000
+
+    /// How many clusters, the first in the file, keep their REST connection open between polls.
+    var idleConnections: Int {
+        maxIdleConnections ?? (clusters.count <= Self.keepAliveFleetLimit ? clusters.count : 0)
+    }
     static let defaultEvaluationInterval = RuleEngine.defaultEvaluationInterval
 
     /// How often a firing alert is sent again, also without an Alertmanager (the rule engine keeps time).
@@ -59,7 +67,7 @@ extension Reader {
         let maxConcurrent = int(top["max_concurrent_rounds"] ?? top["max_concurrent_requests"],
                                 top["max_concurrent_rounds"] == nil && top["max_concurrent_requests"] != nil ? "max_concurrent_requests" : "max_concurrent_rounds",
                                 range: 1...10_000) ?? ExporterConfig.defaultMaxConcurrentRounds
-        let maxIdle = int(top["max_idle_connections"], "max_idle_connections", range: 0...1_000_000) ?? ExporterConfig.defaultMaxIdleConnections
+        let maxIdle = int(top["max_idle_connections"], "max_idle_connections", range: 0...1_000_000)
 
         var clusters: [ClusterConfig] = []
         switch top["clusters"] {

@@ -11,7 +11,7 @@ public enum OneShotCheck {
         var rules = config.rules
         for rule in Rule.builtIn { rules.settings[rule]?.forDuration = .zero }
         let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-        let (http, redirects) = Scheduler.httpClients(keptAlive: config.clusters.count <= config.maxIdleConnections,
+        let (http, redirects) = Scheduler.httpClients(keptAlive: config.clusters.count <= config.idleConnections,
                                                       dnsOverrides: ClusterClient.dnsOverrides(for: config.clusters),
                                                       clusters: config.clusters.count)
         let rounds = RequestLimiter(limit: config.maxConcurrentRounds)

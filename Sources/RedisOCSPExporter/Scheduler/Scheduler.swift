@@ -69,8 +69,8 @@ actor Scheduler: Service {
 
     /// How long an idle connection stays in the pool. An idle TLS connection holds about
     /// 30 KB (NIOSSL's 32 KB read and 16 KB write buffers, partly touched), so only the first
-    /// `max_idle_connections` clusters keep theirs for the next poll and skip its handshake; the
-    /// others keep it for their round only: long enough for the round's next request, which
+    /// `ExporterConfig.idleConnections` clusters keep theirs for the next poll and skip its
+    /// handshake; the others keep it for their round only: long enough for the round's next request, which
     /// follows at once, and no longer (at 2 s, a first round of 10,000 clusters held some 1,200
     /// idle connections, 40 MiB of its RSS).
     static func idleTimeout(keptAlive: Bool) -> TimeAmount {
@@ -145,9 +145,9 @@ actor Scheduler: Service {
         // Clusters whose settings are unchanged keep their jobs and data.
         let current = Dictionary(config.clusters.map { ($0.name, $0) }) { first, _ in first }
         let unchanged = Set(newConfig.clusters.filter { current[$0.name] == $0 }.map(\.name))
-        // The first max_idle_connections clusters keep their connection between polls. One that
+        // The first idleConnections clusters keep their connection between polls. One that
         // moves between the clients keeps its data; its job starts again on the other client.
-        let keep = Set(newConfig.clusters.prefix(newConfig.maxIdleConnections).map(\.name))
+        let keep = Set(newConfig.clusters.prefix(newConfig.idleConnections).map(\.name))
         let moved = unchanged.filter { keep.contains($0) != keptAlive.contains($0) }
         let overrides = ClusterClient.dnsOverrides(for: newConfig.clusters)
         // Redirect targets (a cluster's master) stay open only when every cluster's connection does.

@@ -219,6 +219,20 @@ struct ConfigLoaderTests {
         }
     }
 
+    /// Without max_idle_connections, a fleet up to 1,000 clusters keeps every connection and a
+    /// larger one none (an open connection costs about 30 KB); with it, the first that many.
+    @Test func idleConnectionsDefaultToTheWholeFleetUpToAThousand() throws {
+        func config(_ count: Int, _ top: String = "") throws -> ExporterConfig {
+            try ConfigLoader.load(yaml: top + "clusters:\n" + (0..<count).map { "  - {name: c\($0), url: \"https://c\($0)\"}\n" }.joined(),
+                                  source: "c.yml")
+        }
+        #expect(try config(1000).idleConnections == 1000)
+        #expect(try config(1001).idleConnections == 0)
+        #expect(try config(1001, "max_idle_connections: 10\n").idleConnections == 10)
+        #expect(try config(3, "max_idle_connections: 0\n").idleConnections == 0)
+        #expect(try config(3, "max_idle_connections: 10\n").idleConnections == 10)
+    }
+
     @Test func loadsCAAndClientCertificateFiles() async throws {
         let (ca, cert, key) = try await TestCertificates.make(in: directory)
         let config = try ConfigLoader.load(yaml: """
