@@ -53,7 +53,7 @@ struct ResponderProbeCheck: Check {
             return log(previous, next, context)
         }
         let start = ContinuousClock.now
-        let answer = try await OCSPResponderClient.ask(url, about: certificates, http: context.client.http, timeout: probe.timeout)
+        let answer = try await OCSPResponderClient.ask(url, about: certificates, timeout: probe.timeout)
         next.latency.observe((ContinuousClock.now - start).seconds)
         next.record(answer, asked: true, at: context.now())
         return log(previous, next, context)

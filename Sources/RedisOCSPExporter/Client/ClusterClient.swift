@@ -15,89 +15,83 @@ struct Fetch<Value: Sendable>: Sendable {
     var answeredBy: String? = nil
 }
 
-/// Talks to one cluster's REST API through the process-wide HTTP client.
+/// Talks to one cluster's REST API over its own connections (`RESTConnections`).
 struct ClusterClient: Sendable {
     /// Bodies above this size are refused as `response_too_large` instead of being buffered.
     static let maxBodyBytes = 1 << 20
     /// Redirects followed per request at most.
     static let maxRedirects = 3
 
-    let http: HTTPClient
-    /// Where redirects to another address are followed; nil follows none.
-    let redirects: RedirectClients?
-    let baseURL: String
+    let connections: RESTConnections
+    /// The configured URL's host and port; with server_name, the name the certificate must carry.
+    let target: RESTTarget
+    /// The configured URL's path, before each endpoint's.
+    let basePath: String
     /// The name the cluster's certificate must carry: server_name, else the URL's host.
     let verifiedName: String
-    /// The configured `host:port`.
-    let address: String
-    let authorization: String?
+    /// The headers of every request: Accept, User-Agent and the credentials.
+    let headers: HTTPHeaders
     let tls: TLSConfiguration
     let timeout: Duration
 
-    init(http: HTTPClient, redirects: RedirectClients? = nil, cluster: ClusterConfig) {
-        self.http = http
-        self.redirects = redirects
-        self.baseURL = Self.requestBase(for: cluster)
+    /// `idleTimeout`: how long a connection stays open after an answer for the next request.
+    init(cluster: ClusterConfig, idleTimeout: TimeAmount) {
         let components = URLComponents(string: cluster.baseURL)
-        self.verifiedName = cluster.serverName ?? components?.host ?? ""
-        self.address = components.map(Self.address) ?? cluster.baseURL
-        self.authorization = cluster.credentials?.basicAuthorization.value
-        self.tls = cluster.tls
-        self.timeout = cluster.timeout
+        let host = components?.host ?? ""
+        verifiedName = cluster.serverName ?? host
+        target = RESTTarget(host: host, port: components.map(Self.port) ?? 443, https: components?.scheme?.lowercased() != "http",
+                            serverName: Self.indication(verifiedName))
+        basePath = components?.percentEncodedPath ?? ""
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json")
+        headers.add(name: "User-Agent", value: "redis-ocsp-exporter/\(BuildInfo.version)")
+        if let authorization = cluster.credentials?.basicAuthorization.value { headers.add(name: "Authorization", value: authorization) }
+        self.headers = headers
+        tls = cluster.tls
+        timeout = cluster.timeout
+        connections = RESTConnections(tls: cluster.tls, idleTimeout: idleTimeout, maxBodyBytes: Self.maxBodyBytes)
     }
 
-    /// With server_name the request goes to that name, and the shared client's DNS override
-    /// (see `dnsOverrides`) sends the connection to the URL's real host.
-    static func requestBase(for cluster: ClusterConfig) -> String {
-        guard let serverName = cluster.serverName, var components = URLComponents(string: cluster.baseURL) else {
-            return cluster.baseURL
-        }
-        components.host = serverName
-        return components.string ?? cluster.baseURL
+    /// The configured `host:port`.
+    var address: String { target.address }
+
+    private static func port(_ url: URLComponents) -> Int {
+        url.port ?? (url.scheme?.lowercased() == "http" ? 80 : 443)
     }
 
-    static func dnsOverrides(for clusters: [ClusterConfig]) -> [String: String] {
-        var overrides: [String: String] = [:]
-        for cluster in clusters {
-            if let serverName = cluster.serverName, let host = URLComponents(string: cluster.baseURL)?.host {
-                overrides[serverName] = host
-            }
-        }
-        return overrides
+    /// The name sent as SNI: none for an IP address, whose certificate must name the address.
+    private static func indication(_ name: String) -> String? {
+        (try? SocketAddress(ipAddress: name, port: 0)) == nil ? name : nil
     }
 
-    private static func address(_ url: URLComponents) -> String {
-        let host = url.host.map { $0.contains(":") ? "[\($0)]" : $0 } ?? ""
-        return "\(host):\(url.port ?? (url.scheme?.lowercased() == "http" ? 80 : 443))"
-    }
-
-    /// Where one request goes: the client that connects, the URL it asks for, the address it reaches.
+    /// Where one request goes: the server connected to, what is asked of it, and how it is named.
     private struct Hop: Sendable {
-        var http: HTTPClient
-        var url: String
-        var address: String
+        var target: RESTTarget
+        /// The request target: path and query.
+        var uri: String
+        var host: String
         /// The Location that led here, escaped for display; nil for the configured URL.
         var location: String?
     }
 
-    private struct Answer: Sendable {
-        var status: Int
-        var location: String?
-        var body: ByteBuffer
+    /// The Host header for `name` on `target`'s port.
+    private static func hostHeader(_ name: String, _ target: RESTTarget) -> String {
+        let host = name.contains(":") ? "[\(name)]" : name
+        return target.port == (target.https ? 443 : 80) ? host : "\(host):\(target.port)"
     }
 
     /// One request, within the cluster's timeout for the whole of it (redirects included);
     /// throws only when cancelled.
     func fetch<Value: APIObject>(method: String, path: String, as: Value.Type = Value.self) async throws -> Fetch<Value> {
         let start = ContinuousClock.now
-        let end = start + timeout
-        var hop = Hop(http: http, url: baseURL + path, address: address)
+        let deadline = NIODeadline.now() + .nanoseconds(max(0, timeout.nanoseconds))
+        var hop = Hop(target: target, uri: basePath + path, host: Self.hostHeader(verifiedName, target))
         var result: Result<Value, CheckFailure>?
         var answeredBy: String?
         for hops in 0... {
             do {
-                let answer = try await send(method: method, hop: hop, within: end - .now)
-                answeredBy = hop.address
+                let answer = try await send(method: HTTPMethod(rawValue: method), hop: hop, deadline: deadline)
+                answeredBy = hop.target.address
                 if (300..<400).contains(answer.status), let location = answer.location {
                     switch follow(location, from: hop, method: method, status: answer.status, hops: hops) {
                     case .success(let next): hop = next; continue
@@ -135,28 +129,21 @@ struct ClusterClient: Sendable {
         guard method == "GET" || status == 307 || status == 308 else {
             return .failure(Self.refused(shown, because: "HTTP \(status) would turn the \(method) into a GET"))
         }
-        guard let current = URLComponents(string: hop.url), let target = URLComponents(string: location) else {
-            return .failure(Self.refused(shown, because: "not a URL"))
-        }
+        guard let target = URLComponents(string: location) else { return .failure(Self.refused(shown, because: "not a URL")) }
+        let uri = target.percentEncodedPath + (target.percentEncodedQuery.map { "?\($0)" } ?? "")
         // A path on the same server: same connection, same checks.
         guard let host = target.host, !host.isEmpty else {
             guard location.hasPrefix("/"), !location.hasPrefix("//") else { return .failure(Self.refused(shown, because: "not a URL")) }
-            var next = current
-            next.percentEncodedPath = target.percentEncodedPath
-            next.percentEncodedQuery = target.percentEncodedQuery
-            return .success(Hop(http: hop.http, url: next.string ?? hop.url, address: hop.address, location: shown))
+            return .success(Hop(target: hop.target, uri: uri, host: hop.host, location: shown))
         }
-        let address = Self.address(target)
         guard target.scheme?.lowercased() == "https" else { return .failure(Self.refused(shown, because: "not HTTPS")) }
         guard tls.certificateVerification == .fullVerification else {
             return .failure(Self.refused(shown, because: "tls.insecure_skip_verify is set, so the target's certificate could not be verified"))
         }
-        guard let client = redirects?.client(name: verifiedName, host: host) else {
-            return .failure(Self.refused(shown, because: "no more redirect targets are followed"))
-        }
-        var next = target
-        next.host = verifiedName
-        return .success(Hop(http: client, url: next.string ?? location, address: address, location: shown))
+        // The target's address, and the cluster's name for its certificate: credentials only
+        // go to a server that proves it is the cluster.
+        let next = RESTTarget(host: host, port: Self.port(target), https: true, serverName: Self.indication(verifiedName))
+        return .success(Hop(target: next, uri: uri.isEmpty ? "/" : uri, host: Self.hostHeader(verifiedName, next), location: shown))
     }
 
     private static func refused(_ target: String, because reason: String) -> CheckFailure {
@@ -164,15 +151,12 @@ struct ClusterClient: Sendable {
             + "point url at the master node or a load balancer, or enable the cluster's handle_redirects")
     }
 
-    private func send(method: String, hop: Hop, within limit: Duration) async throws -> Answer {
-        var headers = HTTPHeaders()
-        headers.add(name: "Accept", value: "application/json")
-        headers.add(name: "User-Agent", value: "redis-ocsp-exporter/\(BuildInfo.version)")
-        if let authorization { headers.add(name: "Authorization", value: authorization) }
-        if method == "POST" { headers.add(name: "Content-Length", value: "0") }
-        let request = try HTTPClient.Request(url: hop.url, method: HTTPMethod(rawValue: method), headers: headers, tlsConfiguration: tls)
-        let response = try await hop.http.wholeResponse(request, maxBodyBytes: Self.maxBodyBytes, within: limit)
-        return Answer(status: Int(response.status.code), location: response.headers.first(name: "Location"), body: response.body ?? ByteBuffer())
+    private func send(method: HTTPMethod, hop: Hop, deadline: NIODeadline) async throws -> RESTAnswer {
+        var headers = headers
+        headers.replaceOrAdd(name: "Host", value: hop.host)
+        if method == .POST { headers.add(name: "Content-Length", value: "0") }
+        return try await connections.send(HTTPRequestHead(version: .http1_1, method: method, uri: hop.uri, headers: headers),
+                                          to: hop.target, deadline: deadline)
     }
 
     /// Maps transport errors to the contract's error codes.
@@ -181,8 +165,16 @@ struct ClusterClient: Sendable {
         switch error {
         case is DeadlineExceeded:
             return CheckFailure(code: CheckFailure.timeout, message: "no complete answer within the timeout")
-        case is NIOTooManyBytesError, is ResponseAccumulator.ResponseTooBigError:
+        case is NIOTooManyBytesError, is ResponseAccumulator.ResponseTooBigError, RESTConnectionError.tooLarge:
             return CheckFailure(code: CheckFailure.responseTooLarge, message: "response body exceeds \(maxBodyBytes) bytes")
+        case RESTConnectionError.closed:
+            return CheckFailure(code: CheckFailure.connectionFailed, message: "connection closed by the server")
+        case ChannelError.connectTimeout:
+            return CheckFailure(code: CheckFailure.timeout, message: "no connection within the timeout")
+        case let error as NIOConnectionError:
+            // The error of the last address tried; without one, the name did not resolve.
+            let cause = error.connectionErrors.last.map { "\($0.error)" } ?? (error.dnsAError ?? error.dnsAAAAError).map { "\($0)" } ?? text
+            return CheckFailure(code: CheckFailure.connectionFailed, message: "cannot connect to \(error.host):\(error.port): \(cause)")
         case let error as HTTPClientError:
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,

@@ -10,6 +10,19 @@ enum OCSPResponderClient {
     /// OCSP answers are a few kilobytes; anything past this is not one.
     static let maxBodyBytes = 64 * 1024
 
+    /// The client every responder probe shares, for the life of the process: responders are
+    /// few and asked rarely, at an address the certificate names.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        // A connection that fails is reported as what it was (refused, reset, TLS), not retried
+        // until the timeout passes and makes it a `timeout`.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.tracing.tracer = nil
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// The error codes of the responder probe besides the transport ones (`timeout`,
     /// `connection_failed`, `tls_error`, `response_too_large`, `http_<status>`).
     enum Code {
@@ -30,7 +43,7 @@ enum OCSPResponderClient {
 
     /// The answer the responder gave about `certificates`, checked; or why there is none.
     /// Throws only when cancelled.
-    static func ask(_ url: String, about certificates: SeenCertificates, http: HTTPClient, timeout: Duration) async throws -> Result<Staple, CheckFailure> {
+    static func ask(_ url: String, about certificates: SeenCertificates, http: HTTPClient = http, timeout: Duration) async throws -> Result<Staple, CheckFailure> {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let length = certificates.leaf.withUnsafeBufferPointer { leaf in
             certificates.issuer.withUnsafeBufferPointer { issuer in

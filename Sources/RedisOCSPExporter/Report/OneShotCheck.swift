@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import FoundationEssentials
 import Logging
 
@@ -11,22 +10,20 @@ public enum OneShotCheck {
         var rules = config.rules
         for rule in Rule.builtIn { rules.settings[rule]?.forDuration = .zero }
         let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-        let (http, redirects) = Scheduler.httpClients(keptAlive: config.clusters.count <= config.idleConnections,
-                                                      dnsOverrides: ClusterClient.dnsOverrides(for: config.clusters),
-                                                      clusters: config.clusters.count)
         let rounds = RequestLimiter(limit: config.maxConcurrentRounds)
         // A person waits for the whole fleet; only each round's own timeout ends it.
         let deadline = ContinuousClock.now + .seconds(86_400 * 365)
         let snapshots = await withTaskGroup(of: ClusterSnapshot.self) { group in
             for cluster in config.clusters {
-                let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: redirects, cluster: cluster),
-                                           logger: logger, now: now)
-                group.addTask { await CheckRound.once(cluster, stapling: stapling, context: context, rounds: rounds, deadline: deadline) }
+                let client = ClusterClient(cluster: cluster, idleTimeout: Scheduler.idleTimeout(keptAlive: false))
+                let context = CheckContext(cluster: cluster, client: client, logger: logger, now: now)
+                group.addTask {
+                    defer { client.connections.close() }
+                    return await CheckRound.once(cluster, stapling: stapling, context: context, rounds: rounds, deadline: deadline)
+                }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        try? await http.shutdown()
-        await redirects.shutdown()
         let engine = RuleEngine(rules: rules, resendInterval: .seconds(60), logger: logger)
         let at = now()
         let order = Dictionary(uniqueKeysWithValues: config.clusters.enumerated().map { ($1.name, $0) })

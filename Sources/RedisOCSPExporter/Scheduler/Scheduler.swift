@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import FoundationEssentials
 import Logging
 import NIOConcurrencyHelpers
@@ -10,25 +9,6 @@ import ServiceLifecycle
 /// bound on work in flight, so nothing waits in a task between rounds. Applies new
 /// configurations: only the clusters that were added, removed or changed are touched.
 actor Scheduler: Service {
-    /// The REST clients, shared by every cluster: one keeps a cluster's connection open between
-    /// polls, the other closes it after the round.
-    private struct Client: Sendable {
-        var keptAlive: HTTPClient
-        var closing: HTTPClient
-        var redirects: RedirectClients
-        /// What the clients were built for: a change means new clients.
-        var dnsOverrides: [String: String]
-        var redirectsKeptAlive: Bool
-
-        func http(keptAlive: Bool) -> HTTPClient { keptAlive ? self.keptAlive : closing }
-
-        func shutdown() async {
-            try? await keptAlive.shutdown()
-            try? await closing.shutdown()
-            await redirects.shutdown()
-        }
-    }
-
     private struct JobKey: Hashable, Sendable {
         var cluster: String
         var lane: CheckRound.Lane
@@ -67,42 +47,13 @@ actor Scheduler: Service {
         var nextToken: UInt64 = 0
     }
 
-    /// How long an idle connection stays in the pool. An idle TLS connection holds about
-    /// 30 KB (NIOSSL's 32 KB read and 16 KB write buffers, partly touched), so only the first
-    /// `ExporterConfig.idleConnections` clusters keep theirs for the next poll and skip its
-    /// handshake; the others keep it for their round only: long enough for the round's next request, which
-    /// follows at once, and no longer (at 2 s, a first round of 10,000 clusters held some 1,200
-    /// idle connections, 40 MiB of its RSS).
+    /// How long a cluster's connection stays open after an answer. An idle TLS connection
+    /// holds about 30 KB (NIOSSL's 32 KB read and 16 KB write buffers, partly touched), so only
+    /// the first `ExporterConfig.idleConnections` clusters keep theirs for the next poll and
+    /// skip its handshake; the others keep it for their round only: long enough for the round's
+    /// next request, which follows at once, and no longer.
     static func idleTimeout(keptAlive: Bool) -> TimeAmount {
         keptAlive ? .seconds(90) : .milliseconds(250)
-    }
-
-    /// A REST client and where it follows redirects; both end with `shutdown`.
-    static func httpClients(keptAlive: Bool, dnsOverrides: [String: String], clusters: Int) -> (HTTPClient, RedirectClients) {
-        (HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(keptAlive: keptAlive, dnsOverrides: dnsOverrides)),
-         redirectClients(keptAlive: keptAlive, dnsOverrides: dnsOverrides, clusters: clusters))
-    }
-
-    /// Where `clusters` follow redirects: a target per cluster (its master), and room for a
-    /// failover's new one.
-    static func redirectClients(keptAlive: Bool, dnsOverrides: [String: String], clusters: Int) -> RedirectClients {
-        RedirectClients(base: httpConfiguration(keptAlive: keptAlive, dnsOverrides: dnsOverrides), limit: max(16, 2 * clusters))
-    }
-
-    /// The REST client's settings.
-    static func httpConfiguration(keptAlive: Bool, dnsOverrides: [String: String]) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        configuration.connectionPool.idleTimeout = idleTimeout(keptAlive: keptAlive)
-        // A connection that fails is reported at once as what it was (refused, reset, TLS), not
-        // retried until the timeout passes and makes it a `timeout`: the next round tries again.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.dnsOverride = dnsOverrides
-        // The exporter traces nothing: without this, every request builds a span and its
-        // attributes for the default no-op tracer (4% of a poll's instructions).
-        configuration.tracing.tracer = nil
-        return configuration
     }
 
     let store: SnapshotStore
@@ -111,8 +62,7 @@ actor Scheduler: Service {
     let logger: Logger
     let now: @Sendable () -> Double
     private var config: ExporterConfig
-    private var client: Client?
-    /// The clusters whose connections the kept-alive client holds.
+    /// The clusters that keep their connection between polls.
     private var keptAlive: Set<String> = []
     private let work: NIOLockedValueBox<Work>
     private let alarm = Alarm()
@@ -136,8 +86,6 @@ actor Scheduler: Service {
             group.cancelAll()
         }
         await stop { _ in true }
-        await client?.shutdown()
-        client = nil
     }
 
     /// Starts and stops jobs so that exactly `newConfig`'s clusters are checked.
@@ -149,25 +97,10 @@ actor Scheduler: Service {
         // moves between the clients keeps its data; its job starts again on the other client.
         let keep = Set(newConfig.clusters.prefix(newConfig.idleConnections).map(\.name))
         let moved = unchanged.filter { keep.contains($0) != keptAlive.contains($0) }
-        let overrides = ClusterClient.dnsOverrides(for: newConfig.clusters)
-        // Redirect targets (a cluster's master) stay open only when every cluster's connection does.
-        let redirectsKeptAlive = keep.count == newConfig.clusters.count
-        let newClient = client.map { $0.dnsOverrides != overrides || $0.redirectsKeptAlive != redirectsKeptAlive } ?? true
-        // Removed and changed clusters stop; with new clients, every job moves to them.
-        await stop { newClient || !unchanged.contains($0) || moved.contains($0) }
-        if newClient {
-            await client?.shutdown()
-            func http(_ keptAlive: Bool) -> HTTPClient {
-                HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.httpConfiguration(keptAlive: keptAlive, dnsOverrides: overrides))
-            }
-            client = Client(keptAlive: http(true), closing: http(false),
-                            redirects: Self.redirectClients(keptAlive: redirectsKeptAlive, dnsOverrides: overrides,
-                                                            clusters: newConfig.clusters.count),
-                            dnsOverrides: overrides, redirectsKeptAlive: redirectsKeptAlive)
-        }
+        // Removed and changed clusters stop.
+        await stop { !unchanged.contains($0) || moved.contains($0) }
         let epochs = store.setClusters(newConfig.clusters, keeping: unchanged)
         keptAlive = keep
-        guard let client else { return }
         let (logger, now) = (self.logger, self.now)
         work.withLockedValue { w in
             if newConfig.maxConcurrentRounds != config.maxConcurrentRounds {
@@ -175,9 +108,8 @@ actor Scheduler: Service {
                 w.limiter = RequestLimiter(limit: newConfig.maxConcurrentRounds)
             }
             for cluster in newConfig.clusters {
-                let http = client.http(keptAlive: keep.contains(cluster.name))
-                let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: client.redirects, cluster: cluster),
-                                           logger: logger, now: now)
+                let client = ClusterClient(cluster: cluster, idleTimeout: Self.idleTimeout(keptAlive: keep.contains(cluster.name)))
+                let context = CheckContext(cluster: cluster, client: client, logger: logger, now: now)
                 let executor = LoopTaskExecutor.next()
                 for (lane, checks, interval) in CheckRound.lanes(for: cluster) {
                     let key = JobKey(cluster: cluster.name, lane: lane)
@@ -266,28 +198,29 @@ actor Scheduler: Service {
 
     /// Stops the jobs of the clusters `matching` picks, waiting for their rounds in flight.
     private func stop(_ matching: (String) -> Bool) async {
-        let stopping = work.withLockedValue { w -> [Task<Void, Never>] in
+        let (stopping, clients) = work.withLockedValue { w -> ([Task<Void, Never>], [ClusterClient]) in
             let keys = w.jobs.keys.filter { matching($0.cluster) }
-            for key in keys { w.jobs[key] = nil }
-            return keys.compactMap { w.running.removeValue(forKey: $0) }
+            let clients = keys.compactMap { w.jobs.removeValue(forKey: $0)?.context.client }
+            return (keys.compactMap { w.running.removeValue(forKey: $0) }, clients)
         }
         for task in stopping { task.cancel() }
         for task in stopping { await task.value }
+        for client in clients { client.connections.close() }
     }
 
     /// Runs one configured cluster's checks now (`CheckRound.once`), apart from its jobs and
     /// without touching the store, for /probe: each bounded by `limit` as well as by the
     /// cluster's own timeouts. Returns nil for an unknown cluster.
     func probe(_ name: String, limit: Duration) async -> ClusterSnapshot? {
-        guard var cluster = config.clusters.first(where: { $0.name == name }), let client else { return nil }
+        guard var cluster = config.clusters.first(where: { $0.name == name }) else { return nil }
         cluster.timeout = min(cluster.timeout, limit)
         if let probeTimeout = cluster.staplingProbe?.timeout { cluster.staplingProbe?.timeout = min(probeTimeout, limit) }
         // One-off runs would log every error as new; the jobs report transitions.
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)
-        let http = client.http(keptAlive: keptAlive.contains(name))
-        let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, redirects: client.redirects, cluster: cluster),
-                                   logger: quiet, now: now)
+        let client = ClusterClient(cluster: cluster, idleTimeout: Self.idleTimeout(keptAlive: false))
+        defer { client.connections.close() }
+        let context = CheckContext(cluster: cluster, client: client, logger: quiet, now: now)
         return await CheckRound.once(cluster, context: context, rounds: work.withLockedValue { $0.limiter },
                                      deadline: ContinuousClock.now + limit)
     }

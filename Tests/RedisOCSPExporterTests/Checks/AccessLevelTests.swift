@@ -51,18 +51,17 @@ struct AccessLevelTests {
             + entry(clusters[2], user: clusters[2].username), source: "viewer.yml")
         let lines = NIOLockedValueBox<[String]>([])
         let logger = Logger(label: "t") { _ in ExporterLogHandler(label: "t", level: .info, format: .logfmt) { line in lines.withLockedValue { $0.append(line) } } }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(keptAlive: true, dnsOverrides: [:]))
         var snapshots: [String: ClusterSnapshot] = [:]
         for cluster in config.clusters {
             var snapshot = ClusterSnapshot(cluster: cluster)
-            let context = CheckContext(cluster: cluster, client: ClusterClient(http: http, cluster: cluster), logger: logger,
-                                       now: { Date().timeIntervalSince1970 })
+            let client = ClusterClient(cluster: cluster, idleTimeout: Scheduler.idleTimeout(keptAlive: true))
+            defer { client.connections.close() }
+            let context = CheckContext(cluster: cluster, client: client, logger: logger, now: { Date().timeIntervalSince1970 })
             for (lane, checks, _) in CheckRound.lanes(for: cluster) {
                 for _ in 0..<3 { snapshot.apply(try await CheckRound.run(lane, checks, on: snapshot, context: context)) }
             }
             snapshots[cluster.name] = snapshot
         }
-        try await http.shutdown()
         await simulator.stop()
 
         let viewer = try #require(snapshots["viewer"])

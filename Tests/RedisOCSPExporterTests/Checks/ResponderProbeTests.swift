@@ -51,12 +51,11 @@ struct ResponderProbeTests {
     @Test func theRealResponderAnswersAndEachFailureHasItsCode() async throws {
         let pki = try await StaplingPKI()
         defer { pki.stop() }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(keptAlive: true, dnsOverrides: [:]))
         let leaf = try await Self.certificates(pki, .good)
         let responder = "http://127.0.0.1:\(pki.responderPort)"
         #expect(leaf.ocspURL == responder, "the URL comes from the certificate's authorityInfoAccess")
         func ask(_ url: String, _ certificates: SeenCertificates, timeout: Duration = .seconds(30)) async throws -> Result<Staple, CheckFailure> {
-            try await OCSPResponderClient.ask(url, about: certificates, http: http, timeout: timeout)
+            try await OCSPResponderClient.ask(url, about: certificates, timeout: timeout)
         }
 
         let good = try await ask(responder, leaf).get()
@@ -93,7 +92,6 @@ struct ResponderProbeTests {
         let error = try await ask(impostor.url + "/error", leaf)
         #expect(error.failure?.code == "http_500", "\(error)")
         await impostor.stop()
-        try await http.shutdown()
     }
 
     /// Through the exporter: each cluster's responder probe, its series and its rules.

@@ -18,15 +18,14 @@ struct FaultInjectionTests {
         let config = try ConfigLoader.load(yaml: """
             clusters: [{name: a, url: "https://127.0.0.1:\(proxy.port)", tls: {insecure_skip_verify: true}, timeout: 60s}]
             """, source: "reset.yml")
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Scheduler.httpConfiguration(keptAlive: true, dnsOverrides: [:]))
-        let client = ClusterClient(http: http, cluster: config.clusters[0])
+        let client = ClusterClient(cluster: config.clusters[0], idleTimeout: Scheduler.idleTimeout(keptAlive: true))
         for _ in 0..<3 {
             let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
             #expect(fetch.result.failure?.code == CheckFailure.connectionFailed, "\(fetch.result)")
             // Retried until the timeout, it would take 60 s: half of that is a margin any machine holds.
             #expect(fetch.duration < 30, "took \(fetch.duration) s of the 60 s timeout")
         }
-        try await http.shutdown()
+        client.connections.close()
         proxy.stop()
         await simulator.stop()
     }

@@ -30,13 +30,12 @@ struct RedirectTests {
 
         var nodeURL: String { simulator.urls["node"]!.replacingOccurrences(of: "127.0.0.1", with: "localhost") }
 
-        func client(url: String? = nil, tls: String? = nil, follow: Bool = true) throws -> (ClusterClient, HTTPClient, RedirectClients) {
+        func client(url: String? = nil, tls: String? = nil) throws -> ClusterClient {
             let config = try ConfigLoader.load(yaml: """
                 clusters: [{name: a, url: "\(url ?? nodeURL)", username: ocsp-monitor@example.com, password: simulated,
                             tls: \(tls ?? "{ca_file: \(caFile)}"), timeout: 20s}]
                 """, source: "redirect.yml")
-            let (http, redirects) = Scheduler.httpClients(keptAlive: true, dnsOverrides: [:], clusters: 1)
-            return (ClusterClient(http: http, redirects: follow ? redirects : nil, cluster: config.clusters[0]), http, redirects)
+            return ClusterClient(cluster: config.clusters[0], idleTimeout: Scheduler.idleTimeout(keptAlive: true))
         }
 
         func stop() async { await simulator.stop() }
@@ -44,7 +43,7 @@ struct RedirectTests {
 
     @Test func aRedirectToTheMasterIsFollowedWhenItsCertificateIsTheClusters() async throws {
         let setup = try await Setup.start()
-        let (client, http, redirects) = try setup.client()
+        let client = try setup.client()
         let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
         #expect(fetch.result.failure == nil, "\(fetch.result)")
         #expect(fetch.answeredBy == String(setup.simulator.urls["master"]!.dropFirst("https://".count)))
@@ -54,8 +53,7 @@ struct RedirectTests {
         let test = try await client.fetch(method: "POST", path: "/v1/ocsp/test", as: OCSPStatus.self)
         #expect(test.result.failure == nil, "\(test.result)")
         #expect(setup.master.requests(to: "/v1/ocsp/test") == 1)
-        try await http.shutdown()
-        await redirects.shutdown()
+        client.connections.close()
         await setup.stop()
     }
 
@@ -67,23 +65,21 @@ struct RedirectTests {
         let strangers = try await SimulatorServer.start([stranger])  // its own CA
         let plain = SimulatedCluster(name: "plain", scenario: .healthy)
         let plainServer = try await SimulatorServer.start([plain], plainHTTP: true)
-        let cases: [(target: String, tls: String?, follow: Bool, server: SimulatedCluster, reason: String)] = [
-            (strangers.urls["stranger"]!, nil, true, stranger, "tls_error"),
-            (plainServer.urls["plain"]!, nil, true, plain, "not HTTPS"),
-            (setup.simulator.urls["master"]!, "{insecure_skip_verify: true}", true, setup.master, "insecure_skip_verify"),
-            (setup.simulator.urls["master"]!, nil, false, setup.master, "no more redirect targets"),
+        let cases: [(target: String, tls: String?, server: SimulatedCluster, reason: String)] = [
+            (strangers.urls["stranger"]!, nil, stranger, "tls_error"),
+            (plainServer.urls["plain"]!, nil, plain, "not HTTPS"),
+            (setup.simulator.urls["master"]!, "{insecure_skip_verify: true}", setup.master, "insecure_skip_verify"),
         ]
-        for (target, tls, follow, server, reason) in cases {
+        for (target, tls, server, reason) in cases {
             setup.node.redirectsTo = target
-            let (client, http, redirects) = try setup.client(tls: tls, follow: follow)
+            let client = try setup.client(tls: tls)
             let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp/status", as: OCSPStatus.self)
             let failure = try #require(fetch.result.failure, "followed to \(target)")
             #expect(failure.code == CheckFailure.redirected)
             #expect(failure.message.contains(target) && failure.message.contains(reason) && failure.message.contains("handle_redirects"), "\(failure.message)")
             #expect(server.requestCount == 0, "\(target) got the request")
             #expect(fetch.answeredBy == String(setup.nodeURL.dropFirst("https://".count)))
-            try await http.shutdown()
-            await redirects.shutdown()
+            client.connections.close()
         }
         await plainServer.stop()
         await strangers.stop()
@@ -93,13 +89,12 @@ struct RedirectTests {
     @Test func aRedirectLoopEndsAfterTheLimit() async throws {
         let setup = try await Setup.start()
         setup.node.redirectsTo = setup.nodeURL
-        let (client, http, redirects) = try setup.client()
+        let client = try setup.client()
         let fetch = try await client.fetch(method: "GET", path: "/v1/nodes", as: NodeList.self)
         #expect(fetch.result.failure?.code == CheckFailure.redirected)
         #expect(fetch.result.failure?.message.contains("more than \(ClusterClient.maxRedirects) redirects") == true)
         #expect(setup.node.requests(to: "/v1/nodes") == ClusterClient.maxRedirects + 1)
-        try await http.shutdown()
-        await redirects.shutdown()
+        client.connections.close()
         await setup.stop()
     }
 }

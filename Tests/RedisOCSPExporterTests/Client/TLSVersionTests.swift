@@ -22,7 +22,7 @@ struct TLSVersionTests {
 
         var logger = Logger(label: "t")
         logger.logLevel = .critical
-        func errorCode(_ tls: String) async throws -> String? {
+        func error(_ tls: String) async throws -> ClusterReport.EndpointError? {
             let config = try ConfigLoader.load(yaml: """
                 timeout: \(ExporterHarness.timeout)
                 clusters:
@@ -30,10 +30,12 @@ struct TLSVersionTests {
                      tls: {ca_file: \(files["ca"]!)\(tls)}}
                 """, source: "tls10.yml")
             let report = await OneShotCheck.run(config, stapling: false, logger: logger)
-            return report.clusters.first?.errors.first { $0.endpoint == "config" }?.errorCode
+            return report.clusters.first?.errors.first { $0.endpoint == "config" }
         }
-        #expect(try await errorCode("") == CheckFailure.tlsError)
+        let refused = try await error("")
+        #expect(refused?.errorCode == CheckFailure.tlsError, "\(String(describing: refused))")
         // Lowered, the handshake completes; s_server's HTML page is then not the API's JSON.
-        #expect(try await errorCode(", min_version: TLS10") == CheckFailure.invalidResponse)
+        let lowered = try await error(", min_version: TLS10")
+        #expect(lowered?.errorCode == CheckFailure.invalidResponse, "\(String(describing: lowered))")
     }
 }
