@@ -186,9 +186,12 @@ struct ClusterClient: Sendable {
                 return CheckFailure(code: CheckFailure.connectionFailed, message: text)
             }
         case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
-            // The server hanging up mid-handshake is a dropped connection, not a certificate problem.
-            if text.contains("EOF during handshake") || text.contains("uncleanShutdown") {
+            // The server hanging up is a dropped connection, not a certificate problem.
+            if text.contains("EOF during handshake") {
                 return CheckFailure(code: CheckFailure.connectionFailed, message: "connection closed during the TLS handshake")
+            }
+            if case NIOSSLError.uncleanShutdown = error {
+                return CheckFailure(code: CheckFailure.connectionFailed, message: "connection closed by the server without TLS close_notify")
             }
             return CheckFailure(code: CheckFailure.tlsError, message: "TLS failed: \(text)")
         case let error as HTTPParserError:

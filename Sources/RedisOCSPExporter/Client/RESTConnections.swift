@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -62,13 +65,23 @@ final class RESTConnections: Sendable {
         if let connection = takeIdle(target) {
             do {
                 return try await exchange(head, on: connection, target: target, deadline: deadline)
-            } catch RESTConnectionError.closed where head.method == .GET {
+            } catch where head.method == .GET && Self.closedByServer(error) {
                 // The server closed the idle connection as the request went out: once more on
                 // a new one, as browsers do for a request that changes nothing.
             }
         }
         let connection = try await connect(target, deadline: deadline)
         return try await exchange(head, on: connection, target: target, deadline: deadline)
+    }
+
+    /// Whether `error` says only that the server closed the connection: an end, TLS's end
+    /// without close_notify, or a reset.
+    private static func closedByServer(_ error: any Error) -> Bool {
+        switch error {
+        case RESTConnectionError.closed, NIOSSLError.uncleanShutdown: true
+        case let error as IOError: error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
+        default: false
+        }
     }
 
     /// Closes the idle connections.

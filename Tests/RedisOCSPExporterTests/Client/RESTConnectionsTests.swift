@@ -1,6 +1,8 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RedisSoftwareAPI
 @testable import RedisOCSPExporter
 import Testing
@@ -9,7 +11,8 @@ import Testing
 /// that misbehaves on purpose and counts the connections it accepts and sees closed.
 @Suite
 struct RESTConnectionsTests {
-    /// Answers each request with OCSP enabled, then does what `mode` says.
+    /// Answers each request with OCSP enabled, then does what `mode` says; over TLS with
+    /// `certificate` and `key` (PEM files), closing the TCP connection without TLS's close_notify.
     final class Server: Sendable {
         enum Mode { case keepOpen, closeAfterAnswer, unsolicitedBytesAfterAnswer }
 
@@ -19,24 +22,45 @@ struct RESTConnectionsTests {
         var closed: Int { counts.withLockedValue { $0.closed } }
         var port: Int { channel.localAddress!.port! }
 
-        init(_ mode: Mode) async throws {
+        init(_ mode: Mode, certificate: String? = nil, key: String? = nil) async throws {
             let counts = counts
+            let tls = try certificate.flatMap { certificate in
+                try key.map { key in
+                    try NIOSSLContext(configuration: .makeServerConfiguration(
+                        certificateChain: NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+                        privateKey: .privateKey(NIOSSLPrivateKey(file: key, format: .pem))))
+                }
+            }
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .childChannelInitializer { channel in
                     counts.withLockedValue { $0.accepted += 1 }
                     channel.closeFuture.whenComplete { _ in counts.withLockedValue { $0.closed += 1 } }
-                    return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Answerer(mode)) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        // Below TLS: a close from here skips NIOSSL's close_notify.
+                        let socket = SocketCloser()
+                        try pipeline.addHandler(socket)
+                        if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                        try pipeline.addHandler(Answerer(mode, socket: socket))
+                    }
                 }
                 .bind(host: "127.0.0.1", port: 0).get()
         }
 
         func stop() async { try? await channel.close() }
 
+        private final class SocketCloser: ChannelInboundHandler {
+            typealias InboundIn = ByteBuffer
+            var context: ChannelHandlerContext?
+            func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+        }
+
         private final class Answerer: ChannelInboundHandler {
             typealias InboundIn = ByteBuffer
             let mode: Mode
+            let socket: SocketCloser
             var request = ""
-            init(_ mode: Mode) { self.mode = mode }
+            init(_ mode: Mode, socket: SocketCloser) { (self.mode, self.socket) = (mode, socket) }
 
             func channelRead(context: ChannelHandlerContext, data: NIOAny) {
                 request += String(buffer: unwrapInboundIn(data))
@@ -47,15 +71,18 @@ struct RESTConnectionsTests {
                 if mode == .unsolicitedBytesAfterAnswer {
                     answer += "HTTP/1.1 200 OK\r\nContent-Length: 29\r\n\r\n{\"ocsp_functionality\": false}"
                 }
-                context.writeAndFlush(NIOAny(ByteBuffer(string: answer)), promise: nil)
-                if mode == .closeAfterAnswer { context.close(promise: nil) }
+                let socket = socket
+                context.writeAndFlush(NIOAny(ByteBuffer(string: answer))).assumeIsolated().whenComplete { _ in
+                    if self.mode == .closeAfterAnswer { socket.context?.close(promise: nil) }
+                }
             }
         }
     }
 
-    static func client(_ server: Server, idleTimeout: TimeAmount = .seconds(90)) throws -> ClusterClient {
+    static func client(_ server: Server, idleTimeout: TimeAmount = .seconds(90), ca: String? = nil) throws -> ClusterClient {
+        let url = ca == nil ? "http://127.0.0.1:\(server.port)" : "https://localhost:\(server.port)"
         let config = try ConfigLoader.load(yaml: """
-            clusters: [{name: a, url: "http://127.0.0.1:\(server.port)", timeout: \(ExporterHarness.timeout)}]
+            clusters: [{name: a, url: "\(url)", timeout: \(ExporterHarness.timeout)\(ca.map { ", tls: {ca_file: \($0)}" } ?? "")}]
             """, source: "connections.yml")
         return ClusterClient(cluster: config.clusters[0], idleTimeout: idleTimeout)
     }
@@ -80,6 +107,24 @@ struct RESTConnectionsTests {
     @Test func aConnectionTheServerClosedCostsNoRequest() async throws {
         let server = try await Server(.closeAfterAnswer)
         let client = try Self.client(server)
+        for _ in 0..<5 {
+            let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
+            #expect(try fetch.result.get().enabled, "\(fetch.result)")
+        }
+        #expect(server.accepted == 5)
+        client.connections.close()
+        await server.stop()
+    }
+
+    /// The same over TLS, where the server closes the TCP connection without TLS's close_notify
+    /// (NIOSSL's unclean shutdown), as a load balancer that drops idle connections does.
+    @Test func aTLSConnectionClosedWithoutCloseNotifyCostsNoRequest() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("connections-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = try await TestCertificates.makeServerAndClients(in: directory)
+        let server = try await Server(.closeAfterAnswer, certificate: files["server"], key: files["serverKey"])
+        let client = try Self.client(server, ca: files["ca"])
         for _ in 0..<5 {
             let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
             #expect(try fetch.result.get().enabled, "\(fetch.result)")
