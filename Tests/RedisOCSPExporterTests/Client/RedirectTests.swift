@@ -86,6 +86,27 @@ struct RedirectTests {
         await setup.stop()
     }
 
+    /// A cluster keeps at most two idle connections: its own address's and one redirect
+    /// target's. Through a chain node -> relay -> master, the node's connection and one of the
+    /// targets' are kept, and the other target gets a new connection for each request.
+    @Test func aClusterKeepsAtMostTwoConnections() async throws {
+        let setup = try await Setup.start()
+        let relay = SimulatedCluster(name: "relay", scenario: .healthy)
+        let relays = try await SimulatorServer.start([relay], ca: setup.simulator.ca)
+        relay.redirectsTo = setup.simulator.urls["master"]!
+        setup.node.redirectsTo = relays.urls["relay"]!
+        let client = try setup.client()
+        for _ in 0..<3 {
+            let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
+            #expect(fetch.result.failure == nil, "\(fetch.result)")
+        }
+        #expect(setup.node.connectionCount == 1)
+        #expect(relay.connectionCount + setup.master.connectionCount == 4, "relay \(relay.connectionCount), master \(setup.master.connectionCount)")
+        client.connections.close()
+        await relays.stop()
+        await setup.stop()
+    }
+
     @Test func aRedirectLoopEndsAfterTheLimit() async throws {
         let setup = try await Setup.start()
         setup.node.redirectsTo = setup.nodeURL
