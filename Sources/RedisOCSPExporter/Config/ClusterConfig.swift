@@ -186,25 +186,4 @@ extension Reader {
         }
         return nil
     }
-
-    /// server_name is implemented as a shared DNS override (connect to the URL's host, verify
-    /// the certificate for server_name), so one server_name cannot stand for two hosts.
-    mutating func checkServerNames(_ clusters: [ClusterConfig]) {
-        var hosts: [String: (host: String, cluster: String)] = [:]
-        for cluster in clusters {
-            guard let serverName = cluster.serverName, let host = URLComponents(string: cluster.baseURL)?.host else { continue }
-            if let other = hosts[serverName], other.host != host {
-                issue("clusters (\(cluster.name)).tls.server_name", nil,
-                      "\(serverName) is already used by cluster \(other.cluster) for host \(other.host)")
-            }
-            hosts[serverName] = (host, cluster.name)
-        }
-        // The override applies to every request for that name: a cluster whose URL names it
-        // would reach the other cluster's address, with its own credentials.
-        for cluster in clusters {
-            guard let host = URLComponents(string: cluster.baseURL)?.host, let other = hosts[host], other.host != host else { continue }
-            issue("clusters (\(cluster.name)).url", nil,
-                  "host \(host) is the server_name of cluster \(other.cluster), whose requests go to \(other.host); this cluster's would go there too")
-        }
-    }
 }

@@ -84,7 +84,6 @@ extension Reader {
         case let other?:
             issue("clusters", other, "must be a list")
         }
-        checkServerNames(clusters)
         var config = ExporterConfig(
             maxConcurrentRounds: maxConcurrent, maxIdleConnections: maxIdle, clusters: clusters,
             evaluationInterval: duration(top["evaluation_interval"], "evaluation_interval") ?? ExporterConfig.defaultEvaluationInterval,
