@@ -151,10 +151,15 @@ final class RESTConnections: Sendable {
         // Filled in as the channel is set up: a handshake that fails at once takes the handler out
         // of the pipeline before it could be looked up there, and the handler keeps why.
         let handler = NIOLoopBoundBox.makeEmptyBox(valueType: AnswerHandler.self, eventLoop: loop)
+        // The channel while it connects, or that the round was cancelled before it was made:
+        // NIO cannot cancel a connection attempt, but closing its channel ends it.
+        let attempt = NIOLoopBoundBox.makeEmptyBox(valueType: Attempt.self, eventLoop: loop)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(max(.zero, deadline - .now()))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if case .cancelled = attempt.value { throw CancellationError() }
+                    attempt.value = .connecting(channel)
                     let pipeline = channel.pipeline.syncOperations
                     if let context { try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName)) }
                     try pipeline.addHTTPClientHandlers()
@@ -163,11 +168,23 @@ final class RESTConnections: Sendable {
                     try pipeline.addHandler(answers)
                 }
             }
-        let channel = try await bootstrap.connect(host: target.host, port: target.port).get()
+        let channel = try await withTaskCancellationHandler {
+            try await bootstrap.connect(host: target.host, port: target.port).get()
+        } onCancel: {
+            loop.execute {
+                if case .connecting(let channel) = attempt.value { channel.close(promise: nil) }
+                attempt.value = .cancelled
+            }
+        }
         let connection = Connection(channel: channel, handler: handler)
         expire(connection, target: target, after: idleTimeout)
         return connection
     }
+}
+
+private enum Attempt {
+    case connecting(any Channel)
+    case cancelled
 }
 
 private struct Connection: Sendable {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -148,6 +151,38 @@ struct RESTConnectionsTests {
         }
         client.connections.close()
         await server.stop()
+    }
+
+    /// A connection attempt that gets no answer (a listener whose queue is full drops the SYN,
+    /// as a firewall that drops packets does) ends when its round is cancelled, as at a reload
+    /// or shutdown, not when the cluster's timeout passes.
+    @Test func aConnectionAttemptEndsWhenItsRoundIsCancelled() async throws {
+        // With a backlog of 0, Linux keeps one connection waiting for accept and drops later SYNs.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                guard bind(listener, socketAddress, length) == 0, listen(listener, 0) == 0,
+                      getsockname(listener, socketAddress, &length) == 0 else { throw HarnessError("listener") }
+            }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let filler = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+        let config = try ConfigLoader.load(yaml: """
+            clusters: [{name: a, url: "http://127.0.0.1:\(port)", timeout: 60s}]
+            """, source: "connections.yml")
+        let client = ClusterClient(cluster: config.clusters[0], idleTimeout: .seconds(90))
+        let start = ContinuousClock.now
+        let round = Task { try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self) }
+        round.cancel()
+        await #expect(throws: CancellationError.self) { try await round.value }
+        // Waiting for the timeout would take 60 s: half of that is a margin any machine holds.
+        #expect(ContinuousClock.now - start < .seconds(30))
+        try? await filler.close()
     }
 
     /// A connection idle for its idle timeout is closed by the client, with no request after it.
