@@ -108,8 +108,12 @@ struct RESTConnectionsTests {
     /// balancer's idle timeout does) costs no request: whether the close arrives before the next
     /// request or while it goes out, the request gets an answer on a new connection.
     @Test func aConnectionTheServerClosedCostsNoRequest() async throws {
-        let server = try await Server(.closeAfterAnswer)
-        let client = try Self.client(server)
+        try await Self.expectEveryRequestAnswered(by: Server(.closeAfterAnswer), ca: nil)
+    }
+
+    /// Five GETs to a server that closes after each answer: each gets its answer, on a connection of its own.
+    static func expectEveryRequestAnswered(by server: Server, ca: String?) async throws {
+        let client = try Self.client(server, ca: ca)
         for _ in 0..<5 {
             let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
             #expect(try fetch.result.get().enabled, "\(fetch.result)")
@@ -126,15 +130,8 @@ struct RESTConnectionsTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let files = try await TestCertificates.makeServerAndClients(in: directory)
-        let server = try await Server(.closeAfterAnswer, certificate: files["server"], key: files["serverKey"])
-        let client = try Self.client(server, ca: files["ca"])
-        for _ in 0..<5 {
-            let fetch = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
-            #expect(try fetch.result.get().enabled, "\(fetch.result)")
-        }
-        #expect(server.accepted == 5)
-        client.connections.close()
-        await server.stop()
+        try await Self.expectEveryRequestAnswered(
+            by: Server(.closeAfterAnswer, certificate: files["server"], key: files["serverKey"]), ca: files["ca"])
     }
 
     /// Bytes that no request asked for are never taken for the next request's answer: NIO's
