@@ -159,6 +159,13 @@ struct ClusterClient: Sendable {
                                           to: hop.target, deadline: deadline)
     }
 
+    /// The system's words for a socket error, as the stapling probe reports them: NIO's own text
+    /// names the call that saw it ("connection reset (error set)" for a refused connect).
+    private static func systemMessage(_ error: any Error) -> String {
+        guard let error = error as? IOError else { return "\(error)" }
+        return String(cString: strerror(error.errnoCode))
+    }
+
     /// Maps transport errors to the contract's error codes.
     static func classify(_ error: any Error) -> CheckFailure {
         let text = String(describing: error)
@@ -173,7 +180,7 @@ struct ClusterClient: Sendable {
             return CheckFailure(code: CheckFailure.timeout, message: "no connection within the timeout")
         case let error as NIOConnectionError:
             // The error of the last address tried; without one, the name did not resolve.
-            let cause = error.connectionErrors.last.map { "\($0.error)" } ?? (error.dnsAError ?? error.dnsAAAAError).map { "\($0)" } ?? text
+            let cause = error.connectionErrors.last.map { systemMessage($0.error) } ?? (error.dnsAError ?? error.dnsAAAAError).map { "\($0)" } ?? text
             return CheckFailure(code: CheckFailure.connectionFailed, message: "cannot connect to \(error.host):\(error.port): \(cause)")
         case let error as HTTPClientError:
             switch error {

@@ -170,14 +170,17 @@ struct OneShotCheckTests {
         }
     }
 
+    /// A closed port is UNKNOWN, and the message says what the system said, as the stapling probe's does.
     @Test func aClosedPortIsUnknown() async throws {
-        let config = try ConfigLoader.load(yaml: "clusters: [{name: gone, url: \"https://127.0.0.1:\(try FreePort.reserve())\", tls: {insecure_skip_verify: true}, timeout: 2s}]", source: "c")
+        let port = try FreePort.reserve()
+        let config = try ConfigLoader.load(yaml: "clusters: [{name: gone, url: \"https://127.0.0.1:\(port)\", tls: {insecure_skip_verify: true}, timeout: 2s}]", source: "c")
         var logger = Logger(label: "t")
         logger.logLevel = .critical
         let report = await OneShotCheck.run(config, stapling: false, logger: logger)
         #expect(report.status == .unknown)
         #expect(report.status.exitCode == 3)
         #expect(report.clusters.first?.errors.first?.errorCode == CheckFailure.connectionFailed)
+        #expect(report.clusters.first?.errors.first?.message == "cannot connect to 127.0.0.1:\(port): Connection refused")
         #expect(report.nagios().hasPrefix("REDIS-OCSP UNKNOWN - gone UNKNOWN: "))
     }
 }
