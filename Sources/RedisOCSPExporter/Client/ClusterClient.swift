@@ -161,9 +161,13 @@ struct ClusterClient: Sendable {
 
     /// The system's words for a socket error, as the stapling probe reports them: NIO's own text
     /// names the call that saw it ("connection reset (error set)" for a refused connect).
-    private static func systemMessage(_ error: any Error) -> String {
+    static func systemMessage(_ error: any Error) -> String {
         guard let error = error as? IOError else { return "\(error)" }
         return String(cString: strerror(error.errnoCode))
+    }
+
+    private static func cannotConnect(_ address: String, _ cause: String) -> CheckFailure {
+        CheckFailure(code: CheckFailure.connectionFailed, message: "cannot connect to \(address): \(cause)")
     }
 
     /// Maps transport errors to the contract's error codes.
@@ -181,7 +185,9 @@ struct ClusterClient: Sendable {
         case let error as NIOConnectionError:
             // The error of the last address tried; without one, the name did not resolve.
             let cause = error.connectionErrors.last.map { systemMessage($0.error) } ?? (error.dnsAError ?? error.dnsAAAAError).map { "\($0)" } ?? text
-            return CheckFailure(code: CheckFailure.connectionFailed, message: "cannot connect to \(error.host):\(error.port): \(cause)")
+            return cannotConnect(RESTTarget(host: error.host, port: error.port, https: false).address, cause)
+        case RESTConnectionError.cannotConnect(let address, let cause):
+            return cannotConnect(address, cause)
         case let error as HTTPClientError:
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,

@@ -32,6 +32,8 @@ enum RESTConnectionError: Error, Equatable {
     case closed
     /// The body passed the limit.
     case tooLarge
+    /// No connection to the address (`host:port`), with the system's reason.
+    case cannotConnect(String, String)
 }
 
 /// One cluster's HTTP/1.1 connections, one request at a time on each: NIO's HTTP codec under
@@ -156,6 +158,7 @@ final class RESTConnections: Sendable {
         let attempt = NIOLoopBoundBox.makeEmptyBox(valueType: Attempt.self, eventLoop: loop)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(max(.zero, deadline - .now()))
+            .channelOption(.allocator, value: PageBackedAllocator.allocator)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if case .cancelled = attempt.value { throw CancellationError() }
@@ -168,8 +171,15 @@ final class RESTConnections: Sendable {
                     try pipeline.addHandler(answers)
                 }
             }
+        // An IP address is connected to as it is: NIO's resolver would hand it to getaddrinfo
+        // on a dispatch queue and back.
+        let address = try? SocketAddress(ipAddress: target.host, port: target.port)
         let channel = try await withTaskCancellationHandler {
-            try await bootstrap.connect(host: target.host, port: target.port).get()
+            do {
+                return try await (address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: target.host, port: target.port)).get()
+            } catch let error as IOError {
+                throw RESTConnectionError.cannotConnect(target.address, ClusterClient.systemMessage(error))
+            }
         } onCancel: {
             loop.execute {
                 if case .connecting(let channel) = attempt.value { channel.close(promise: nil) }
