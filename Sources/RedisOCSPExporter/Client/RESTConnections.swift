@@ -52,6 +52,9 @@ final class RESTConnections: Sendable {
     private let idleTimeout: TimeAmount
     private let tls: TLSConfiguration
     private let maxBodyBytes: Int
+    /// Page-backed for connections kept between rounds, whose buffers live as long; malloc's
+    /// for those closed after their round, which would pay the mapping for nothing.
+    private let allocator: ByteBufferAllocator
     /// nil once closed: answers that come after keep no connection.
     private let idle = NIOLockedValueBox<[RESTTarget: Idle]?>([:])
 
@@ -59,6 +62,7 @@ final class RESTConnections: Sendable {
         self.tls = tls
         self.idleTimeout = idleTimeout
         self.maxBodyBytes = maxBodyBytes
+        allocator = idleTimeout >= .seconds(1) ? PageBackedAllocator.allocator : ByteBufferAllocator()
     }
 
     /// Sends `head` (and no body) to `target` and returns its whole answer, or throws NIO's,
@@ -158,7 +162,7 @@ final class RESTConnections: Sendable {
         let attempt = NIOLoopBoundBox.makeEmptyBox(valueType: Attempt.self, eventLoop: loop)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(max(.zero, deadline - .now()))
-            .channelOption(.allocator, value: PageBackedAllocator.allocator)
+            .channelOption(.allocator, value: allocator)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if case .cancelled = attempt.value { throw CancellationError() }
