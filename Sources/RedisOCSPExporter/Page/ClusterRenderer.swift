@@ -42,12 +42,17 @@ extension ClusterFamily {
     var position: Int { Self.index[name]! }
 }
 
-/// Each cluster's samples, rendered once per stored snapshot when its round publishes it (off
-/// the scrape path), then folded into the page's family buffers: when a page is assembled, or
-/// in the background once a large part of the fleet waits, so that rendered samples are not
-/// held twice for long. A page after a change only splices.
+/// Each cluster's samples, rendered when its round publishes a snapshot (off the scrape path),
+/// then folded into the page's family buffers: when a page is assembled, or in the background
+/// once a large part of the fleet waits, so that rendered samples are not held twice for long.
+/// A page after a change only splices. A cluster that publishes again before its last render
+/// was folded in is rendered once more, at the fold, from the store: one polled more often than
+/// the page is assembled costs a render per scrape, not per poll.
 final class ClusterRenderer: Sendable {
-    private let pending = NIOLockedValueBox<[String: (version: UInt64, rendered: RenderedCluster)]>([:])
+    /// By cluster, the newest version stored since the last fold, and its samples when they
+    /// were rendered as it was stored (nil: rendered at the fold).
+    private let pending = NIOLockedValueBox<[String: (version: UInt64, rendered: RenderedCluster?)]>([:])
+    private let render: @Sendable (ClusterSnapshot) -> RenderedCluster
     private let samples = NIOLockedValueBox(FleetSamples())
     /// Told when the waiting renders are due for a fold; the page sets it.
     private let onBacklog = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
@@ -57,8 +62,9 @@ final class ClusterRenderer: Sendable {
     /// Waiting renders beyond this many clusters (and a share of the fleet) are folded in the background.
     private let backlogFloor: Int
 
-    init(backlogFloor: Int = 256) {
+    init(backlogFloor: Int = 256, render: @escaping @Sendable (ClusterSnapshot) -> RenderedCluster = RenderedCluster.init) {
         self.backlogFloor = backlogFloor
+        self.render = render
     }
 
     /// Calls `handler` (once until the next fold) when renders wait for a fold.
@@ -66,12 +72,14 @@ final class ClusterRenderer: Sendable {
         onBacklog.withLockedValue { $0 = handler }
     }
 
-    /// Renders a newly stored snapshot.
+    /// Takes a newly stored snapshot: rendered now, unless the cluster's last one still waits for a fold.
     func update(_ entry: SnapshotStore.Entry) {
-        let rendered = RenderedCluster(entry.snapshot)
+        let name = entry.snapshot.name
+        let again = pending.withLockedValue { $0[name] != nil }
+        let rendered = again ? nil : render(entry.snapshot)
         let waiting = pending.withLockedValue { pending in
             // A newer version may have been stored while this one rendered.
-            if (pending[entry.snapshot.name]?.version ?? 0) < entry.version { pending[entry.snapshot.name] = (entry.version, rendered) }
+            if (pending[name]?.version ?? 0) < entry.version { pending[name] = (entry.version, rendered) }
             return pending.count
         }
         if waiting >= max(backlogFloor, fleet.load(ordering: .relaxed) / 8), !backlogReported.exchange(true, ordering: .acquiringAndReleasing) {
@@ -100,7 +108,7 @@ final class ClusterRenderer: Sendable {
         backlogReported.store(false, ordering: .releasing)
         let taken = pending.withLockedValue { $0 }
         samples.fold(entries) { entry in
-            taken[entry.snapshot.name].flatMap { $0.version == entry.version ? $0.rendered : nil } ?? RenderedCluster(entry.snapshot)
+            taken[entry.snapshot.name].flatMap { $0.version == entry.version ? $0.rendered : nil } ?? render(entry.snapshot)
         }
         // Versions are the store's generations: a render up to `generation` is shown now,
         // older than what is shown, or of a removed cluster. Only later ones still wait.
