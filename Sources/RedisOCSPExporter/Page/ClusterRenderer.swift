@@ -47,7 +47,7 @@ extension ClusterFamily {
 /// once a large part of the fleet waits, so that rendered samples are not held twice for long.
 /// A page after a change only splices. A cluster that publishes again before its last render
 /// was folded in is rendered once more, at the fold, from the store: one polled more often than
-/// the page is assembled costs a render per scrape, not per poll.
+/// the page is assembled costs two renders per assembly, not one per poll.
 final class ClusterRenderer: Sendable {
     /// By cluster, the newest version stored since the last fold, and its samples when they
     /// were rendered as it was stored (nil: rendered at the fold).
