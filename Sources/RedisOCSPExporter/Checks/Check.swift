@@ -81,11 +81,34 @@ struct CheckStates: Sendable {
     var stapling: [StaplingProbeState]?
     var responder: ResponderProbeState?
 
-    /// The request statistics of every REST check that runs, in check order. Read field by
-    /// field: through `Checks.all`, each call cast every check and projected generic key paths,
-    /// and the renderer and two rules ask for it on every publish.
+    /// Calls `body` with the request statistics of every REST check that runs, in check order.
+    /// Read field by field: through `Checks.all`, each call cast every check and projected
+    /// generic key paths, and the renderer and two rules ask on every publish.
+    func forEachEndpoint(_ body: (borrowing EndpointHealth) -> Void) {
+        if let config { body(config.health) }
+        if let status { body(status.health) }
+        if let nodes { body(nodes.health) }
+        if let test { body(test.health) }
+        if let alerts { body(alerts.health) }
+        if let cluster { body(cluster.health) }
+        if let health { body(health.health) }
+    }
+
+    /// The request statistics of every REST check that runs, in check order.
     var endpoints: [EndpointHealth] {
-        [config?.health, status?.health, nodes?.health, test?.health, alerts?.health, cluster?.health, health?.health].compactMap { $0 }
+        var all: [EndpointHealth] = []
+        forEachEndpoint { all.append(copy $0) }
+        return all
+    }
+
+    /// The REST checks whose latest request failed, with the failure, in check order: what
+    /// the rules ask on every evaluation, without copying each endpoint's statistics.
+    var failures: [(endpoint: String, failure: CheckFailure)] {
+        var failed: [(endpoint: String, failure: CheckFailure)] = []
+        forEachEndpoint { health in
+            if let error = health.error { failed.append((health.endpoint, error)) }
+        }
+        return failed
     }
 }
 

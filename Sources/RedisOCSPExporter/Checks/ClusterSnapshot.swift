@@ -34,6 +34,9 @@ struct ClusterSnapshot: Sendable {
     /// The request statistics of every REST check the cluster runs, in check order.
     var endpoints: [EndpointHealth] { checks.endpoints }
 
+    /// The REST checks whose latest request failed, with the failure, in check order.
+    var failures: [(endpoint: String, failure: CheckFailure)] { checks.failures }
+
     func health(_ endpoint: String) -> EndpointHealth? {
         endpoints.first { $0.endpoint == endpoint }
     }

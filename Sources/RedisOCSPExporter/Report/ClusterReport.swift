@@ -164,9 +164,7 @@ public struct ClusterReport: Sendable, Encodable {
                           nextUpdate: state.answer?.nextUpdate)
             }
         }
-        errors = snapshot.endpoints.compactMap { health in
-            health.error.map { EndpointError(endpoint: health.endpoint, errorCode: $0.code, message: $0.message) }
-        }
+        errors = snapshot.failures.map { EndpointError(endpoint: $0.endpoint, errorCode: $0.failure.code, message: $0.failure.message) }
         problems = Self.problems(alerts, of: snapshot, rules: rules)
         // Nothing answered: the cluster could not be asked at all.
         let asked = snapshot.accessLevel.map { $0 != .noAccess } ?? false

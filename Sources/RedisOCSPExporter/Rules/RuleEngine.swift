@@ -26,9 +26,31 @@ final class RuleEngine: Service, Sendable {
     static let resolvedRetention = 900.0
 
     private struct Settings {
-        var rules: RulesConfig
-        var resendInterval: Double
-        var evaluationInterval: Duration
+        let rules: RulesConfig
+        let resendInterval: Double
+        let evaluationInterval: Duration
+        /// The enabled built-in rules in order, each with its settings: looked up once per
+        /// configuration, not per rule on every evaluation (a lookup hashes the rule's name).
+        let enabled: [EnabledRule]
+
+        init(rules: RulesConfig, resendInterval: Double, evaluationInterval: Duration) {
+            self.rules = rules
+            self.resendInterval = resendInterval
+            self.evaluationInterval = evaluationInterval
+            enabled = Rule.builtIn.map { EnabledRule(rule: $0, settings: rules[$0]) }.filter(\.settings.enabled)
+        }
+    }
+
+    /// A class, so the evaluation loop takes a reference to each rule, not a copy of each of
+    /// its strings and its settings' (most evaluations find no condition holding).
+    private final class EnabledRule: Sendable {
+        let rule: Rule
+        let settings: RuleSettings
+
+        init(rule: Rule, settings: RuleSettings) {
+            self.rule = rule
+            self.settings = settings
+        }
     }
 
     private let settings: NIOLockedValueBox<Settings>
@@ -116,16 +138,14 @@ final class RuleEngine: Service, Sendable {
         // A cluster not yet polled has no state to judge.
         guard snapshot.polledAt != nil else { return Outcome(active: [], toSend: []) }
         let settings = self.settings.withLockedValue { $0 }
-        let (rules, resendInterval) = (settings.rules, settings.resendInterval)
-        var holding: [String: (Rule, AlertCondition, Labels)] = [:]
-        for rule in Rule.builtIn {
-            let settings = rules[rule]
-            guard settings.enabled else { continue }
-            for condition in rule.conditions(snapshot, now: now, settings: settings) {
-                var labels = [("alertname", rule.name), ("cluster", snapshot.name), ("severity", settings.severity)]
-                labels += snapshot.labels.tuples + settings.labels.tuples + condition.labels
+        let resendInterval = settings.resendInterval
+        var holding: [String: (enabled: EnabledRule, condition: AlertCondition, labels: Labels)] = [:]
+        for enabled in settings.enabled {
+            for condition in enabled.rule.conditions(snapshot, now: now, settings: enabled.settings) {
+                var labels = [("alertname", enabled.rule.name), ("cluster", snapshot.name), ("severity", enabled.settings.severity)]
+                labels += snapshot.labels.tuples + enabled.settings.labels.tuples + condition.labels
                 let sorted = Labels(labels)
-                holding[sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")] = (rule, condition, sorted)
+                holding[sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")] = (enabled, condition, sorted)
             }
         }
         // Transitions are logged after the lock is released: the log handler writes to stderr,
@@ -140,8 +160,8 @@ final class RuleEngine: Service, Sendable {
             cluster.version = snapshot.version
             var current = cluster.alerts
             var toSend: [Alert] = []
-            for (key, (rule, condition, labels)) in holding {
-                let settings = rules[rule]
+            for (key, (enabled, condition, labels)) in holding {
+                let (rule, settings) = (enabled.rule, enabled.settings)
                 var alert = current[key].flatMap { $0.state == .resolved ? nil : $0 } ?? Alert(
                     rule: rule, cluster: snapshot.name, labels: labels, annotations: [:], state: .pending,
                     activeAt: now, resolvedAt: nil, value: condition.value

@@ -13,9 +13,9 @@ extension Rule {
             redis_ocsp_api_error{error_code=~"ocsp_unsupported_by_capability|no_responder_url"}
             """
     ) { snapshot, _, _ in
-        snapshot.endpoints.compactMap { health in
-            guard let error = health.error, !codesNotCountedAsDown.contains(error.code) else { return nil }
-            return AlertCondition(labels: [("endpoint", health.endpoint)], value: 0, extraAnnotations: ["error_code": error.code])
+        snapshot.failures.compactMap { endpoint, error in
+            guard !codesNotCountedAsDown.contains(error.code) else { return nil }
+            return AlertCondition(labels: [("endpoint", endpoint)], value: 0, extraAnnotations: ["error_code": error.code])
         }
     }
 }

@@ -21,7 +21,7 @@ extension Rule {
             """
     ) { snapshot, _, _ in
         let missing = snapshot.config.map { $0.enabled && !$0.hasResponderURL } ?? false
-        let answered = snapshot.endpoints.contains { $0.error?.code == "no_responder_url" }
+        let answered = snapshot.failures.contains { $0.failure.code == "no_responder_url" }
         return missing || answered ? [AlertCondition(value: 0)] : []
     }
 }
