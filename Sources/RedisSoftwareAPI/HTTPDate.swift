@@ -149,8 +149,11 @@ public enum HTTPDate {
         /// Index of the word of `words` at the cursor; names are case-sensitive, as the grammar says.
         mutating func word(in words: [String]) -> Int? {
             for (i, w) in words.enumerated() {
+                var w = w
                 let end = index + w.utf8.count
-                guard end <= bytes.count, w.utf8.elementsEqual(bytes[index..<end]) else { continue }
+                // Compared as bytes in place: the generic comparison of a String's UTF8View with
+                // a slice cost more than the rest of the date, for every name tried.
+                guard end <= bytes.count, w.withUTF8({ $0.elementsEqual(bytes[index..<end]) }) else { continue }
                 // "Sun" must not match the start of "Sunday" in the RFC 850 form.
                 if end < bytes.count, (0x61...0x7A).contains(bytes[end]) { continue }
                 index = end
