@@ -10,13 +10,17 @@ public struct SimRequest: Sendable {
     public var query: String
     public var authorization: String?
     public var body: [UInt8]
+    /// The Host header.
+    public var host: String?
 
-    public init(method: String, path: String, query: String = "", authorization: String? = nil, body: [UInt8] = []) {
+    public init(method: String, path: String, query: String = "", authorization: String? = nil, body: [UInt8] = [],
+                host: String? = nil) {
         self.method = method
         self.path = path
         self.query = query
         self.authorization = authorization
         self.body = body
+        self.host = host
     }
 }
 
@@ -177,6 +181,7 @@ public final class SimulatedCluster: Sendable {
         var testedStatus: (scenario: Scenario, object: [String: String])?
         var requests = 0
         var requestsByPath: [String: Int] = [:]
+        var hosts: Set<String> = []
         var connections = 0
         var proxyCertificatePEM: String?
         var redirectsTo: String?
@@ -209,7 +214,7 @@ public final class SimulatedCluster: Sendable {
         get { state.withLockedValue { $0.scenario } }
         set {
             state.withLockedValue {
-                $0 = State(scenario: newValue, requests: $0.requests, requestsByPath: $0.requestsByPath, connections: $0.connections,
+                $0 = State(scenario: newValue, requests: $0.requests, requestsByPath: $0.requestsByPath, hosts: $0.hosts, connections: $0.connections,
                            proxyCertificatePEM: $0.proxyCertificatePEM, redirectsTo: $0.redirectsTo)
             }
         }
@@ -240,6 +245,9 @@ public final class SimulatedCluster: Sendable {
     /// Requests to one path (without its query) answered so far.
     public func requests(to path: String) -> Int { state.withLockedValue { $0.requestsByPath[path] ?? 0 } }
 
+    /// The Host headers of the requests answered so far.
+    public var hostsSeen: Set<String> { state.withLockedValue { $0.hosts } }
+
     /// The scenario in force now; `changing` resolves to its current step.
     public func effectiveScenario() -> Scenario {
         let scenario = state.withLockedValue { $0.scenario }
@@ -253,6 +261,7 @@ public final class SimulatedCluster: Sendable {
         let redirect = state.withLockedValue {
             $0.requests += 1
             $0.requestsByPath[request.path, default: 0] += 1
+            if let host = request.host { $0.hosts.insert(host) }
             return $0.redirectsTo
         }
         if let redirect {

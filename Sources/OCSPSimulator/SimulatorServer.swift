@@ -88,7 +88,7 @@ public final class SimulatorServer: Sendable {
         let body = try await request.body.collect(upTo: 1 << 20)
         let answer = await cluster.handle(SimRequest(
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-            authorization: request.headers[.authorization], body: Array(body.readableBytesView)
+            authorization: request.headers[.authorization], body: Array(body.readableBytesView), host: request.head.authority
         ))
         var headers: HTTPFields = [.contentType: answer.contentType]
         for (name, value) in answer.headers {

@@ -29,7 +29,9 @@ struct ClusterClient: Sendable {
     let basePath: String
     /// The name the cluster's certificate must carry: server_name, else the URL's host.
     let verifiedName: String
-    /// The headers of every request: Accept, User-Agent and the credentials.
+    /// The Host header of the configured URL.
+    let host: String
+    /// The headers of every request: Host (a redirect's replaces it), Accept, User-Agent and the credentials.
     let headers: HTTPHeaders
     let tls: TLSConfiguration
     let timeout: Duration
@@ -42,7 +44,9 @@ struct ClusterClient: Sendable {
         target = RESTTarget(host: host, port: components.map(Self.port) ?? 443, https: components?.scheme?.lowercased() != "http",
                             serverName: Self.indication(verifiedName))
         basePath = components?.percentEncodedPath ?? ""
+        self.host = Self.hostHeader(verifiedName, target)
         var headers = HTTPHeaders()
+        headers.add(name: "Host", value: self.host)
         headers.add(name: "Accept", value: "application/json")
         headers.add(name: "User-Agent", value: "redis-ocsp-exporter/\(BuildInfo.version)")
         if let authorization = cluster.credentials?.basicAuthorization.value { headers.add(name: "Authorization", value: authorization) }
@@ -85,7 +89,7 @@ struct ClusterClient: Sendable {
     func fetch<Value: APIObject>(method: String, path: String, as: Value.Type = Value.self) async throws -> Fetch<Value> {
         let start = ContinuousClock.now
         let deadline = NIODeadline.now() + .nanoseconds(max(0, timeout.nanoseconds))
-        var hop = Hop(target: target, uri: basePath + path, host: Self.hostHeader(verifiedName, target))
+        var hop = Hop(target: target, uri: basePath + path, host: host)
         var result: Result<Value, CheckFailure>?
         var answeredBy: String?
         for hops in 0... {
@@ -153,7 +157,7 @@ struct ClusterClient: Sendable {
 
     private func send(method: HTTPMethod, hop: Hop, deadline: NIODeadline) async throws -> RESTAnswer {
         var headers = headers
-        headers.replaceOrAdd(name: "Host", value: hop.host)
+        if hop.host != host { headers.replaceOrAdd(name: "Host", value: hop.host) }
         if method == .POST { headers.add(name: "Content-Length", value: "0") }
         return try await connections.send(HTTPRequestHead(version: .http1_1, method: method, uri: hop.uri, headers: headers),
                                           to: hop.target, deadline: deadline)

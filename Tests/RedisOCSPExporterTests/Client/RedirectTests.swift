@@ -53,6 +53,10 @@ struct RedirectTests {
         let test = try await client.fetch(method: "POST", path: "/v1/ocsp/test", as: OCSPStatus.self)
         #expect(test.result.failure == nil, "\(test.result)")
         #expect(setup.master.requests(to: "/v1/ocsp/test") == 1)
+        // Each request names the cluster and the port it went to: the configured one, then the master's.
+        let port = { (name: String) in setup.simulator.urls[name]!.split(separator: ":").last! }
+        #expect(setup.node.hostsSeen == ["localhost:\(port("node"))"])
+        #expect(setup.master.hostsSeen == ["localhost:\(port("master"))"])
         client.connections.close()
         await setup.stop()
     }
