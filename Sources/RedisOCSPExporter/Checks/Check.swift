@@ -145,12 +145,14 @@ extension Check {
 /// two lines, not thousands.
 func logTransition(_ logger: Logger, cluster: String, check: String, endpoint: String, from before: CheckFailure?,
                    to after: CheckFailure?) {
+    // Most runs change nothing: no metadata is built for them.
+    guard after?.code != before?.code else { return }
     var metadata: Logger.Metadata = ["cluster": "\(cluster)", "check": "\(check)", "endpoint": "\(endpoint)"]
-    if let after, after.code != before?.code {
+    if let after {
         metadata["error_code"] = "\(after.code)"
         metadata["error"] = "\(after.message)"
         logger.warning("check failed", metadata: metadata)
-    } else if after == nil, let before {
+    } else if let before {
         metadata["previous_error_code"] = "\(before.code)"
         logger.info("check succeeds again", metadata: metadata)
     }
