@@ -26,13 +26,17 @@ public enum HTTPDate {
     static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     static let longWeekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    /// The names as the parser compares them.
+    private static let weekdayBytes = weekdays.map { Array($0.utf8) }
+    private static let longWeekdayBytes = longWeekdays.map { Array($0.utf8) }
+    private static let monthBytes = months.map { Array($0.utf8) }
 
     // "Sun, 06 Nov 1994 08:49:37 GMT"
     private static func imfFixdate(_ s: Scanner) -> Int64? {
         var s = s
-        guard let wd = s.word(in: weekdays), s.literal(","), s.literal(" "),
+        guard let wd = s.word(in: weekdayBytes), s.literal(","), s.literal(" "),
               let day = s.digits(2), s.literal(" "),
-              let month = s.word(in: months), s.literal(" "),
+              let month = s.word(in: monthBytes), s.literal(" "),
               let year = s.digits(4), s.literal(" "),
               let time = s.time(), s.literal(" "), s.literal("GMT"), s.atEndIgnoringSpaces()
         else { return nil }
@@ -43,9 +47,9 @@ public enum HTTPDate {
     // fixed pivot so the answer does not depend on today's date.
     private static func rfc850(_ s: Scanner) -> Int64? {
         var s = s
-        guard let wd = s.word(in: longWeekdays), s.literal(","), s.literal(" "),
+        guard let wd = s.word(in: longWeekdayBytes), s.literal(","), s.literal(" "),
               let day = s.digits(2), s.literal("-"),
-              let month = s.word(in: months), s.literal("-"),
+              let month = s.word(in: monthBytes), s.literal("-"),
               let yy = s.digits(2), s.literal(" "),
               let time = s.time(), s.literal(" "), s.literal("GMT"), s.atEndIgnoringSpaces()
         else { return nil }
@@ -56,8 +60,8 @@ public enum HTTPDate {
     // "Sun Nov  6 08:49:37 1994"
     private static func asctime(_ s: Scanner) -> Int64? {
         var s = s
-        guard let wd = s.word(in: weekdays), s.literal(" "),
-              let month = s.word(in: months), s.literal(" ")
+        guard let wd = s.word(in: weekdayBytes), s.literal(" "),
+              let month = s.word(in: monthBytes), s.literal(" ")
         else { return nil }
         let day: Int
         if s.literal(" ") {
@@ -136,24 +140,24 @@ public enum HTTPDate {
             return index == bytes.count
         }
 
-        mutating func literal(_ text: String) -> Bool {
-            var i = index
-            for byte in text.utf8 {
-                guard i < bytes.count, bytes[i] == byte else { return false }
-                i += 1
-            }
-            index = i
+        mutating func literal(_ text: StaticString) -> Bool {
+            let count = text.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            for at in 0..<count where bytes[index + at] != text.utf8Start[at] { return false }
+            index += count
             return true
         }
 
         /// Index of the word of `words` at the cursor; names are case-sensitive, as the grammar says.
-        mutating func word(in words: [String]) -> Int? {
+        mutating func word(in words: [[UInt8]]) -> Int? {
             for (i, w) in words.enumerated() {
-                var w = w
-                let end = index + w.utf8.count
-                // Compared as bytes in place: the generic comparison of a String's UTF8View with
-                // a slice cost more than the rest of the date, for every name tried.
-                guard end <= bytes.count, w.withUTF8({ $0.elementsEqual(bytes[index..<end]) }) else { continue }
+                let end = index + w.count
+                guard end <= bytes.count else { continue }
+                // Byte by byte, most names ending at the first: a generic comparison of each
+                // name with a slice cost more than the rest of the date.
+                var at = 0
+                while at < w.count, bytes[index + at] == w[at] { at += 1 }
+                guard at == w.count else { continue }
                 // "Sun" must not match the start of "Sunday" in the RFC 850 form.
                 if end < bytes.count, (0x61...0x7A).contains(bytes[end]) { continue }
                 index = end
