@@ -178,16 +178,21 @@ actor Scheduler: Service {
     private nonisolated func finished(_ key: JobKey, token: UInt64, ran: [String], at started: ContinuousClock.Instant) {
         let earlier = work.withLockedValue { w -> Bool in
             w.running[key] = nil
-            guard var job = w.jobs[key], job.token == token else { return false }
-            for id in ran { job.lastRun[id] = started }
-            w.jobs[key] = job
-            let due = job.schedule.next(after: .now)
+            guard let due = Self.record(ran, at: started, token: token, in: &w.jobs[key]) else { return false }
             let earlier = w.queue.nextDue.map { due < $0 } ?? true
             w.queue.insert((key, token), due: due)
             return earlier
         }
         // The loop sleeps until the earliest entry; only an earlier one needs to wake it.
         if earlier { alarm.ring() }
+    }
+
+    /// Records in `job` (in place: a copy would copy its table of last runs) when the checks
+    /// `ran` last ran, and returns when it is due next; nil when the job was replaced meanwhile.
+    private static func record(_ ran: [String], at started: ContinuousClock.Instant, token: UInt64, in job: inout Job?) -> ContinuousClock.Instant? {
+        guard job?.token == token else { return nil }
+        for id in ran { job?.lastRun[id] = started }
+        return job?.schedule.next(after: .now)
     }
 
     /// Rounds running now; between rounds, none.
