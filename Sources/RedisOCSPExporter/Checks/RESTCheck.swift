@@ -22,6 +22,9 @@ protocol RESTCheck: Check where State == RESTState<Value> {
     func interpret(_ fetch: Fetch<Value>) -> Fetch<Value>
     /// Whether the state already says all there is to ask, so no request is made.
     func isSettled(_ state: State) -> Bool
+    // Implemented below; requirements for the reason `Check.take` is.
+    func health(in states: CheckStates) -> EndpointHealth?
+    func fail(_ failure: CheckFailure, duration: Double, at now: Double, after snapshot: CheckStates, into states: inout CheckStates)
 }
 
 extension RESTCheck {
