@@ -45,9 +45,9 @@ enum AccessLevel: String, Sendable, CaseIterable {
 extension ClusterSnapshot {
     /// The permissions of the OCSP endpoints whose latest answer was 403.
     var refusedPermissions: [String] {
-        Checks.all.compactMap { check in
-            guard let rest = check as? any RESTCheck, rest.isOCSPEndpoint, health(check.id)?.error?.httpStatus == 403 else { return nil }
-            return rest.permission
+        RESTRound.checks.compactMap { check in
+            guard check.isOCSPEndpoint, health(check.id)?.error?.httpStatus == 403 else { return nil }
+            return check.permission
         }
     }
 }

@@ -56,7 +56,7 @@ enum CheckRound {
         }
         outcome.ran = checks
         outcome.finishedAt = context.now()
-        if lane == .rest { finishREST(&outcome, checks, after: snapshot, context: context) }
+        if lane == .rest { finishREST(&outcome, after: snapshot, context: context) }
         return outcome
     }
 
@@ -104,13 +104,14 @@ enum CheckRound {
         for case let check as any RESTCheck in checks {
             check.fail(failure, duration: duration, at: context.now(), after: snapshot.checks, into: &outcome.states)
         }
-        finishREST(&outcome, checks, after: snapshot, context: context)
+        finishREST(&outcome, after: snapshot, context: context)
         return outcome
     }
 
-    private static func finishREST(_ outcome: inout Outcome, _ checks: [any Check], after snapshot: ClusterSnapshot, context: CheckContext) {
+    private static func finishREST(_ outcome: inout Outcome, after snapshot: ClusterSnapshot, context: CheckContext) {
         var ocsp: [CheckFailure?] = [], others: [CheckFailure?] = []
-        for case let check as any RESTCheck in checks {
+        // The states hold only what ran.
+        for check in RESTRound.checks {
             guard let health = check.health(in: outcome.states) else { continue }
             if check.isOCSPEndpoint { ocsp.append(health.error) } else { others.append(health.error) }
         }

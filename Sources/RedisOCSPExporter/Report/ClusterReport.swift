@@ -217,7 +217,7 @@ public struct ClusterReport: Sendable, Encodable {
         }
         let polled = snapshot.endpoints.filter(\.polled).map(\.endpoint)
         let everywhere = Set(codes.keys) == Set(polled)
-        let ocsp = Set(Checks.all.compactMap { ($0 as? any RESTCheck).flatMap { $0.isOCSPEndpoint ? $0.id : nil } })
+        let ocsp = Set(RESTRound.checks.compactMap { $0.isOCSPEndpoint ? $0.id : nil })
         switch code {
         case "http_401":
             return "the credentials are refused (HTTP 401 on \(everywhere ? "every endpoint" : "these endpoints")): check the username and the password"
