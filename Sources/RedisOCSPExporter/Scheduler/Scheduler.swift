@@ -102,21 +102,23 @@ actor Scheduler: Service {
         let epochs = store.setClusters(newConfig.clusters, keeping: unchanged)
         keptAlive = keep
         let (logger, now) = (self.logger, self.now)
+        let lanes = newConfig.clusters.map(CheckRound.lanes(for:))
+        let slot = PollSchedule.slot(intervals: lanes.joined().lazy.map(\.interval))
         work.withLockedValue { w in
             if newConfig.maxConcurrentRounds != config.maxConcurrentRounds {
                 // Rounds in flight give their slots back to the limiter they took them from.
                 w.limiter = RequestLimiter(limit: newConfig.maxConcurrentRounds)
             }
-            for cluster in newConfig.clusters {
+            for (cluster, lanes) in zip(newConfig.clusters, lanes) {
                 let client = ClusterClient(cluster: cluster, idleTimeout: Self.idleTimeout(keptAlive: keep.contains(cluster.name)))
                 let context = CheckContext(cluster: cluster, client: client, logger: logger, now: now)
                 let executor = LoopTaskExecutor.next()
-                for (lane, checks, interval) in CheckRound.lanes(for: cluster) {
+                for (lane, checks, interval) in lanes {
                     let key = JobKey(cluster: cluster.name, lane: lane)
                     guard w.jobs[key] == nil, let epoch = epochs[cluster.name] else { continue }
                     w.nextToken += 1
                     let name = lane == .rest ? cluster.name : "\(cluster.name)/\(checks[0].id)"
-                    let schedule = PollSchedule(name: name, interval: interval)
+                    let schedule = PollSchedule(name: name, interval: interval, slot: slot)
                     w.jobs[key] = Job(checks: checks, context: context, schedule: schedule, epoch: epoch, token: w.nextToken,
                                       executor: executor)
                     w.queue.insert((key, w.nextToken), due: schedule.firstPoll())

@@ -36,7 +36,7 @@ struct DueQueueTests {
 struct PollScheduleTests {
     @Test func roundsStayOnTheClustersGridAndAtLeastHalfAnIntervalApart() {
         let origin = ContinuousClock.now
-        let schedule = PollSchedule(name: "cluster-a", interval: .seconds(30), origin: origin)
+        let schedule = PollSchedule(name: "cluster-a", interval: .seconds(30), slot: .milliseconds(250), origin: origin)
         #expect(schedule.firstPoll() <= origin + .seconds(1))
         var at = origin
         for _ in 0..<20 {
@@ -49,9 +49,27 @@ struct PollScheduleTests {
         }
     }
 
-    @Test func namesSpreadOverTheInterval() {
-        let offsets = Set((0..<200).map { PollSchedule(name: "c\($0)", interval: .seconds(60)).offset.components.seconds })
-        #expect(offsets.count > 40)
+    /// Offsets are whole slots, so the lanes of a slot run together, and names spread over
+    /// the slots of the interval.
+    @Test func namesSpreadOverTheIntervalInWholeSlots() {
+        let offsets = (0..<200).map { PollSchedule(name: "c\($0)", interval: .seconds(60), slot: .milliseconds(250)).offset }
+        #expect(offsets.allSatisfy { $0 < .seconds(60) && $0.milliseconds % 250 == 0 })
+        #expect(Set(offsets).count > 100)
+    }
+
+    /// A slot of one second up to 32 rounds a second, halved until a slot holds no more.
+    @Test func theSlotHoldsAtMost32RoundsOfTheFleet() {
+        func slot(_ lanes: Int, every interval: Duration) -> Duration {
+            PollSchedule.slot(intervals: repeatElement(interval, count: lanes))
+        }
+        #expect(slot(0, every: .seconds(60)) == .seconds(1))
+        #expect(slot(10, every: .seconds(1)) == .seconds(1))
+        #expect(slot(32, every: .seconds(1)) == .seconds(1))
+        #expect(slot(1_000, every: .seconds(15)) == .milliseconds(250))
+        #expect(slot(10_000, every: .seconds(60)) == .milliseconds(125))
+        #expect(slot(10_000, every: .seconds(15)) == .milliseconds(31.25))
+        // Lanes of different intervals add up: 16 rounds a second and 20 make 36.
+        #expect(PollSchedule.slot(intervals: Array(repeating: Duration.seconds(1), count: 16) + [.milliseconds(50)]) == .milliseconds(500))
     }
 }
 
