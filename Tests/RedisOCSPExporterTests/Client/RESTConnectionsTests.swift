@@ -17,7 +17,7 @@ struct RESTConnectionsTests {
     /// Answers each request with OCSP enabled, then does what `mode` says; over TLS with
     /// `certificate` and `key` (PEM files), closing the TCP connection without TLS's close_notify.
     final class Server: Sendable {
-        enum Mode { case keepOpen, closeAfterAnswer, unsolicitedBytesAfterAnswer }
+        enum Mode { case keepOpen, closeAfterAnswer, unsolicitedBytesAfterAnswer, silentAfterFirstAnswer }
 
         let channel: any Channel
         private let counts = NIOLockedValueBox((accepted: 0, closed: 0))
@@ -63,12 +63,15 @@ struct RESTConnectionsTests {
             let mode: Mode
             let socket: SocketCloser
             var request = ""
+            var answered = 0
             init(_ mode: Mode, socket: SocketCloser) { (self.mode, self.socket) = (mode, socket) }
 
             func channelRead(context: ChannelHandlerContext, data: NIOAny) {
                 request += String(buffer: unwrapInboundIn(data))
                 guard let end = request.range(of: "\r\n\r\n") else { return }
                 request = String(request[end.upperBound...])
+                answered += 1
+                if mode == .silentAfterFirstAnswer && answered > 1 { return }
                 let body = #"{"ocsp_functionality": true}"#
                 var answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
                 if mode == .unsolicitedBytesAfterAnswer {
@@ -82,10 +85,11 @@ struct RESTConnectionsTests {
         }
     }
 
-    static func client(_ server: Server, idleTimeout: TimeAmount = .seconds(90), ca: String? = nil) throws -> ClusterClient {
+    static func client(_ server: Server, idleTimeout: TimeAmount = .seconds(90), ca: String? = nil,
+                       timeout: String = ExporterHarness.timeout) throws -> ClusterClient {
         let url = ca == nil ? "http://127.0.0.1:\(server.port)" : "https://localhost:\(server.port)"
         let config = try ConfigLoader.load(yaml: """
-            clusters: [{name: a, url: "\(url)", timeout: \(ExporterHarness.timeout)\(ca.map { ", tls: {ca_file: \($0)}" } ?? "")}]
+            clusters: [{name: a, url: "\(url)", timeout: \(timeout)\(ca.map { ", tls: {ca_file: \($0)}" } ?? "")}]
             """, source: "connections.yml")
         return ClusterClient(cluster: config.clusters[0], idleTimeout: idleTimeout)
     }
@@ -101,6 +105,27 @@ struct RESTConnectionsTests {
         #expect(server.accepted == 1)
         client.connections.close()
         try await waitUntil("the idle connection to close") { server.closed == 1 }
+        await server.stop()
+    }
+
+    /// Each request on a kept connection has its own deadline, counted from when it went out:
+    /// a later request that gets no answer fails when its own timeout has passed, not sooner
+    /// (at the deadline of the request before it) and not never.
+    @Test(.timeLimit(.minutes(1))) func eachRequestOnAKeptConnectionHasItsOwnDeadline() async throws {
+        let server = try await Server(.silentAfterFirstAnswer)
+        let client = try Self.client(server, timeout: "1s")
+        let first = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
+        #expect(try first.result.get().enabled)
+        let start = ContinuousClock.now
+        let second = try await client.fetch(method: "GET", path: "/v1/ocsp", as: OCSPConfig.self)
+        // NIO's timers never fire before their deadline, which is at least a second after `start`.
+        #expect(ContinuousClock.now - start >= .seconds(1))
+        switch second.result {
+        case .success: Issue.record("a server that stays silent gave an answer")
+        case .failure(let failure): #expect(failure.code == CheckFailure.timeout, "\(failure)")
+        }
+        #expect(server.accepted == 1)
+        client.connections.close()
         await server.stop()
     }
 
