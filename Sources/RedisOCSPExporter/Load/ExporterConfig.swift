@@ -33,7 +33,7 @@ public struct ExporterConfig: Sendable {
     static let defaultTimeout = Duration.seconds(10)
     static let defaultMaxConcurrentRounds = 64
     /// By default a fleet up to this size keeps every cluster's connection open between polls
-    /// and a larger one none: an idle connection holds about 30 KB and saves a TLS handshake
+    /// and a larger one none: an idle connection holds about 28 KB and saves a TLS handshake
     /// per poll, which a fleet of thousands would pay in memory (see docs/performance.md).
     static let keepAliveFleetLimit = 1000
 

@@ -48,7 +48,7 @@ actor Scheduler: Service {
     }
 
     /// How long a cluster's connection stays open after an answer. An idle TLS connection
-    /// holds about 30 KB (NIOSSL's 32 KB read and 16 KB write buffers, partly touched), so only
+    /// holds about 28 KB (BoringSSL's and NIOSSL's state, see docs/performance.md), so only
     /// the first `ExporterConfig.idleConnections` clusters keep theirs for the next poll and
     /// skip its handshake; the others keep it for their round only: long enough for the round's
     /// next request, which follows at once, and no longer.
