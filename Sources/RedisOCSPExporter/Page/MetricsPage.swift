@@ -47,9 +47,12 @@ final class MetricsPage: Sendable {
     static let processRefresh = Duration.seconds(1)
 
     /// What the cluster part shows: the store's and the rule engine's generations.
-    private struct Generation: Equatable {
+    struct Generation: Equatable {
         var store: UInt64
         var alerts: UInt64
+
+        /// Whether `self` shows less than `other`: both only ever grow.
+        func isBehind(_ other: Generation) -> Bool { store < other.store || alerts < other.alerts }
     }
 
     private struct Page {
@@ -122,16 +125,17 @@ final class MetricsPage: Sendable {
         Heap.releaseFreePages()
     }
 
-    /// Lets go of the cached page's parts unless it shows `generation`: they are not shown
-    /// again, and the families are then written in place (a response still sending them
-    /// keeps its own reference).
-    private func dropStaleBodies(_ generation: Generation) {
+    /// Lets go of the cached page's parts when it shows less than `generation`: they are not
+    /// shown again, and the families are then written in place (a response still sending them
+    /// keeps its own reference). A page assembled after `generation` was read shows more, and
+    /// stays whole.
+    func dropStaleBodies(_ generation: Generation) {
         cache.withLockedValue { page in
-            if page?.generation != generation { page?.dropBodies() }
+            if let shown = page?.generation, shown.isBehind(generation) { page?.dropBodies() }
         }
     }
 
-    private var generation: Generation {
+    var generation: Generation {
         Generation(store: store.generation, alerts: rules?.generation ?? 0)
     }
 

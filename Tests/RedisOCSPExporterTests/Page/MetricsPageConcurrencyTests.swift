@@ -52,6 +52,30 @@ struct MetricsPageConcurrencyTests {
         }
     }
 
+    /// A background fold lets go of the cached page's parts when the page shows less than the
+    /// generation it read; a page assembled meanwhile, newer than that, keeps them. Dropping
+    /// them served a page without a single cluster sample until the next change.
+    @Test func aFoldThatReadAnOlderGenerationKeepsANewerPage() throws {
+        let configs = try ConfigLoader.load(yaml: "clusters:\n  - {name: a, url: https://x}\n", source: "t").clusters
+        let store = SnapshotStore(clusters: configs)
+        let renderer = ClusterRenderer()
+        let page = MetricsPage(store: store, renderer: renderer)
+        func publish(_ round: Int) {
+            var s = ClusterSnapshot(cluster: configs[0])
+            s.polledAt = Double(round)
+            s.set(OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: nil, thisUpdate: nil, nextUpdate: Int64(round),
+                             revocationTime: nil, unparsedDates: [:]), of: OCSPStatusCheck())
+            if let entry = store.publish(s) { renderer.update(entry) }
+        }
+        publish(1)
+        let readByTheFold = page.generation
+        publish(2)
+        _ = page.plain()
+        page.dropStaleBodies(readByTheFold)
+        let text = String(buffer: page.plain().joined)
+        #expect(text.contains("redis_ocsp_next_update_timestamp_seconds{cluster=\"a\"} 2\n"))
+    }
+
     /// A large page goes out in parts, the cluster families as they are held (no copy on each
     /// process refresh); gzip is one stream over all of them, and both read back as the same page.
     @Test func aLargePageIsSentInPartsAndGzipCoversThemAll() throws {
