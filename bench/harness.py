@@ -215,7 +215,7 @@ class CPUWindow:
             log(f"cpu: no cpuacct cgroup ({error}); each thread's schedstat instead")
             self.close()
             self.group = None
-        self.threads, self.ticks = thread_cpu(pid), cpu_seconds(pid)
+            self.threads, self.ticks = thread_cpu(pid), cpu_seconds(pid)
 
     def group_usage(self):
         return int(open(f"{self.group}/cpuacct.usage").read())
@@ -474,8 +474,7 @@ def scale_benchmark(rows, targets):
         log(f"scale: {size} clusters")
         clusters, sims = simulators(size)
         runs = ([("60s", "ours")] + ([("60s", "go")] if size >= 1000 else [])
-                + ([("15s", "ours"), ("15s", "go")] if size >= 10000 else [])
-                + ([("60s", "ours-kept")] if size >= 10000 else []))
+                + ([("15s", "ours"), ("15s", "go"), ("60s", "ours-kept")] if size >= 10000 else []))
         for interval, who in runs:
             log(f"scale: {size} clusters, {interval}, {who}")
             measured[(size, interval, who)] = fleet_run(who, clusters, interval)

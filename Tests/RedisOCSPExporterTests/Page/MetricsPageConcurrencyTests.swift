@@ -8,6 +8,15 @@ import Testing
 /// cluster's samples complete, and the last page shows the last publish.
 @Suite(.tags(.unit))
 struct MetricsPageConcurrencyTests {
+    /// A snapshot of `config` polled in `round`, whose next update is `round`.
+    static func snapshot(_ config: ClusterConfig, _ round: Int) -> ClusterSnapshot {
+        var s = ClusterSnapshot(cluster: config)
+        s.polledAt = Double(round)
+        s.set(OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: nil, thisUpdate: nil,
+                         nextUpdate: Int64(round), revocationTime: nil, unparsedDates: [:]), of: OCSPStatusCheck())
+        return s
+    }
+
     @Test func pagesStayWholeUnderConcurrentPublishes() async throws {
         let yaml = "clusters:\n" + (0..<50).map { "  - {name: c\($0), url: https://x}\n" }.joined()
         let configs = try ConfigLoader.load(yaml: yaml, source: "t").clusters
@@ -15,20 +24,13 @@ struct MetricsPageConcurrencyTests {
         // Renders are folded in the background from a few waiting on, racing the scrapes.
         let renderer = ClusterRenderer(backlogFloor: 4)
         let page = MetricsPage(store: store, renderer: renderer)
-        func snapshot(_ config: ClusterConfig, _ round: Int) -> ClusterSnapshot {
-            var s = ClusterSnapshot(cluster: config)
-            s.polledAt = Double(round)
-            s.set(OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: nil, thisUpdate: nil,
-                                  nextUpdate: Int64(round), revocationTime: nil, unparsedDates: [:]), of: OCSPStatusCheck())
-            return s
-        }
         let rounds = 200
         await withTaskGroup(of: Void.self) { group in
             for writer in 0..<4 {
                 group.addTask {
                     for round in 1...rounds {
                         for (index, config) in configs.enumerated() where index % 4 == writer {
-                            if let entry = store.publish(snapshot(config, round)) { renderer.update(entry) }
+                            if let entry = store.publish(Self.snapshot(config, round)) { renderer.update(entry) }
                         }
                     }
                 }
@@ -61,11 +63,7 @@ struct MetricsPageConcurrencyTests {
         let renderer = ClusterRenderer()
         let page = MetricsPage(store: store, renderer: renderer)
         func publish(_ round: Int) {
-            var s = ClusterSnapshot(cluster: configs[0])
-            s.polledAt = Double(round)
-            s.set(OCSPStatus(rawCertStatus: "GOOD", responderURL: nil, producedAt: nil, thisUpdate: nil, nextUpdate: Int64(round),
-                             revocationTime: nil, unparsedDates: [:]), of: OCSPStatusCheck())
-            if let entry = store.publish(s) { renderer.update(entry) }
+            if let entry = store.publish(Self.snapshot(configs[0], round)) { renderer.update(entry) }
         }
         publish(1)
         let readByTheFold = page.generation
