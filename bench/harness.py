@@ -9,6 +9,7 @@ import gzip
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -32,6 +33,8 @@ SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,100,1000,10000").spli
 # The simulator runs in processes of at most this many clusters: a listening socket and an
 # accepted connection per cluster must fit one process's file descriptor limit.
 PER_SIMULATOR = 5000
+# Each started process's file descriptor limit (see `more_files`).
+FILES = 65536
 CORES = os.cpu_count() or 1
 SERVER_CPU, CLIENT_CPU = str(CORES - 1), "0"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -45,9 +48,20 @@ def log(text):
     print(text, file=sys.stderr, flush=True)
 
 
+def more_files():
+    """Raises the file descriptor limit of a started process: the Go peer opens up to three
+    connections a cluster, and at 10,000 clusters the usual limit made its polls fail at once
+    ("too many open files"), which counted as cheap polls. As root the hard limit goes up too."""
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (FILES, FILES))
+    except (ValueError, OSError):
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def start(arguments, **kwargs):
     process = subprocess.Popen(arguments, stdout=kwargs.pop("stdout", subprocess.DEVNULL), stderr=kwargs.pop("stderr", subprocess.DEVNULL),
-                               stdin=subprocess.DEVNULL, **kwargs)
+                               stdin=subprocess.DEVNULL, preexec_fn=more_files, **kwargs)
     processes.append(process)
     return process
 
@@ -361,10 +375,13 @@ def start_go(clusters, interval):
 
 
 def polls(url):
-    """Completed config requests over all clusters: one per round, in both exporters."""
+    """Completed config requests over all clusters (one per round, in both exporters), and the
+    endpoints whose last request failed: a failed poll is counted too, and costs less."""
     body = get(url + "/metrics", timeout=120)[1].decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-               if line.startswith("redis_ocsp_api_request_duration_seconds_count{") and 'endpoint="config"' in line)
+    lines = body.splitlines()
+    completed = sum(float(line.rsplit(" ", 1)[1]) for line in lines
+                    if line.startswith("redis_ocsp_api_request_duration_seconds_count{") and 'endpoint="config"' in line)
+    return completed, sum(1 for line in lines if line.startswith("redis_ocsp_api_up{") and line.endswith(" 0"))
 
 
 def fleet_run(who, clusters, interval, window=30, scraped=False):
@@ -406,17 +423,17 @@ def fleet_run(who, clusters, interval, window=30, scraped=False):
 def measure_fleet(who, process, url, first_round, window, scraped):
     # The count of polls is read by a scrape, outside the windows: at 1,000 clusters a scrape
     # costs the Go peer about as much CPU as 10 s of its polling.
-    polls_before, peak = polls(url), 0
+    (polls_before, _), peak = polls(url), 0
     cpu, begin = CPUWindow(process.pid), time.monotonic()
     while time.monotonic() - begin < window:
         peak = max(peak, rss(process.pid))
         time.sleep(1)
     elapsed = time.monotonic() - begin
     cpu_used = cpu.used()
-    polls_after = polls(url)
+    polls_after, down = polls(url)
     polled = polls_after - polls_before
     figures = {"first_round": first_round, "cpu": cpu_used / elapsed, "peak": peak, "polls": polled / elapsed,
-               "per_poll": cpu_used / polled if polled else None}
+               "per_poll": cpu_used / polled if polled else None, "down": down}
     if scraped:
         figures.update(scraped_window(process, url, window, polls_after))
     if who != "go":
@@ -450,7 +467,7 @@ def scraped_window(process, url, window, polls_before):
     elapsed = time.monotonic() - begin
     cpu_used = cpu.used()
     cpu.close()
-    polled = polls(url) - polls_before
+    polled = polls(url)[0] - polls_before
     return {"scraped_cpu": cpu_used / elapsed, "scrapes": scrapes, "scraped_per_poll": cpu_used / polled if polled else None}
 
 
@@ -473,6 +490,11 @@ def alternated(run):
                 medians[who][key] = values[(len(values) - 1) // 2]
                 medians[who][key + "_range"] = (values[0], values[-1], len(values))
     return medians
+
+
+def failing(f):
+    """Says how many endpoints failed at the end of the window, where any did."""
+    return f", {f['down']:,} endpoints down" if f.get("down") else ""
 
 
 def per_poll_text(f, key="per_poll"):
@@ -501,7 +523,7 @@ def scale_benchmark(rows, targets):
             return
         extra = (f"{fmt_bytes(f['body'])} | {f['render'] * 1e3:.0f} ms | {f['scrape'] * 1e3:.0f} ms" if who != "go" else "| |")
         rows.append(f"| {size:,} | {interval} | {name} | {f['first_round']:.1f} s | {f['cpu']:.3f} cores "
-                    f"| {f['polls']:.1f} ({size / unit_seconds(interval):.1f}) | {per_poll_text(f)} | {fmt_bytes(f['peak'])} | {extra} |")
+                    f"| {f['polls']:.1f} ({size / unit_seconds(interval):.1f}){failing(f)} | {per_poll_text(f)} | {fmt_bytes(f['peak'])} | {extra} |")
 
     for size in SIZES:
         log(f"scale: {size} clusters")
@@ -529,9 +551,10 @@ def scale_benchmark(rows, targets):
     mine = measured.get((1000, "15s", "ours"), {})
     for name, key in (("no scrape in the window", "per_poll"), (f"a gzip scrape every {SCRAPE_EVERY} s", "scraped_per_poll")):
         rows.append("")
-        rows.append(f"CPU per cluster poll, {name} (keep-alive, 30 s windows, alternated): 10 clusters every second, redis-ocsp-exporter {per_poll_text(per_poll['ours'], key)}, "
-                    f"Go peer {per_poll_text(per_poll['go'], key)}; 1,000 clusters every 15 s, redis-ocsp-exporter "
-                    f"{per_poll_text(mine, key)}, Go peer {per_poll_text(measured.get((1000, '15s', 'go'), {}), key)}.")
+        thousand = (f"; 1,000 clusters every 15 s, redis-ocsp-exporter {per_poll_text(mine, key)}, "
+                    f"Go peer {per_poll_text(measured.get((1000, '15s', 'go'), {}), key)}" if mine else "")
+        rows.append(f"CPU per cluster poll, {name} (keep-alive, 30 s windows, alternated): 10 clusters every second, "
+                    f"redis-ocsp-exporter {per_poll_text(per_poll['ours'], key)}, Go peer {per_poll_text(per_poll['go'], key)}{thousand}.")
     for name, key in (("", "per_poll"), (f", scraped every {SCRAPE_EVERY} s", "scraped_per_poll")):
         ours, go = per_poll["ours"].get(key), per_poll["go"].get(key)
         if ours and go:
