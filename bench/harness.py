@@ -423,19 +423,27 @@ def fleet_run(who, clusters, interval, window=30, scraped=False):
 def measure_fleet(who, process, url, first_round, window, scraped):
     # The count of polls is read by a scrape, outside the windows: at 1,000 clusters a scrape
     # costs the Go peer about as much CPU as 10 s of its polling.
-    (polls_before, _), peak = polls(url), 0
-    cpu, begin = CPUWindow(process.pid), time.monotonic()
-    while time.monotonic() - begin < window:
+    peak = 0
+
+    def sample(elapsed):
+        nonlocal peak
         peak = max(peak, rss(process.pid))
-        time.sleep(1)
-    elapsed = time.monotonic() - begin
-    cpu_used = cpu.used()
-    polls_after, down = polls(url)
-    polled = polls_after - polls_before
-    figures = {"first_round": first_round, "cpu": cpu_used / elapsed, "peak": peak, "polls": polled / elapsed,
-               "per_poll": cpu_used / polled if polled else None, "down": down}
+
+    polls_before, _ = polls(url)
+    cpu, polled, elapsed, down, group = cpu_window(process, url, window, polls_before, sample, every=1)
+    figures = {"first_round": first_round, "cpu": cpu / elapsed, "peak": peak, "polls": polled / elapsed,
+               "per_poll": cpu / polled if polled else None, "down": down}
     if scraped:
-        figures.update(scraped_window(process, url, window, polls_after))
+        scrapes = 0
+
+        def scrape(elapsed):
+            nonlocal scrapes
+            if elapsed >= scrapes * SCRAPE_EVERY:
+                get(url + "/metrics", gzip_ok=True, timeout=120)
+                scrapes += 1
+
+        cpu, polled, _, _, _ = cpu_window(process, url, window, polls_before + polled, scrape, every=0.2)
+        figures["scraped_per_poll"] = cpu / polled if polled else None
     if who != "go":
         body = get(url + "/metrics")[1]
         figures["body"] = len(body)
@@ -446,7 +454,7 @@ def measure_fleet(who, process, url, first_round, window, scraped):
         figures["scrape"] = time.monotonic() - start_scrape
     figures["peak"] = max(figures["peak"], rss(process.pid))
     stop(process)
-    cpu.close()
+    group.close()  # both windows' cgroup, once the process has left it
     return figures
 
 
@@ -456,19 +464,19 @@ def measure_fleet(who, process, url, first_round, window, scraped):
 SCRAPE_EVERY = 15
 
 
-def scraped_window(process, url, window, polls_before):
-    """CPU per poll over `window` seconds with a gzip scrape at its start and every SCRAPE_EVERY s."""
-    cpu, begin, scrapes = CPUWindow(process.pid), time.monotonic(), 0
+def cpu_window(process, url, window, polls_before, tick, every):
+    """CPU seconds used over `window` seconds, calling `tick(elapsed)` every `every` seconds;
+    returns them with the polls completed since `polls_before`, the elapsed time, the
+    endpoints failing at its end (the count is read after the window) and the CPUWindow, to
+    close once the process has ended."""
+    cpu, begin = CPUWindow(process.pid), time.monotonic()
     while time.monotonic() - begin < window:
-        if time.monotonic() - begin >= scrapes * SCRAPE_EVERY:
-            get(url + "/metrics", gzip_ok=True, timeout=120)
-            scrapes += 1
-        time.sleep(0.2)
+        tick(time.monotonic() - begin)
+        time.sleep(every)
     elapsed = time.monotonic() - begin
-    cpu_used = cpu.used()
-    cpu.close()
-    polled = polls(url)[0] - polls_before
-    return {"scraped_cpu": cpu_used / elapsed, "scrapes": scrapes, "scraped_per_poll": cpu_used / polled if polled else None}
+    used = cpu.used()
+    polls_after, down = polls(url)
+    return used, polls_after - polls_before, elapsed, down, cpu
 
 
 def alternated(run):
