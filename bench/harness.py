@@ -33,7 +33,8 @@ SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,100,1000,10000").spli
 # The simulator runs in processes of at most this many clusters: a listening socket and an
 # accepted connection per cluster must fit one process's file descriptor limit.
 PER_SIMULATOR = 5000
-# Each started process's file descriptor limit (see `more_files`).
+# The file descriptor limit asked for: at 10,000 clusters a simulator process holds 10,000
+# sockets and each exporter 10,000 connections.
 FILES = 65536
 CORES = os.cpu_count() or 1
 SERVER_CPU, CLIENT_CPU = str(CORES - 1), "0"
@@ -49,19 +50,23 @@ def log(text):
 
 
 def more_files():
-    """Raises the file descriptor limit of a started process: the Go peer opens up to three
-    connections a cluster, and at 10,000 clusters the usual limit made its polls fail at once
-    ("too many open files"), which counted as cheap polls. As root the hard limit goes up too."""
+    """Raises this process's file descriptor limit, which every process it starts inherits, and
+    returns it: FILES, or the hard limit where raising that is not allowed (it takes
+    CAP_SYS_RESOURCE). The table's first line says which, as a row can depend on it."""
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (FILES, FILES))
     except (ValueError, OSError):
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+FILE_LIMIT = more_files()
 
 
 def start(arguments, **kwargs):
     process = subprocess.Popen(arguments, stdout=kwargs.pop("stdout", subprocess.DEVNULL), stderr=kwargs.pop("stderr", subprocess.DEVNULL),
-                               stdin=subprocess.DEVNULL, preexec_fn=more_files, **kwargs)
+                               stdin=subprocess.DEVNULL, **kwargs)
     processes.append(process)
     return process
 
@@ -93,7 +98,7 @@ class Died(Exception):
     pass
 
 
-def wait_until(what, condition, timeout=300, process=None):
+def wait_until(what, condition, timeout=300, process=None, every=0.1):
     deadline = time.monotonic() + timeout
     problem = None
     while time.monotonic() < deadline:
@@ -104,7 +109,7 @@ def wait_until(what, condition, timeout=300, process=None):
                 return
         except OSError as error:
             problem = error
-        time.sleep(0.1)
+        time.sleep(every)
     raise SystemExit(f"timed out waiting for {what} ({problem})")
 
 
@@ -374,14 +379,23 @@ def start_go(clusters, interval):
     return process, f"http://127.0.0.1:{port}"
 
 
+def config_requests(body):
+    """Each cluster's count of completed config requests (one per round, in both exporters)."""
+    return [float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+            if line.startswith("redis_ocsp_api_request_duration_seconds_count{") and 'endpoint="config"' in line]
+
+
 def polls(url):
-    """Completed config requests over all clusters (one per round, in both exporters), and the
-    endpoints whose last request failed: a failed poll is counted too, and costs less."""
+    """Completed rounds over all clusters, and the endpoints whose last request failed: a
+    failed poll is counted too, and costs less."""
     body = get(url + "/metrics", timeout=120)[1].decode()
-    lines = body.splitlines()
-    completed = sum(float(line.rsplit(" ", 1)[1]) for line in lines
-                    if line.startswith("redis_ocsp_api_request_duration_seconds_count{") and 'endpoint="config"' in line)
-    return completed, sum(1 for line in lines if line.startswith("redis_ocsp_api_up{") and line.endswith(" 0"))
+    down = sum(1 for line in body.splitlines() if line.startswith("redis_ocsp_api_up{") and line.endswith(" 0"))
+    return sum(config_requests(body)), down
+
+
+def polled_clusters(url):
+    """Clusters with at least one completed round."""
+    return sum(1 for count in config_requests(get(url + "/metrics", timeout=120)[1].decode()) if count >= 1)
 
 
 def fleet_run(who, clusters, interval, window=30, scraped=False):
@@ -399,9 +413,10 @@ def fleet_run(who, clusters, interval, window=30, scraped=False):
     else:
         process, url = start_go(clusters, interval)
         try:
-            wait_until("the Go peer's first round", lambda: sum(
-                1 for line in cluster_series(get(url + "/metrics")[1]) if line.startswith("redis_ocsp_api_up")) == 3 * size,
-                timeout=600, process=process)
+            # Its series are there from the start, so a round is complete when every cluster
+            # has a config request counted; a scrape costs it seconds at 10,000 clusters, so
+            # it is asked once a second.
+            wait_until("the Go peer's first round", lambda: polled_clusters(url) == size, timeout=600, process=process, every=1)
         except Died as died:
             last = open(os.path.join(work, "go-peer.err")).read().strip().splitlines()[-1:] or [""]
             return {"failed": f"{died}: {last[0][:160]}"}
@@ -645,7 +660,7 @@ def machine():
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     memory = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    return f"{model}, {CORES} cores, {memory / 1048576:.0f} GiB, Linux {platform.release()}; {swift}"
+    return f"{model}, {CORES} cores, {memory / 1048576:.0f} GiB, Linux {platform.release()}; {swift}; {FILE_LIMIT:,} files a process"
 
 
 def main():
