@@ -53,13 +53,22 @@ enum CheckSchedule: Sendable, Equatable {
     }
 }
 
-/// What a check runs with.
-struct CheckContext: Sendable {
+/// What a check runs with. A class: the cluster's configuration and client are about 1 KB
+/// of fields, many of them counted references, which a struct would copy (and retain one by
+/// one) into every round and hold inline in each slot of the scheduler's table of jobs.
+final class CheckContext: Sendable {
     let cluster: ClusterConfig
     let client: ClusterClient
     let logger: Logger
     /// Wall-clock time in Unix seconds; injectable so tests can control it.
     let now: @Sendable () -> Double
+
+    init(cluster: ClusterConfig, client: ClusterClient, logger: Logger, now: @escaping @Sendable () -> Double) {
+        self.cluster = cluster
+        self.client = client
+        self.logger = logger
+        self.now = now
+    }
 }
 
 /// Every signal source, in page order. A new check is a new file in this folder, one line
